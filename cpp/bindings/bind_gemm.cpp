@@ -1,0 +1,132 @@
+// GEMM, matmul and the Linear layer.
+#include "bindings/bind.h"
+#include "bindings/checks.h"
+#include "gemm.h"
+#include "linear.h"
+
+namespace nntrain::bind {
+
+namespace {
+
+struct GemmShape {
+  index_t M, N, K;
+};
+
+GemmShape gemm_shape(const py::array& a, const py::array& b, bool trans_a, bool trans_b) {
+  expect_ndim(a, "a", 2, "(matrix)");
+  expect_ndim(b, "b", 2, "(matrix)");
+  const index_t M = trans_a ? a.shape(1) : a.shape(0), Ka = trans_a ? a.shape(0) : a.shape(1);
+  const index_t Kb = trans_b ? b.shape(1) : b.shape(0), N = trans_b ? b.shape(0) : b.shape(1);
+  if (Ka != Kb)
+    fail("a, b: inner dimensions do not match: op(a) is " + shape_str({M, Ka}) + " and op(b) is " +
+         shape_str({Kb, N}));
+  return {M, N, Ka};
+}
+
+BiasAlong parse_bias_along(const std::string& s) {
+  if (s == "rows") return BiasAlong::Rows;
+  if (s == "cols") return BiasAlong::Cols;
+  if (s == "none") return BiasAlong::None;
+  fail("bias_along: expected 'rows', 'cols' or 'none', got '" + s + "'");
+}
+
+void gemm_into(const py::object& c, const py::array& a, const py::array& b, bool trans_a, bool trans_b,
+               double alpha, double beta, const py::object& bias, const std::string& bias_along, bool naive) {
+  const GemmShape s = gemm_shape(a, b, trans_a, trans_b);
+  const BiasAlong along = parse_bias_along(bias_along);
+  with_float_type(a, "a", [&](auto tag) {
+    using T = decltype(tag);
+    const T* ap = in<T>(a, "a");
+    const T* bp = in<T>(b, "b");
+    T* cp = out_or_null<T>(c, "c", {s.M, s.N});
+    if (cp == nullptr) fail("c: expected a NumPy array to write into");
+    const T* biasp = in_or_null<T>(bias, "bias");
+    if (biasp != nullptr) {
+      if (along == BiasAlong::None) fail("bias: give bias_along='rows' or 'cols' with a bias");
+      expect_shape(py::reinterpret_borrow<py::array>(bias), "bias", {along == BiasAlong::Rows ? s.M : s.N});
+    }
+    run_kernel([&] {
+      auto f = naive ? gemm_naive<T> : gemm<T>;
+      f(cp, s.N, ap, a.shape(1), bp, b.shape(1), s.M, s.N, s.K, trans_a, trans_b, T(alpha), T(beta), biasp,
+        along);
+    });
+  });
+}
+
+py::array matmul(const py::array& a, const py::array& b, bool trans_a, bool trans_b) {
+  const GemmShape s = gemm_shape(a, b, trans_a, trans_b);
+  return with_float_type(a, "a", [&](auto tag) -> py::array {
+    using T = decltype(tag);
+    const T* ap = in<T>(a, "a");
+    const T* bp = in<T>(b, "b");
+    auto c = empty<T>({s.M, s.N});
+    T* cp = data(c);
+    run_kernel([&] {
+      gemm<T>(cp, s.N, ap, a.shape(1), bp, b.shape(1), s.M, s.N, s.K, trans_a, trans_b, T(1), T(0));
+    });
+    return c;
+  });
+}
+
+struct LinearShape {
+  index_t N, IN, OUT;
+};
+
+LinearShape linear_shape(const py::array& x, const py::array& weight) {
+  expect_ndim(x, "x", 2, "(batch, in_features)");
+  expect_ndim(weight, "weight", 2, "(out_features, in_features)");
+  if (x.shape(1) != weight.shape(1))
+    fail("x, weight: x has " + std::to_string(x.shape(1)) + " features but weight " +
+         shape_str(shape_of(weight)) + " expects " + std::to_string(weight.shape(1)));
+  return {x.shape(0), x.shape(1), weight.shape(0)};
+}
+
+py::array linear_fwd(const py::array& x, const py::array& weight, const py::object& bias) {
+  const LinearShape s = linear_shape(x, weight);
+  return with_float_type(x, "x", [&](auto tag) -> py::array {
+    using T = decltype(tag);
+    const T* xp = in<T>(x, "x");
+    const T* wp = in<T>(weight, "weight");
+    const T* bp = in_or_null<T>(bias, "bias");
+    if (bp) expect_shape(py::reinterpret_borrow<py::array>(bias), "bias", {s.OUT});
+    auto out = empty<T>({s.N, s.OUT});
+    T* op = data(out);
+    run_kernel([&] { linear_forward<T>(op, xp, wp, bp, s.N, s.IN, s.OUT); });
+    return out;
+  });
+}
+
+void linear_bwd(const py::array& dout, const py::array& x, const py::array& weight, const py::object& dx,
+                const py::object& dweight, const py::object& dbias) {
+  const LinearShape s = linear_shape(x, weight);
+  expect_shape(dout, "dout", {s.N, s.OUT});
+  with_float_type(x, "x", [&](auto tag) {
+    using T = decltype(tag);
+    const T* dop = in<T>(dout, "dout");
+    const T* xp = in<T>(x, "x");
+    const T* wp = in<T>(weight, "weight");
+    T* dxp = out_or_null<T>(dx, "dx", {s.N, s.IN});
+    T* dwp = out_or_null<T>(dweight, "dweight", {s.OUT, s.IN});
+    T* dbp = out_or_null<T>(dbias, "dbias", {s.OUT});
+    run_kernel([&] { linear_backward<T>(dxp, dwp, dbp, dop, xp, wp, s.N, s.IN, s.OUT); });
+  });
+}
+
+}  // namespace
+
+void bind_gemm(py::module_& m) {
+  m.def("gemm", &gemm_into, py::arg("c"), py::arg("a"), py::arg("b"), py::arg("trans_a") = false,
+        py::arg("trans_b") = false, py::arg("alpha") = 1.0, py::arg("beta") = 0.0, py::arg("bias") = py::none(),
+        py::arg("bias_along") = "none", py::arg("naive") = false,
+        "c := beta*c + alpha*op(a)@op(b) [+ bias along 'rows' or 'cols'], in place. naive=True runs the "
+        "triple-loop twin.");
+  m.def("matmul", &matmul, py::arg("a"), py::arg("b"), py::arg("trans_a") = false, py::arg("trans_b") = false,
+        "op(a) @ op(b) as a new array.");
+  m.def("linear_forward", &linear_fwd, py::arg("x"), py::arg("weight"), py::arg("bias") = py::none(),
+        "x (N, IN), weight (OUT, IN), bias (OUT) -> x @ weight.T + bias (N, OUT).");
+  m.def("linear_backward", &linear_bwd, py::arg("dout"), py::arg("x"), py::arg("weight"),
+        py::arg("dx") = py::none(), py::arg("dweight") = py::none(), py::arg("dbias") = py::none(),
+        "Accumulates dx += dout @ weight, dweight += dout.T @ x, dbias += dout.sum(0) into the given arrays.");
+}
+
+}  // namespace nntrain::bind

@@ -1,0 +1,45 @@
+#include "bindings/checks.h"
+
+namespace nntrain::bind {
+
+std::string shape_str(const Shape& shape) {
+  std::string s = "(";
+  for (std::size_t i = 0; i < shape.size(); ++i) {
+    if (i) s += ", ";
+    s += std::to_string(shape[i]);
+  }
+  if (shape.size() == 1) s += ",";
+  return s + ")";
+}
+
+Shape shape_of(const py::array& a) {
+  return Shape(a.shape(), a.shape() + a.ndim());
+}
+
+std::string dtype_name(const py::array& a) { return py::str(a.dtype()).cast<std::string>(); }
+
+void fail(const std::string& message) { throw py::value_error(message); }
+
+template <>
+const char* scalar_name<float>() { return "float32"; }
+template <>
+const char* scalar_name<double>() { return "float64"; }
+
+void expect_ndim(const py::array& a, const char* name, int ndim, const char* layout) {
+  if (a.ndim() != ndim)
+    fail(std::string(name) + ": expected a " + std::to_string(ndim) + "-D array " + layout + ", got shape " +
+         shape_str(shape_of(a)));
+}
+
+void expect_shape(const py::array& a, const char* name, const Shape& shape) {
+  if (shape_of(a) != shape)
+    fail(std::string(name) + ": expected shape " + shape_str(shape) + ", got " + shape_str(shape_of(a)));
+}
+
+void expect_same_shape(const py::array& a, const char* a_name, const py::array& b, const char* b_name) {
+  if (shape_of(a) != shape_of(b))
+    fail(std::string(a_name) + ": shape " + shape_str(shape_of(a)) + " does not match " + b_name + " " +
+         shape_str(shape_of(b)));
+}
+
+}  // namespace nntrain::bind

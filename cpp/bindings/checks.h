@@ -1,0 +1,110 @@
+// Argument checking shared by every binding file (cpp/bindings/ is the only place that knows pybind11).
+//
+// Inputs arrive as py::array and are used in place (no copy) if they are C-contiguous float32/float64;
+// anything else is a ValueError naming the argument. Buffers a kernel writes into (gradients to
+// accumulate into) arrive as py::object and must already be C-contiguous, writeable arrays of the right
+// dtype and shape: a converted copy would swallow the writes silently.
+//
+// Pattern of a binding:
+//   py::array relu(py::array x) {
+//     return with_float_type(x, "x", [&](auto tag) -> py::array {
+//       using T = decltype(tag);
+//       const T* xp = in<T>(x, "x");
+//       auto out = empty<T>(shape_of(x));
+//       run_kernel([&] { relu_forward(data(out), xp, x.size()); });
+//       return out;
+//     });
+//   }
+#pragma once
+
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+
+#include <string>
+#include <vector>
+
+#include "common.h"
+
+namespace nntrain::bind {
+
+namespace py = pybind11;
+using Shape = std::vector<index_t>;
+
+std::string shape_str(const Shape& shape);
+Shape shape_of(const py::array& a);
+std::string dtype_name(const py::array& a);
+
+[[noreturn]] void fail(const std::string& message);  // throws ValueError
+
+template <class T>
+const char* scalar_name();
+
+// Checks dtype == T and C-contiguity of an input.
+template <class T>
+const T* in(const py::array& a, const char* name) {
+  if (!py::isinstance<py::array_t<T>>(a) || a.dtype().kind() != 'f' || a.itemsize() != sizeof(T))
+    fail(std::string(name) + ": expected a " + scalar_name<T>() + " array, got " + dtype_name(a));
+  if (!(a.flags() & py::array::c_style))
+    fail(std::string(name) + ": array must be C-contiguous (use numpy.ascontiguousarray)");
+  return static_cast<const T*>(a.data());
+}
+
+// Optional input: None gives nullptr.
+template <class T>
+const T* in_or_null(const py::object& o, const char* name) {
+  if (o.is_none()) return nullptr;
+  if (!py::isinstance<py::array>(o)) fail(std::string(name) + ": expected a NumPy array or None");
+  return in<T>(py::reinterpret_borrow<py::array>(o), name);
+}
+
+// A buffer the kernel writes into: must be an existing writeable C-contiguous array of dtype T and
+// exactly `shape`. None gives nullptr ("this gradient is not wanted").
+template <class T>
+T* out_or_null(const py::object& o, const char* name, const Shape& shape) {
+  if (o.is_none()) return nullptr;
+  if (!py::isinstance<py::array>(o)) fail(std::string(name) + ": expected a NumPy array or None");
+  auto a = py::reinterpret_borrow<py::array>(o);
+  in<T>(a, name);
+  if (!a.writeable()) fail(std::string(name) + ": array is read-only");
+  if (shape_of(a) != shape)
+    fail(std::string(name) + ": expected shape " + shape_str(shape) + ", got " + shape_str(shape_of(a)));
+  return static_cast<T*>(a.mutable_data());
+}
+
+void expect_ndim(const py::array& a, const char* name, int ndim, const char* layout);
+void expect_shape(const py::array& a, const char* name, const Shape& shape);
+// Shapes of two arrays that must be equal, e.g. dout against out.
+void expect_same_shape(const py::array& a, const char* a_name, const py::array& b, const char* b_name);
+
+template <class T>
+py::array_t<T> empty(const Shape& shape) {
+  return py::array_t<T>(std::vector<py::ssize_t>(shape.begin(), shape.end()));
+}
+template <class T>
+py::array_t<T> zeros(const Shape& shape) {
+  py::array_t<T> a = empty<T>(shape);
+  std::fill_n(a.mutable_data(), a.size(), T(0));
+  return a;
+}
+template <class T>
+T* data(py::array_t<T>& a) {
+  return a.mutable_data();
+}
+
+// Calls f(float{}) or f(double{}) by the dtype of `a`; any other dtype is a ValueError.
+template <class F>
+auto with_float_type(const py::array& a, const char* name, F&& f) {
+  if (a.dtype().kind() == 'f' && a.itemsize() == 4) return f(float{});
+  if (a.dtype().kind() == 'f' && a.itemsize() == 8) return f(double{});
+  fail(std::string(name) + ": expected a float32 or float64 array, got " + dtype_name(a));
+}
+
+// Runs a kernel with the GIL released and denormals flushed in the calling thread.
+template <class F>
+void run_kernel(F&& f) {
+  py::gil_scoped_release nogil;
+  FlushDenormalsScope ftz;
+  f();
+}
+
+}  // namespace nntrain::bind

@@ -1,0 +1,9 @@
+#include "bindings/bind.h"
+#include "common.h"
+
+PYBIND11_MODULE(_core, m) {
+  m.doc() = "nntrain's compiled kernels. Use nntrain.functional; this module is its implementation.";
+  nntrain::prepare_workers();
+  nntrain::bind::bind_system(m);
+  nntrain::bind::bind_gemm(m);
+}

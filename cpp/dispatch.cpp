@@ -1,0 +1,85 @@
+#include "dispatch.h"
+
+#include <cstdlib>
+
+namespace nntrain {
+
+namespace {
+
+struct KernelTable {
+  Isa isa;
+  GemmKernel<float> sgemm;
+  GemmKernel<double> dgemm;
+};
+
+KernelTable table_for(Isa isa) {
+  switch (isa) {
+    case Isa::Avx512: return {isa, sgemm_kernel_avx512(), dgemm_kernel_avx512()};
+    case Isa::Avx2: return {isa, sgemm_kernel_avx2(), dgemm_kernel_avx2()};
+    case Isa::Ref: break;
+  }
+  return {Isa::Ref, sgemm_kernel_ref(), dgemm_kernel_ref()};
+}
+
+std::string g_note;
+
+KernelTable initial_table() {
+  Isa best = best_supported_isa();
+  const char* env = std::getenv("NNTRAIN_ISA");
+  if (env == nullptr || *env == '\0' || std::string(env) == "auto") return table_for(best);
+  try {
+    Isa wanted = parse_isa(env);
+    if (static_cast<int>(wanted) <= static_cast<int>(best)) return table_for(wanted);
+    g_note = std::string("NNTRAIN_ISA=") + env + " is not supported by this CPU; using " + isa_name(best);
+  } catch (const std::invalid_argument&) {
+    g_note = std::string("NNTRAIN_ISA=") + env + " is not one of ref, avx2, avx512, auto; using " +
+             isa_name(best);
+  }
+  return table_for(best);
+}
+
+KernelTable g_table = initial_table();
+
+}  // namespace
+
+const char* isa_name(Isa isa) {
+  switch (isa) {
+    case Isa::Avx512: return "avx512";
+    case Isa::Avx2: return "avx2";
+    case Isa::Ref: break;
+  }
+  return "ref";
+}
+
+Isa best_supported_isa() {
+  // __builtin_cpu_supports also checks that the OS saves the wider registers (XCR0).
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f")) return Isa::Avx512;
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return Isa::Avx2;
+  return Isa::Ref;
+}
+
+Isa active_isa() { return g_table.isa; }
+
+void select_isa(Isa isa) {
+  NN_CHECK(static_cast<int>(isa) <= static_cast<int>(best_supported_isa()),
+           std::string("isa: this CPU cannot run ") + isa_name(isa) + " kernels (best: " +
+               isa_name(best_supported_isa()) + ")");
+  g_table = table_for(isa);
+}
+
+Isa parse_isa(const std::string& name) {
+  if (name == "ref") return Isa::Ref;
+  if (name == "avx2") return Isa::Avx2;
+  if (name == "avx512") return Isa::Avx512;
+  throw std::invalid_argument("isa: expected one of ref, avx2, avx512, got '" + name + "'");
+}
+
+const std::string& isa_note() { return g_note; }
+
+template <>
+const GemmKernel<float>& gemm_kernel<float>() { return g_table.sgemm; }
+template <>
+const GemmKernel<double>& gemm_kernel<double>() { return g_table.dgemm; }
+
+}  // namespace nntrain

@@ -1,0 +1,24 @@
+// Run-time choice of instruction set: the CPU is probed once, the best kernels it supports are put in
+// a table, and NNTRAIN_ISA (ref | avx2 | avx512) or select_isa() can force a lower level (tests run
+// every level the machine has against the portable kernel).
+#pragma once
+
+#include <string>
+
+#include "kernels/gemm_ukernel.h"
+
+namespace nntrain {
+
+enum class Isa { Ref = 0, Avx2 = 1, Avx512 = 2 };
+
+const char* isa_name(Isa isa);
+Isa best_supported_isa();        // what this CPU (and OS) can run
+Isa active_isa();                // what the kernels in use were compiled for
+void select_isa(Isa isa);        // throws std::invalid_argument if the CPU cannot run it
+Isa parse_isa(const std::string& name);  // "ref" | "avx2" | "avx512"; throws on anything else
+const std::string& isa_note();   // why NNTRAIN_ISA was not honoured, or ""
+
+template <class T>
+const GemmKernel<T>& gemm_kernel();
+
+}  // namespace nntrain

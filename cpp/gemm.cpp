@@ -1,0 +1,204 @@
+// BLIS-style GEMM: the five loops around the microkernel, written once for every ISA.
+//
+//   for jc in N by nc:                   B block kc x nc packed once per (jc, pc), shared by the team
+//     for pc in K by kc:
+//       pack B block                     (threads split the nr-wide panels)
+//       for (ic, n-chunk) tasks:         (static partition over threads)
+//         pack A block mc x kc           (per thread, reused while ic stays the same)
+//         for jr over nr panels in chunk:
+//           for ir over mr panels:       microkernel, then bias on the last K block
+#include "gemm.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "dispatch.h"
+#include "scratch.h"
+
+namespace nntrain {
+
+namespace {
+
+// op(A)[i][p] for i in [i0, i0+mb), p in [p0, p0+kb) into mr-row micro-panels, zero-padded.
+template <class T>
+void pack_a(T* dst, const T* A, index_t lda, bool trans_a, index_t i0, index_t mb, index_t p0,
+            index_t kb, int mr) {
+  for (index_t ir = 0; ir < mb; ir += mr) {
+    const int rows = static_cast<int>(std::min<index_t>(mr, mb - ir));
+    T* panel = dst + ir * kb;
+    if (trans_a) {
+      // A is (K, M): for each p the mr values are contiguous.
+      for (index_t p = 0; p < kb; ++p) {
+        const T* src = A + (p0 + p) * lda + i0 + ir;
+        T* out = panel + p * mr;
+        int r = 0;
+        for (; r < rows; ++r) out[r] = src[r];
+        for (; r < mr; ++r) out[r] = T(0);
+      }
+    } else {
+      for (int r = 0; r < rows; ++r) {
+        const T* src = A + (i0 + ir + r) * lda + p0;
+        for (index_t p = 0; p < kb; ++p) panel[p * mr + r] = src[p];
+      }
+      for (int r = rows; r < mr; ++r)
+        for (index_t p = 0; p < kb; ++p) panel[p * mr + r] = T(0);
+    }
+  }
+}
+
+// op(B)[p][j] for p in [p0, p0+kb), j in panel [j0, j0+nr) into one kb x nr micro-panel, zero-padded.
+template <class T>
+void pack_b_panel(T* panel, const T* B, index_t ldb, bool trans_b, index_t p0, index_t kb, index_t j0,
+                  int cols, int nr) {
+  if (trans_b) {
+    // B is (N, K): column j of op(B) is row j of B.
+    for (int c = 0; c < cols; ++c) {
+      const T* src = B + (j0 + c) * ldb + p0;
+      for (index_t p = 0; p < kb; ++p) panel[p * nr + c] = src[p];
+    }
+    for (int c = cols; c < nr; ++c)
+      for (index_t p = 0; p < kb; ++p) panel[p * nr + c] = T(0);
+  } else {
+    for (index_t p = 0; p < kb; ++p) {
+      const T* src = B + (p0 + p) * ldb + j0;
+      T* out = panel + p * nr;
+      std::memcpy(out, src, sizeof(T) * cols);
+      for (int c = cols; c < nr; ++c) out[c] = T(0);
+    }
+  }
+}
+
+template <class T>
+void add_bias_tile(T* c, index_t ldc, int m, int n, const T* bias, BiasAlong along, index_t i0,
+                   index_t j0) {
+  if (along == BiasAlong::Rows) {
+    for (int i = 0; i < m; ++i) {
+      const T b = bias[i0 + i];
+      for (int j = 0; j < n; ++j) c[i * ldc + j] += b;
+    }
+  } else {
+    for (int i = 0; i < m; ++i)
+      for (int j = 0; j < n; ++j) c[i * ldc + j] += bias[j0 + j];
+  }
+}
+
+// C := beta*C (+ bias) for the degenerate K == 0 product.
+template <class T>
+void scale_and_bias(T* C, index_t ldc, index_t M, index_t N, T beta, const T* bias, BiasAlong along) {
+  for (index_t i = 0; i < M; ++i) {
+    T* ci = C + i * ldc;
+    for (index_t j = 0; j < N; ++j) {
+      T v = beta == T(0) ? T(0) : beta * ci[j];
+      if (along == BiasAlong::Rows) v += bias[i];
+      if (along == BiasAlong::Cols) v += bias[j];
+      ci[j] = v;
+    }
+  }
+}
+
+}  // namespace
+
+template <class T>
+void gemm(T* C, index_t ldc, const T* A, index_t lda, const T* B, index_t ldb, index_t M, index_t N,
+          index_t K, bool trans_a, bool trans_b, T alpha, T beta, const T* bias, BiasAlong bias_along) {
+  if (M <= 0 || N <= 0) return;
+  if (bias == nullptr) bias_along = BiasAlong::None;
+  if (K <= 0 || alpha == T(0)) {
+    scale_and_bias(C, ldc, M, N, beta, bias, bias_along);
+    return;
+  }
+  const GemmKernel<T>& kern = gemm_kernel<T>();
+  const int mr = kern.mr, nr = kern.nr;
+  const index_t kc = kern.kc;
+  const index_t mc = kern.mc;
+  const index_t nc = kern.nc;
+
+  const int threads = (in_parallel() || !parallel_worth(M * N * K)) ? 1 : num_threads();
+  T* bbuf = thread_scratch<T>(kScratchGemmB, static_cast<std::size_t>(std::min(K, kc)) *
+                                                 ceil_div(std::min(N, nc), nr) * nr);
+
+#pragma omp parallel num_threads(threads)
+  {
+    const index_t a_capacity = std::min(K, kc) * ceil_div(std::min(M, mc), mr) * mr;
+    T* abuf = thread_scratch<T>(kScratchGemmA, static_cast<std::size_t>(a_capacity));
+
+    for (index_t jc = 0; jc < N; jc += nc) {
+      const index_t nb = std::min(nc, N - jc);
+      const index_t n_panels = ceil_div(nb, nr);
+      const index_t m_blocks = ceil_div(M, mc);
+      // Enough tasks to keep every thread busy even when M fits in one block (small batches).
+      const index_t n_chunks = std::min<index_t>(n_panels, std::max<index_t>(1, ceil_div(4 * threads, m_blocks)));
+      const index_t panels_per_chunk = ceil_div(n_panels, n_chunks);
+
+      for (index_t pc = 0; pc < K; pc += kc) {
+        const index_t kb = std::min(kc, K - pc);
+        const T beta_block = pc == 0 ? beta : T(1);
+        const bool last_k = pc + kb == K;
+
+#pragma omp for schedule(static)
+        for (index_t jp = 0; jp < n_panels; ++jp) {
+          const int cols = static_cast<int>(std::min<index_t>(nr, nb - jp * nr));
+          pack_b_panel(bbuf + jp * nr * kb, B, ldb, trans_b, pc, kb, jc + jp * nr, cols, nr);
+        }
+        // (implicit barrier: the B block is complete before anyone reads it)
+
+        index_t packed_ic = -1;
+#pragma omp for schedule(static)
+        for (index_t task = 0; task < m_blocks * n_chunks; ++task) {
+          const index_t ic = (task / n_chunks) * mc;
+          const index_t chunk = task % n_chunks;
+          const index_t mb = std::min(mc, M - ic);
+          if (ic != packed_ic) {
+            pack_a(abuf, A, lda, trans_a, ic, mb, pc, kb, mr);
+            packed_ic = ic;
+          }
+          const index_t jp_end = std::min(n_panels, (chunk + 1) * panels_per_chunk);
+          for (index_t jp = chunk * panels_per_chunk; jp < jp_end; ++jp) {
+            const index_t j0 = jc + jp * nr;
+            const int n = static_cast<int>(std::min<index_t>(nr, N - j0));
+            const T* bpanel = bbuf + jp * nr * kb;
+            for (index_t ir = 0; ir < mb; ir += mr) {
+              const int m = static_cast<int>(std::min<index_t>(mr, mb - ir));
+              T* c = C + (ic + ir) * ldc + j0;
+              kern.ukernel(kb, alpha, abuf + ir * kb, bpanel, beta_block, c, ldc, m, n);
+              if (last_k && bias_along != BiasAlong::None)
+                add_bias_tile(c, ldc, m, n, bias, bias_along, ic + ir, j0);
+            }
+          }
+        }
+        // (implicit barrier: nobody repacks B while another thread still reads it)
+      }
+    }
+  }
+}
+
+template <class T>
+void gemm_naive(T* C, index_t ldc, const T* A, index_t lda, const T* B, index_t ldb, index_t M,
+                index_t N, index_t K, bool trans_a, bool trans_b, T alpha, T beta, const T* bias,
+                BiasAlong bias_along) {
+  for (index_t i = 0; i < M; ++i) {
+    for (index_t j = 0; j < N; ++j) {
+      T acc = T(0);
+      for (index_t p = 0; p < K; ++p) {
+        const T a = trans_a ? A[p * lda + i] : A[i * lda + p];
+        const T b = trans_b ? B[j * ldb + p] : B[p * ldb + j];
+        acc += a * b;
+      }
+      T v = beta == T(0) ? alpha * acc : beta * C[i * ldc + j] + alpha * acc;
+      if (bias != nullptr && bias_along == BiasAlong::Rows) v += bias[i];
+      if (bias != nullptr && bias_along == BiasAlong::Cols) v += bias[j];
+      C[i * ldc + j] = v;
+    }
+  }
+}
+
+#define NNTRAIN_INSTANTIATE_GEMM(T)                                                                  \
+  template void gemm<T>(T*, index_t, const T*, index_t, const T*, index_t, index_t, index_t,       \
+                        index_t, bool, bool, T, T, const T*, BiasAlong);                             \
+  template void gemm_naive<T>(T*, index_t, const T*, index_t, const T*, index_t, index_t, index_t, \
+                              index_t, bool, bool, T, T, const T*, BiasAlong);
+NNTRAIN_INSTANTIATE_GEMM(float)
+NNTRAIN_INSTANTIATE_GEMM(double)
+#undef NNTRAIN_INSTANTIATE_GEMM
+
+}  // namespace nntrain

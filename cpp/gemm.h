@@ -1,0 +1,31 @@
+// General matrix multiply on row-major matrices, with transpose flags and a bias epilogue:
+//
+//   C (M,N) := beta * C + alpha * op(A) · op(B) [+ bias]
+//   op(A) (M,K) is A (M,K) with row stride lda, or A^T where A is (K,M), when trans_a;
+//   op(B) (K,N) is B (K,N) with row stride ldb, or B^T where B is (N,K), when trans_b.
+//   bias (M) is added along rows (bias[i] to row i: conv output channels) or bias (N) along columns
+//   (bias[j] to column j: a Linear layer's outputs), in the same pass that writes the last K block.
+//
+// This covers a Linear layer without transposed copies: forward x·W^T (trans_b), dx = dy·W,
+// dW += dy^T·x (trans_a, beta = 1). When beta == 0, C is not read. Results do not depend on the
+// thread count: every C tile is computed by one thread over the same K blocks in the same order.
+#pragma once
+
+#include "common.h"
+
+namespace nntrain {
+
+enum class BiasAlong { None, Rows, Cols };
+
+template <class T>
+void gemm(T* C, index_t ldc, const T* A, index_t lda, const T* B, index_t ldb, index_t M, index_t N,
+          index_t K, bool trans_a, bool trans_b, T alpha, T beta, const T* bias = nullptr,
+          BiasAlong bias_along = BiasAlong::None);
+
+// The naive twin (same contract, a plain triple loop, serial): an oracle for tests and a bench baseline.
+template <class T>
+void gemm_naive(T* C, index_t ldc, const T* A, index_t lda, const T* B, index_t ldb, index_t M,
+                index_t N, index_t K, bool trans_a, bool trans_b, T alpha, T beta,
+                const T* bias = nullptr, BiasAlong bias_along = BiasAlong::None);
+
+}  // namespace nntrain

@@ -1,0 +1,29 @@
+#include "linear.h"
+
+#include "gemm.h"
+#include "reduce.h"
+
+namespace nntrain {
+
+template <class T>
+void linear_forward(T* out, const T* x, const T* weight, const T* bias, index_t N, index_t IN, index_t OUT) {
+  gemm<T>(out, OUT, x, IN, weight, IN, N, OUT, IN, false, true, T(1), T(0), bias, BiasAlong::Cols);
+}
+
+template <class T>
+void linear_backward(T* dx, T* dweight, T* dbias, const T* dout, const T* x, const T* weight, index_t N,
+                     index_t IN, index_t OUT) {
+  if (dx) gemm<T>(dx, IN, dout, OUT, weight, IN, N, IN, OUT, false, false, T(1), T(1));
+  if (dweight) gemm<T>(dweight, IN, dout, OUT, x, IN, OUT, IN, N, true, false, T(1), T(1));
+  if (dbias) sum_rows<T>(dbias, dout, N, OUT);
+}
+
+template void linear_forward<float>(float*, const float*, const float*, const float*, index_t, index_t, index_t);
+template void linear_forward<double>(double*, const double*, const double*, const double*, index_t, index_t,
+                                     index_t);
+template void linear_backward<float>(float*, float*, float*, const float*, const float*, const float*, index_t,
+                                     index_t, index_t);
+template void linear_backward<double>(double*, double*, double*, const double*, const double*, const double*,
+                                      index_t, index_t, index_t);
+
+}  // namespace nntrain

@@ -1,0 +1,25 @@
+// Per-thread scratch memory: 64-byte aligned, grows on demand, never shrinks, so a training loop in its
+// steady state allocates nothing. Each user has its own slot so nested users never alias.
+#pragma once
+
+#include <cstddef>
+
+namespace nntrain {
+
+enum ScratchSlot : int {
+  kScratchGemmA = 0,   // packed A block (one per thread)
+  kScratchGemmB,       // packed B block (the calling thread's, shared with its team)
+  kScratchGemmTile,    // small-GEMM tiles
+  kScratchIm2col,      // column matrix of one image
+  kScratchConvTmp,     // conv2d partial results
+  kScratchCount
+};
+
+void* thread_scratch_bytes(ScratchSlot slot, std::size_t bytes);
+
+template <class T>
+T* thread_scratch(ScratchSlot slot, std::size_t count) {
+  return static_cast<T*>(thread_scratch_bytes(slot, count * sizeof(T)));
+}
+
+}  // namespace nntrain
