@@ -1,0 +1,58 @@
+"""2-D convolution over NCHW images, weight (out_channels, in_channels, kh, kw) as in PyTorch."""
+
+import numpy as np
+
+from .. import functional as F
+from . import init
+from .module import Module, Parameter
+
+
+def pair(v, name):
+    """An int or a pair of ints -> (h, w)."""
+    if isinstance(v, (tuple, list)):
+        if len(v) != 2:
+            raise ValueError(f"{name}: expected an int or a pair, got {v!r}")
+        return int(v[0]), int(v[1])
+    return int(v), int(v)
+
+
+class Conv2d(Module):
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, bias=True,
+                 *, rng=None, dtype=np.float32):
+        super().__init__()
+        if in_channels < 1 or out_channels < 1:
+            raise ValueError(f"Conv2d: channels must be >= 1, got in={in_channels}, out={out_channels}")
+        self.in_channels, self.out_channels = int(in_channels), int(out_channels)
+        self.kernel_size = pair(kernel_size, "kernel_size")
+        self.stride = pair(stride, "stride")
+        self.padding = pair(padding, "padding")
+        self.dilation = pair(dilation, "dilation")
+        self.weight = Parameter(np.empty((out_channels, in_channels) + self.kernel_size, dtype=dtype))
+        self.bias = Parameter(np.empty(out_channels, dtype=dtype)) if bias else None
+        init.default_init_(self.weight, self.bias, rng)
+
+    def _geometry(self):
+        return dict(stride=self.stride, padding=self.padding, dilation=self.dilation)
+
+    def forward(self, x):
+        if x.ndim != 4 or x.shape[1] != self.in_channels:
+            raise ValueError(f"Conv2d({self.in_channels}, {self.out_channels}): expected input "
+                             f"(N, {self.in_channels}, H, W), got {tuple(x.shape)}")
+        self._x = x
+        return F.conv2d(x, self.weight.data, None if self.bias is None else self.bias.data, **self._geometry())
+
+    def backward(self, grad_out):
+        bias = None if self.bias is None else self.bias.data
+        dx, _, _ = F.conv2d_backward(grad_out, self._x, self.weight.data, bias, **self._geometry(),
+                                     dweight=self.weight.grad, dbias=None if bias is None else self.bias.grad)
+        return dx
+
+    def output_shape(self, input_shape):
+        """(N, OC, OH, OW) for an input (N, C, H, W), without running the layer."""
+        n, _, h, w = input_shape
+        (kh, kw), (sh, sw), (ph, pw), (dh, dw) = self.kernel_size, self.stride, self.padding, self.dilation
+        return (n, self.out_channels, (h + 2 * ph - dh * (kh - 1) - 1) // sh + 1, (w + 2 * pw - dw * (kw - 1) - 1) // sw + 1)
+
+    def extra_repr(self):
+        return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}, "
+                f"padding={self.padding}, bias={self.bias is not None}")

@@ -1,0 +1,33 @@
+"""Dropout: while training, zero each element with probability p and scale the rest by 1/(1-p), so the
+expected activation is unchanged; in evaluation, the identity."""
+
+import numpy as np
+
+from .. import functional as F
+from .module import Module
+
+
+class Dropout(Module):
+    def __init__(self, p=0.5, *, rng=None):
+        super().__init__()
+        if not 0 <= p <= 1:
+            raise ValueError(f"Dropout: p must be in [0, 1], got {p}")
+        self.p = float(p)
+        self.rng = rng if rng is not None else np.random.default_rng()
+
+    def forward(self, x):
+        self._active = self.training and self.p > 0
+        if not self._active:
+            return x
+        # A fresh mask per step, drawn from the run's generator; the kernel regenerates it from the
+        # seed in backward, so no mask is stored.
+        self._seed = int(self.rng.integers(0, 2**63 - 1))
+        return F.dropout(x, self.p, self._seed, training=True)
+
+    def backward(self, grad_out):
+        if not self._active:
+            return grad_out
+        return F.dropout_backward(grad_out, self.p, self._seed)
+
+    def extra_repr(self):
+        return f"p={self.p}"

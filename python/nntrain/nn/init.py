@@ -1,0 +1,166 @@
+"""Initialisers, in place on a Parameter (or array), named like ``torch.nn.init``.
+
+Fixed: ``zeros_``, ``constant_``. Random: ``uniform_``, ``normal_``. Scaled to keep activations' variance
+steady through depth: ``xavier_uniform_``/``xavier_normal_`` (Glorot, for tanh/sigmoid) and
+``kaiming_uniform_``/``kaiming_normal_`` (He/MSRA, for ReLU). Every random draw comes from the
+``numpy.random.Generator`` passed as ``rng``, so one seeded generator fixes a whole run.
+``initialize(model, scheme, rng)`` applies a scheme to every Linear and Conv2d of a model.
+"""
+
+import math
+
+import numpy as np
+
+
+def _array(p):
+    return p.data if hasattr(p, "data") and isinstance(p.data, np.ndarray) else p
+
+
+def _rng(rng):
+    if rng is None:
+        return np.random.default_rng()
+    if isinstance(rng, np.random.Generator):
+        return rng
+    raise TypeError(f"rng: expected a numpy.random.Generator, got {type(rng).__name__}")
+
+
+def _fill(p, values):
+    a = _array(p)
+    a[...] = values.astype(a.dtype, copy=False)
+    return p
+
+
+def fan_in_and_fan_out(shape):
+    """(fan_in, fan_out) of a weight: Linear (out, in) -> (in, out); Conv (oc, ic, kh, kw) -> (ic*kh*kw, oc*kh*kw)."""
+    if len(shape) < 2:
+        raise ValueError(f"fan in and fan out need a weight with at least 2 dimensions, got shape {tuple(shape)}")
+    receptive = int(np.prod(shape[2:])) if len(shape) > 2 else 1
+    return shape[1] * receptive, shape[0] * receptive
+
+
+def calculate_gain(nonlinearity, param=None):
+    """The recommended gain for a nonlinearity (PyTorch's table)."""
+    linear_like = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose2d", "sigmoid")
+    if nonlinearity in linear_like:
+        return 1.0
+    if nonlinearity == "tanh":
+        return 5.0 / 3
+    if nonlinearity == "relu":
+        return math.sqrt(2.0)
+    if nonlinearity == "leaky_relu":
+        slope = 0.01 if param is None else float(param)
+        return math.sqrt(2.0 / (1 + slope**2))
+    if nonlinearity == "selu":
+        return 3.0 / 4
+    raise ValueError(f"calculate_gain: unknown nonlinearity '{nonlinearity}'")
+
+
+def zeros_(p):
+    _array(p).fill(0)
+    return p
+
+
+def constant_(p, value):
+    _array(p).fill(value)
+    return p
+
+
+def uniform_(p, a=0.0, b=1.0, rng=None):
+    return _fill(p, _rng(rng).uniform(a, b, size=_array(p).shape))
+
+
+def normal_(p, mean=0.0, std=1.0, rng=None):
+    return _fill(p, _rng(rng).normal(mean, std, size=_array(p).shape))
+
+
+def xavier_uniform_(p, gain=1.0, rng=None):
+    fan_in, fan_out = fan_in_and_fan_out(_array(p).shape)
+    bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
+    return uniform_(p, -bound, bound, rng)
+
+
+def xavier_normal_(p, gain=1.0, rng=None):
+    fan_in, fan_out = fan_in_and_fan_out(_array(p).shape)
+    return normal_(p, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)), rng)
+
+
+def _kaiming_std(shape, a, mode, nonlinearity):
+    fan_in, fan_out = fan_in_and_fan_out(shape)
+    if mode not in ("fan_in", "fan_out"):
+        raise ValueError(f"kaiming: mode must be 'fan_in' or 'fan_out', got '{mode}'")
+    fan = fan_in if mode == "fan_in" else fan_out
+    return calculate_gain(nonlinearity, a) / math.sqrt(max(fan, 1))
+
+
+def kaiming_uniform_(p, a=0.0, mode="fan_in", nonlinearity="leaky_relu", rng=None):
+    bound = math.sqrt(3.0) * _kaiming_std(_array(p).shape, a, mode, nonlinearity)
+    return uniform_(p, -bound, bound, rng)
+
+
+def kaiming_normal_(p, a=0.0, mode="fan_in", nonlinearity="leaky_relu", rng=None):
+    return normal_(p, 0.0, _kaiming_std(_array(p).shape, a, mode, nonlinearity), rng)
+
+
+def default_init_(weight, bias, rng=None):
+    """PyTorch's default for Linear and Conv2d: U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for weight and bias."""
+    rng = _rng(rng)
+    kaiming_uniform_(weight, a=math.sqrt(5), rng=rng)
+    if bias is not None:
+        fan_in, _ = fan_in_and_fan_out(_array(weight).shape)
+        bound = 1.0 / math.sqrt(fan_in) if fan_in > 0 else 0.0
+        uniform_(bias, -bound, bound, rng)
+
+
+SCHEMES = ("default", "xavier", "xavier_normal", "he", "he_normal", "normal", "uniform", "zeros", "constant")
+
+
+def initialize(model, scheme="default", rng=None, value=0.0, std=0.01):
+    """Re-initialises every Linear and Conv2d of ``model`` with one scheme, drawing from ``rng``.
+
+    schemes: default (PyTorch's), xavier / xavier_normal (Glorot), he / he_normal (Kaiming, ReLU gain),
+    normal (N(0, std)), uniform (U(-std, std)), zeros, constant (``value``). Biases start at zero except
+    under ``default``. BatchNorm layers are reset to weight 1, bias 0.
+    """
+    from .conv import Conv2d
+    from .linear import Linear
+    from .norm import _BatchNorm
+
+    if scheme not in SCHEMES:
+        raise ValueError(f"initialize: unknown scheme '{scheme}' (choose from {', '.join(SCHEMES)})")
+    rng = _rng(rng)
+    for m in model.modules():
+        if isinstance(m, _BatchNorm):
+            m.reset_parameters()
+        if not isinstance(m, (Linear, Conv2d)):
+            continue
+        w, b = m.weight, getattr(m, "bias", None)
+        if scheme == "default":
+            default_init_(w, b, rng)
+            continue
+        if scheme == "xavier":
+            xavier_uniform_(w, rng=rng)
+        elif scheme == "xavier_normal":
+            xavier_normal_(w, rng=rng)
+        elif scheme == "he":
+            kaiming_uniform_(w, nonlinearity="relu", rng=rng)
+        elif scheme == "he_normal":
+            kaiming_normal_(w, nonlinearity="relu", rng=rng)
+        elif scheme == "normal":
+            normal_(w, 0.0, std, rng)
+        elif scheme == "uniform":
+            uniform_(w, -std, std, rng)
+        elif scheme == "zeros":
+            zeros_(w)
+        elif scheme == "constant":
+            constant_(w, value)
+        if b is not None:
+            zeros_(b)
+    return model
+
+
+def from_pretrained(model, path, strict=True):
+    """Initialises ``model`` from a weights file (safetensors with PyTorch-style keys), e.g. one saved by
+    ``nntrain train`` or by PyTorch; every key and shape is checked first."""
+    from ..checkpoint import load_weights
+
+    return model.load_state_dict(load_weights(path), strict=strict)

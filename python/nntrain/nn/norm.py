@@ -1,0 +1,78 @@
+"""Batch normalisation: normalise each channel by batch statistics while training, by running averages
+in evaluation; then scale by weight (gamma) and shift by bias (beta)."""
+
+import numpy as np
+
+from .. import functional as F
+from .module import Module, Parameter
+
+
+class _BatchNorm(Module):
+    _input_ndim = None  # 2 for BatchNorm1d, 4 for BatchNorm2d
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True,
+                 *, dtype=np.float32):
+        super().__init__()
+        if num_features < 1:
+            raise ValueError(f"{type(self).__name__}: num_features must be >= 1, got {num_features}")
+        if not eps > 0:
+            raise ValueError(f"{type(self).__name__}: eps must be > 0, got {eps}")
+        if not 0 <= momentum <= 1:
+            raise ValueError(f"{type(self).__name__}: momentum must be in [0, 1], got {momentum}")
+        self.num_features, self.eps, self.momentum = int(num_features), float(eps), float(momentum)
+        self.affine, self.track_running_stats = bool(affine), bool(track_running_stats)
+        self.weight = Parameter(np.ones(num_features, dtype=dtype)) if affine else None
+        self.bias = Parameter(np.zeros(num_features, dtype=dtype)) if affine else None
+        if track_running_stats:
+            self.register_buffer("running_mean", np.zeros(num_features, dtype=dtype))
+            self.register_buffer("running_var", np.ones(num_features, dtype=dtype))
+            self.register_buffer("num_batches_tracked", np.zeros((), dtype=np.int64))
+        else:
+            self.running_mean = self.running_var = None
+
+    def reset_parameters(self):
+        if self.affine:
+            self.weight.data.fill(1)
+            self.bias.data.fill(0)
+        if self.track_running_stats:
+            self.running_mean.fill(0)
+            self.running_var.fill(1)
+            self.num_batches_tracked[...] = 0
+
+    def forward(self, x):
+        if x.ndim != self._input_ndim or x.shape[1] != self.num_features:
+            shape = "(N, C)" if self._input_ndim == 2 else "(N, C, H, W)"
+            raise ValueError(f"{type(self).__name__}({self.num_features}): expected input {shape} with "
+                             f"C={self.num_features}, got {tuple(x.shape)}")
+        use_batch_stats = self.training or not self.track_running_stats
+        if use_batch_stats and self.track_running_stats:
+            self.num_batches_tracked += 1
+        out, self._mean, self._invstd = F.batch_norm(
+            x, self.running_mean if self.track_running_stats else None,
+            self.running_var if self.track_running_stats else None,
+            None if self.weight is None else self.weight.data, None if self.bias is None else self.bias.data,
+            training=use_batch_stats, momentum=self.momentum, eps=self.eps, return_stats=True)
+        self._x, self._batch_stats = x, use_batch_stats
+        return out
+
+    def backward(self, grad_out):
+        weight = None if self.weight is None else self.weight.data
+        dx, _, _ = F.batch_norm_backward(
+            grad_out, self._x, weight, self._mean, self._invstd, training=self._batch_stats,
+            dweight=None if weight is None else self.weight.grad, dbias=None if weight is None else self.bias.grad)
+        return dx
+
+    def extra_repr(self):
+        return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}"
+
+
+class BatchNorm1d(_BatchNorm):
+    """Over (N, C) features."""
+
+    _input_ndim = 2
+
+
+class BatchNorm2d(_BatchNorm):
+    """Over (N, C, H, W) images, one statistic per channel."""
+
+    _input_ndim = 4

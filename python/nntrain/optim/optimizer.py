@@ -1,0 +1,128 @@
+"""Optimizer base: parameter groups, per-parameter state, one fused C++ update per group per step."""
+
+import numbers
+
+import numpy as np
+
+
+def check_hyper(name, value, low=None, high=None, low_open=False, high_open=False):
+    """Validates a hyper-parameter; the ValueError names it and its value."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, got {value!r}")
+    if low is not None and (value <= low if low_open else value < low):
+        raise ValueError(f"{name} must be {'>' if low_open else '>='} {low}, got {value}")
+    if high is not None and (value >= high if high_open else value > high):
+        raise ValueError(f"{name} must be {'<' if high_open else '<='} {high}, got {value}")
+    return float(value)
+
+
+class Optimizer:
+    """Holds ``param_groups`` (lists of Parameters with their hyper-parameters) and ``state``.
+
+    ``params`` is an iterable of Parameters, or of dicts ``{"params": [...], "lr": ...}`` for groups with
+    their own hyper-parameters. Subclasses define ``defaults``, ``_validate(group)``, the names of their
+    per-parameter state arrays (``state_names``) and ``_update(group, params, grads, state_lists, step)``.
+    """
+
+    state_names = ()
+
+    def __init__(self, params, defaults):
+        params = list(params)
+        if not params:
+            raise ValueError("optimizer got an empty parameter list")
+        groups = params if isinstance(params[0], dict) else [{"params": params}]
+        self.defaults = dict(defaults)
+        self.param_groups = []
+        for g in groups:
+            group = dict(self.defaults)
+            group.update(g)
+            group["params"] = list(g["params"])
+            self._validate(group)
+            self.param_groups.append(group)
+        self.steps = [0] * len(self.param_groups)
+        self.state = {}
+
+    def _validate(self, group):
+        check_hyper("lr", group["lr"], low=0.0)
+
+    def zero_grad(self):
+        for group in self.param_groups:
+            for p in group["params"]:
+                p.grad.fill(0)
+
+    def _state_arrays(self, p):
+        st = self.state.get(p)
+        if st is None:
+            st = {name: np.zeros_like(p.data) for name in self._needed_state(self._group_of(p))}
+            self.state[p] = st
+        return st
+
+    def _needed_state(self, group):
+        return self.state_names
+
+    def _group_of(self, p):
+        for g in self.param_groups:
+            if any(q is p for q in g["params"]):
+                return g
+        raise KeyError("parameter not in this optimizer")
+
+    def step(self):
+        """One update of every parameter against its gradient."""
+        for gi, group in enumerate(self.param_groups):
+            params = [p for p in group["params"] if p.requires_grad]
+            if not params:
+                continue
+            self.steps[gi] += 1
+            names = self._needed_state(group)
+            states = [self._state_arrays(p) for p in params]
+            state_lists = {name: [st[name] for st in states] for name in names}
+            self._update(group, [p.data for p in params], [p.grad for p in params], state_lists, self.steps[gi])
+
+    # ---- resume ----------------------------------------------------------------------------------
+    def state_dict(self):
+        """Hyper-parameters, step counts and state arrays, keyed by parameter index (as in PyTorch)."""
+        index = {}
+        groups = []
+        for gi, group in enumerate(self.param_groups):
+            ids = []
+            for p in group["params"]:
+                index[id(p)] = len(index)
+                ids.append(index[id(p)])
+            groups.append({**{k: v for k, v in group.items() if k != "params"}, "params": ids, "step": self.steps[gi]})
+        state = {}
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p in self.state:
+                    state[index[id(p)]] = {k: v.copy() for k, v in self.state[p].items()}
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict):
+        groups = state_dict["param_groups"]
+        if len(groups) != len(self.param_groups):
+            raise ValueError(f"optimizer state has {len(groups)} parameter groups, this optimizer has "
+                             f"{len(self.param_groups)}")
+        params = [p for g in self.param_groups for p in g["params"]]
+        for gi, (saved, group) in enumerate(zip(groups, self.param_groups)):
+            if len(saved["params"]) != len(group["params"]):
+                raise ValueError(f"optimizer state group {gi} has {len(saved['params'])} parameters, this "
+                                 f"optimizer has {len(group['params'])}")
+        new_state = {}
+        for key, st in state_dict["state"].items():
+            i = int(key)
+            if not 0 <= i < len(params):
+                raise ValueError(f"optimizer state names parameter {i}, but there are {len(params)}")
+            p = params[i]
+            for name, arr in st.items():
+                if np.shape(arr) != p.data.shape:
+                    raise ValueError(f"optimizer state {i}.{name}: expected shape {p.data.shape}, got {np.shape(arr)}")
+            new_state[p] = {name: np.array(arr, dtype=p.data.dtype, copy=True) for name, arr in st.items()}
+        for gi, (saved, group) in enumerate(zip(groups, self.param_groups)):
+            for k, v in saved.items():
+                if k not in ("params", "step"):
+                    group[k] = v
+            self.steps[gi] = int(saved.get("step", 0))
+        self.state = new_state
+
+    def __repr__(self):
+        hyper = ", ".join(f"{k}={v}" for k, v in self.defaults.items())
+        return f"{type(self).__name__}({hyper})"

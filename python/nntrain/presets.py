@@ -1,0 +1,94 @@
+"""Named architectures, each sized to the data it is given (input shape and number of classes).
+
+    mlp     Flatten-Linear-ReLU-...-Linear: the network of the teaching material (hidden=(256, 128) by default)
+    lenet   LeNet-5 style: two 5x5 convolutions with max-pooling, then three Linear layers
+    cnn     two 3x3 conv + BatchNorm + ReLU + max-pool stages (32 and 64 channels), then Linear 128 and out
+    resnet  a small residual CNN: a stem, two residual blocks, a strided block with a 1x1 projection,
+            global average pooling and a Linear classifier
+"""
+
+import numpy as np
+
+from . import nn
+
+PRESETS = ("mlp", "lenet", "cnn", "resnet")
+
+
+def _image_shape(input_shape, preset):
+    if len(input_shape) != 3:
+        raise ValueError(f"preset '{preset}' needs images (C, H, W), but the data has shape {tuple(input_shape)}")
+    return input_shape
+
+
+def mlp(input_shape, num_classes, hidden=(256, 128), rng=None, dropout=0.0):
+    features = int(np.prod(input_shape))
+    layers = [nn.Flatten()]
+    for width in hidden:
+        layers += [nn.Linear(features, width, rng=rng), nn.ReLU()]
+        if dropout > 0:
+            layers.append(nn.Dropout(dropout, rng=rng))
+        features = width
+    layers.append(nn.Linear(features, num_classes, rng=rng))
+    return nn.Sequential(*layers)
+
+
+def _pool_if_possible(h, w, layers):
+    if h >= 2 and w >= 2:
+        layers.append(nn.MaxPool2d(2))
+        return h // 2, w // 2
+    return h, w
+
+
+def lenet(input_shape, num_classes, rng=None):
+    c, h, w = _image_shape(input_shape, "lenet")
+    layers = [nn.Conv2d(c, 6, 5, padding=2, rng=rng), nn.ReLU()]
+    h, w = _pool_if_possible(h, w, layers)
+    # The second convolution is unpadded as in LeNet-5 when the image is big enough (28x28 -> 10x10).
+    pad = 0 if min(h, w) >= 5 else 2
+    layers += [nn.Conv2d(6, 16, 5, padding=pad, rng=rng), nn.ReLU()]
+    h, w = h + 2 * pad - 4, w + 2 * pad - 4
+    h, w = _pool_if_possible(h, w, layers)
+    layers += [nn.Flatten(), nn.Linear(16 * h * w, 120, rng=rng), nn.ReLU(), nn.Linear(120, 84, rng=rng), nn.ReLU(),
+               nn.Linear(84, num_classes, rng=rng)]
+    return nn.Sequential(*layers)
+
+
+def cnn(input_shape, num_classes, rng=None, dropout=0.0):
+    c, h, w = _image_shape(input_shape, "cnn")
+    layers = []
+    for cin, cout in ((c, 32), (32, 64)):
+        layers += [nn.Conv2d(cin, cout, 3, padding=1, bias=False, rng=rng), nn.BatchNorm2d(cout), nn.ReLU()]
+        h, w = _pool_if_possible(h, w, layers)
+    layers += [nn.Flatten(), nn.Linear(64 * h * w, 128, rng=rng), nn.ReLU()]
+    if dropout > 0:
+        layers.append(nn.Dropout(dropout, rng=rng))
+    layers.append(nn.Linear(128, num_classes, rng=rng))
+    return nn.Sequential(*layers)
+
+
+def _basic_block(cin, cout, stride, rng):
+    block = nn.Sequential(
+        nn.Conv2d(cin, cout, 3, stride=stride, padding=1, bias=False, rng=rng), nn.BatchNorm2d(cout), nn.ReLU(),
+        nn.Conv2d(cout, cout, 3, padding=1, bias=False, rng=rng), nn.BatchNorm2d(cout))
+    projection = None
+    if stride != 1 or cin != cout:
+        projection = nn.Sequential(nn.Conv2d(cin, cout, 1, stride=stride, bias=False, rng=rng), nn.BatchNorm2d(cout))
+    return nn.Residual(block, projection)
+
+
+def resnet(input_shape, num_classes, width=16, rng=None):
+    c, h, w = _image_shape(input_shape, "resnet")
+    layers = [nn.Conv2d(c, width, 3, padding=1, bias=False, rng=rng), nn.BatchNorm2d(width), nn.ReLU(),
+              _basic_block(width, width, 1, rng), nn.ReLU(),
+              _basic_block(width, 2 * width, 2, rng), nn.ReLU()]
+    h, w = (h - 1) // 2 + 1, (w - 1) // 2 + 1
+    layers += [nn.AvgPool2d((h, w)), nn.Flatten(), nn.Linear(2 * width, num_classes, rng=rng)]
+    return nn.Sequential(*layers)
+
+
+def build(name, input_shape, num_classes, rng=None, **options):
+    """The preset ``name`` for inputs of ``input_shape`` (without the batch) and ``num_classes`` outputs."""
+    builders = {"mlp": mlp, "lenet": lenet, "cnn": cnn, "resnet": resnet}
+    if name not in builders:
+        raise ValueError(f"unknown model preset '{name}' (choose from {', '.join(PRESETS)})")
+    return builders[name](tuple(input_shape), int(num_classes), rng=rng, **options)

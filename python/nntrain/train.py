@@ -1,0 +1,236 @@
+"""The training loop: mini-batches through forward, loss, backward and the optimiser step.
+
+    for each epoch:
+        for (x, y) in the training batches:
+            logits = model(x);  loss = loss_fn(logits, y) [+ penalties]
+            model.backward(loss_fn.backward())        # chain rule, layer by layer, into .grad
+            [clip the global gradient norm];  optimizer.step()
+        evaluate on the validation data; scheduler.step(); callbacks
+
+No printing here: progress, logging, checkpoints and early stopping are callbacks.
+"""
+
+import time
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from . import functional as F
+
+
+class NonFiniteError(RuntimeError):
+    """The loss or a gradient became NaN or Inf; the message names the epoch, the step and the layer."""
+
+
+@dataclass
+class Evaluation:
+    loss: float
+    accuracy: float
+    per_class_accuracy: np.ndarray
+    confusion: np.ndarray   # confusion[true, predicted] counts
+    samples: int
+
+    def as_dict(self):
+        return {"loss": self.loss, "accuracy": self.accuracy, "samples": self.samples,
+                "per_class_accuracy": [None if np.isnan(a) else float(a) for a in self.per_class_accuracy],
+                "confusion": self.confusion.tolist()}
+
+
+@dataclass
+class EpochMetrics:
+    epoch: int
+    train_loss: float
+    train_accuracy: float
+    val_loss: float = float("nan")
+    val_accuracy: float = float("nan")
+    lr: float = float("nan")
+    seconds: float = 0.0
+    samples_per_second: float = 0.0
+
+    def as_dict(self):
+        return asdict(self)
+
+
+def _batches(data, batch_size):
+    """Accepts a DataLoader-like iterable of (x, y) or a dataset with .x and .y."""
+    if hasattr(data, "x") and hasattr(data, "y"):
+        for i in range(0, len(data.y), batch_size):
+            yield data.x[i:i + batch_size], data.y[i:i + batch_size]
+    else:
+        yield from data
+
+
+def _labels(y):
+    """Integer class labels from integer targets or one-hot / probability rows."""
+    y = np.asarray(y)
+    return y.argmax(axis=1) if y.ndim == 2 else y
+
+
+def evaluate(model, data, loss_fn=None, num_classes=None, batch_size=1024):
+    """Loss, accuracy, per-class accuracy and confusion matrix of ``model`` on ``data`` (eval mode)."""
+    from .nn.loss import CrossEntropyLoss
+
+    loss_fn = loss_fn or CrossEntropyLoss()
+    was_training = model.training
+    model.eval()
+    total_loss, n = 0.0, 0
+    preds, trues = [], []
+    try:
+        for x, y in _batches(data, batch_size):
+            if len(x) == 0:
+                continue
+            x = np.ascontiguousarray(x, dtype=model.dtype)
+            logits = model(x)
+            total_loss += float(loss_fn(logits, y)) * len(x)
+            n += len(x)
+            preds.append(logits.argmax(axis=1))
+            trues.append(_labels(y))
+    finally:
+        model.train(was_training)
+    if n == 0:
+        raise ValueError("evaluate: no samples")
+    pred, true = np.concatenate(preds), np.concatenate(trues)
+    k = int(num_classes or max(pred.max(), true.max()) + 1)
+    confusion = np.zeros((k, k), dtype=np.int64)
+    np.add.at(confusion, (true, pred), 1)
+    support = confusion.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        per_class = np.where(support > 0, np.diag(confusion) / np.maximum(support, 1), np.nan)
+    return Evaluation(total_loss / n, float((pred == true).mean()), per_class, confusion, n)
+
+
+class Callback:
+    """Hooks the Trainer calls; override what you need. ``trainer.stop_training = True`` ends training."""
+
+    def on_train_begin(self, trainer):
+        pass
+
+    def on_epoch_begin(self, trainer, epoch):
+        pass
+
+    def on_batch_end(self, trainer, epoch, step, loss, batch_size):
+        pass
+
+    def on_epoch_end(self, trainer, metrics):
+        pass
+
+    def on_train_end(self, trainer, history):
+        pass
+
+
+class EarlyStopping(Callback):
+    """Stops when the validation loss has not improved by ``min_delta`` for ``patience`` epochs."""
+
+    def __init__(self, patience=5, min_delta=0.0):
+        if patience < 1:
+            raise ValueError(f"EarlyStopping: patience must be >= 1, got {patience}")
+        self.patience, self.min_delta = int(patience), float(min_delta)
+        self.best, self.bad_epochs, self.stopped_epoch = float("inf"), 0, None
+
+    def on_epoch_end(self, trainer, metrics):
+        if not np.isfinite(metrics.val_loss):
+            return
+        if metrics.val_loss < self.best - self.min_delta:
+            self.best, self.bad_epochs = metrics.val_loss, 0
+        else:
+            self.bad_epochs += 1
+            if self.bad_epochs >= self.patience:
+                self.stopped_epoch = metrics.epoch
+                trainer.stop_training = True
+
+
+@dataclass
+class Trainer:
+    """Runs mini-batch training. ``penalties`` are L1/L2 terms (nn.L1Penalty, nn.L2Penalty) added to
+    the loss and to the gradients; ``clip_grad_norm`` caps the global gradient norm before each step."""
+
+    model: object
+    optimizer: object
+    loss_fn: object = None
+    scheduler: object = None
+    clip_grad_norm: float = None
+    penalties: tuple = ()
+    callbacks: list = field(default_factory=list)
+    num_classes: int = None
+
+    def __post_init__(self):
+        from .nn.loss import CrossEntropyLoss
+
+        if self.loss_fn is None:
+            self.loss_fn = CrossEntropyLoss()
+        if self.clip_grad_norm is not None and not self.clip_grad_norm > 0:
+            raise ValueError(f"clip_grad_norm must be > 0, got {self.clip_grad_norm}")
+        self.stop_training = False
+        self.history = []
+        self.epoch = 0
+        self.last_grad_norm = float("nan")
+        self._params = self.model.parameters()
+
+    def _first_non_finite_gradient(self):
+        # Backward runs from the output towards the input, so the last parameter in model order with a
+        # non-finite gradient is the first one that went non-finite.
+        bad = [name for name, p in self.model.named_parameters() if not np.isfinite(p.grad).all()]
+        return bad[-1] if bad else None
+
+    def train_step(self, x, y, epoch=0, step=0):
+        """One forward, backward and optimiser step; returns (loss, number of correct predictions)."""
+        model = self.model
+        model.zero_grad()
+        logits = model(x)
+        loss = float(self.loss_fn(logits, y))
+        for penalty in self.penalties:
+            loss += penalty(model)
+        if not np.isfinite(loss):
+            raise NonFiniteError(f"loss became {loss} at epoch {epoch}, step {step}")
+        model.backward(self.loss_fn.backward())
+        for penalty in self.penalties:
+            penalty.backward(model)
+        grads = [p.grad for p in self._params]
+        if self.clip_grad_norm is not None:
+            self.last_grad_norm = F.clip_grad_norm(grads, self.clip_grad_norm)
+        else:
+            self.last_grad_norm = F.grad_norm(grads)
+        if not np.isfinite(self.last_grad_norm):
+            raise NonFiniteError(f"gradient became non-finite at epoch {epoch}, step {step}: first in "
+                                 f"layer parameter '{self._first_non_finite_gradient()}'")
+        self.optimizer.step()
+        correct = int((logits.argmax(axis=1) == _labels(y)).sum())
+        return loss, correct
+
+    def fit(self, train_data, val_data=None, epochs=1):
+        """Trains from ``self.epoch`` up to ``epochs``; returns the list of EpochMetrics (also ``history``)."""
+        if epochs < 1:
+            raise ValueError(f"epochs must be >= 1, got {epochs}")
+        self.stop_training = False
+        for cb in self.callbacks:
+            cb.on_train_begin(self)
+        while self.epoch < epochs and not self.stop_training:
+            epoch = self.epoch + 1
+            for cb in self.callbacks:
+                cb.on_epoch_begin(self, epoch)
+            self.model.train()
+            start = time.perf_counter()
+            total_loss, correct, seen = 0.0, 0, 0
+            for step, (x, y) in enumerate(train_data, start=1):
+                loss, c = self.train_step(x, y, epoch, step)
+                total_loss += loss * len(x)
+                correct += c
+                seen += len(x)
+                for cb in self.callbacks:
+                    cb.on_batch_end(self, epoch, step, loss, len(x))
+            seconds = time.perf_counter() - start
+            metrics = EpochMetrics(epoch, total_loss / max(seen, 1), correct / max(seen, 1),
+                                   lr=self.optimizer.param_groups[0]["lr"], seconds=seconds,
+                                   samples_per_second=seen / seconds if seconds > 0 else 0.0)
+            if val_data is not None:
+                ev = evaluate(self.model, val_data, self.loss_fn, self.num_classes)
+                metrics.val_loss, metrics.val_accuracy = ev.loss, ev.accuracy
+            if self.scheduler is not None:
+                self.scheduler.step()
+            self.epoch = epoch
+            self.history.append(metrics)
+            for cb in self.callbacks:
+                cb.on_epoch_end(self, metrics)
+        for cb in self.callbacks:
+            cb.on_train_end(self, self.history)
+        return self.history

@@ -1,0 +1,68 @@
+import json
+
+import numpy as np
+import pytest
+
+from nntrain import nn, optim
+from nntrain.checkpoint import CheckpointError, load_checkpoint, load_weights, save_checkpoint, save_weights
+from nntrain.nn import init
+
+
+def model(rng):
+    return nn.Sequential(nn.Linear(4, 3, rng=rng), nn.BatchNorm1d(3), nn.ReLU(), nn.Linear(3, 2, rng=rng))
+
+
+def test_weights_round_trip_and_pretrained_init(rng, tmp_path):
+    a = model(rng)
+    a(rng.standard_normal((5, 4)).astype(np.float32))
+    path = tmp_path / "model.safetensors"
+    save_weights(a, path)
+    from safetensors.numpy import load_file
+
+    assert set(load_file(path)) == set(a.state_dict())
+    b = init.from_pretrained(model(np.random.default_rng(7)), path)
+    for (k, va), (_, vb) in zip(a.state_dict().items(), b.state_dict().items()):
+        np.testing.assert_array_equal(va, vb, err_msg=k)
+    assert list(tmp_path.iterdir()) == [path], "no temporary files left behind"
+
+
+def test_checkpoint_restores_optimizer_and_meta(rng, tmp_path):
+    a = model(rng)
+    opt = optim.Adam(a.parameters(), lr=0.01)
+    for p in a.parameters():
+        p.grad[...] = 1.0
+    opt.step()
+    path = tmp_path / "ckpt.safetensors"
+    rng_state = np.random.default_rng(5).bit_generator.state
+    save_checkpoint(path, a, opt, epoch=3, rng=rng_state)
+    ck = load_checkpoint(path)
+    assert ck.meta["epoch"] == 3 and ck.meta["rng"] == json.loads(json.dumps(rng_state))
+    b = model(np.random.default_rng(1))
+    b.load_state_dict(ck.model_state)
+    opt_b = optim.Adam(b.parameters(), lr=0.5)
+    opt_b.load_state_dict(ck.optimizer_state)
+    assert opt_b.steps == [1] and opt_b.param_groups[0]["lr"] == 0.01
+    for p, q in zip(a.parameters(), b.parameters()):
+        np.testing.assert_array_equal(opt.state[p]["exp_avg_sq"], opt_b.state[q]["exp_avg_sq"])
+
+
+@pytest.mark.parametrize("damage,message", [
+    (lambda raw: raw[: len(raw) // 2], "truncated or not a safetensors file|corrupt"),
+    (lambda raw: b"\x07" * 4, "not a safetensors file"),
+    (lambda raw: raw[:8] + b"{not json" + raw[17:], "corrupt safetensors file"),
+])
+def test_damaged_files_are_clear_errors(rng, tmp_path, damage, message):
+    path = tmp_path / "model.safetensors"
+    save_weights(model(rng), path)
+    path.write_bytes(damage(path.read_bytes()))
+    with pytest.raises(CheckpointError, match=message) as err:
+        load_weights(path)
+    assert str(path) in str(err.value)
+
+
+def test_missing_file_and_weights_file_as_checkpoint(rng, tmp_path):
+    with pytest.raises(CheckpointError, match="no such file"):
+        load_weights(tmp_path / "nope.safetensors")
+    save_weights(model(rng), tmp_path / "w.safetensors")
+    with pytest.raises(CheckpointError, match="not an nntrain checkpoint"):
+        load_checkpoint(tmp_path / "w.safetensors")

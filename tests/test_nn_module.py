@@ -1,0 +1,75 @@
+"""Module plumbing: registration, PyTorch-style state_dict keys, load_state_dict checks, dtype, norms."""
+
+import numpy as np
+import pytest
+
+from nntrain import nn
+
+
+def small_cnn(rng):
+    return nn.Sequential(
+        nn.Conv2d(1, 4, 3, padding=1, rng=rng), nn.BatchNorm2d(4), nn.ReLU(),
+        nn.Residual(nn.Sequential(nn.Conv2d(4, 4, 3, padding=1, rng=rng), nn.ReLU())),
+        nn.MaxPool2d(2), nn.Flatten(), nn.Linear(4 * 4 * 4, 3, rng=rng))
+
+
+def test_state_dict_uses_pytorch_keys(rng):
+    keys = list(small_cnn(rng).state_dict())
+    assert keys == ["0.weight", "0.bias", "1.weight", "1.bias", "3.block.0.weight", "3.block.0.bias",
+                    "6.weight", "6.bias", "1.running_mean", "1.running_var", "1.num_batches_tracked"]
+
+
+def test_state_dict_round_trips(rng):
+    a, b = small_cnn(rng), small_cnn(np.random.default_rng(99))
+    x = rng.standard_normal((2, 1, 8, 8)).astype(np.float32)
+    a.train()(x)  # move the running statistics away from their initial values
+    b.load_state_dict(a.state_dict())
+    a.eval(), b.eval()
+    np.testing.assert_array_equal(a(x), b(x))
+    for (ka, va), (kb, vb) in zip(a.state_dict().items(), b.state_dict().items()):
+        assert ka == kb and np.array_equal(va, vb)
+
+
+def test_load_state_dict_names_every_problem(rng):
+    model = small_cnn(rng)
+    state = dict(model.state_dict())
+    del state["6.bias"]
+    state["7.weight"] = np.zeros(3)
+    state["0.weight"] = np.zeros((4, 1, 5, 5))
+    before = model.state_dict()["6.weight"].copy()
+    with pytest.raises(ValueError) as err:
+        model.load_state_dict(state)
+    msg = str(err.value)
+    assert "missing keys: 6.bias" in msg and "unexpected keys: 7.weight" in msg
+    assert "0.weight: expected shape (4, 1, 3, 3), got (4, 1, 5, 5)" in msg
+    np.testing.assert_array_equal(model.state_dict()["6.weight"], before)
+
+
+def test_to_float64_and_back(rng):
+    model = small_cnn(rng).to(np.float64)
+    assert all(p.dtype == np.float64 and p.grad.dtype == np.float64 for p in model.parameters())
+    assert model[1].running_mean.dtype == np.float64
+    assert model[1].num_batches_tracked.dtype == np.int64
+    out = model(rng.standard_normal((2, 1, 8, 8)))
+    assert out.dtype == np.float64
+    model.to(np.float32)
+    assert model.dtype == np.float32
+
+
+def test_parameters_zero_grad_and_norms(rng):
+    model = nn.Sequential(nn.Linear(3, 4, rng=rng), nn.ReLU(), nn.Linear(4, 2, rng=rng))
+    assert [n for n, _ in model.named_parameters()] == ["0.weight", "0.bias", "2.weight", "2.bias"]
+    x = rng.standard_normal((5, 3)).astype(np.float32)
+    model(x)
+    model.backward(np.ones((5, 2), np.float32))
+    norms = model.grad_norms()
+    assert list(norms) == ["0.weight", "0.bias", "2.weight", "2.bias"]
+    np.testing.assert_allclose(norms["2.bias"], np.sqrt(2) * 5, rtol=1e-6)
+    np.testing.assert_allclose(model.weight_norms()["0.weight"], np.linalg.norm(model[0].weight.data), rtol=1e-6)
+    model.zero_grad()
+    assert all(not p.grad.any() for p in model.parameters())
+
+
+def test_repr_lists_layers(rng):
+    text = repr(nn.Sequential(nn.Linear(3, 4, rng=rng), nn.ReLU()))
+    assert "(0): Linear(in_features=3, out_features=4, bias=True)" in text and "(1): ReLU()" in text
