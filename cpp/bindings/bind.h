@@ -6,4 +6,5 @@
 namespace nntrain::bind {
 void bind_system(pybind11::module_& m);
 void bind_gemm(pybind11::module_& m);
+void bind_optim(pybind11::module_& m);
 }  // namespace nntrain::bind

@@ -6,4 +6,5 @@ PYBIND11_MODULE(_core, m) {
   nntrain::prepare_workers();
   nntrain::bind::bind_system(m);
   nntrain::bind::bind_gemm(m);
+  nntrain::bind::bind_optim(m);
 }

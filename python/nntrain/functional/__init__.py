@@ -11,5 +11,9 @@ left as ``None`` it is a new array.
 """
 
 from .linear import linear, linear_backward, matmul
+from .optim import (adagrad_update, adam_update, array_norms, clip_grad_norm, grad_norm, rmsprop_update,
+                    sgd_update)
 
-__all__ = ["linear", "linear_backward", "matmul"]
+__all__ = ["linear", "linear_backward", "matmul",
+           "sgd_update", "adagrad_update", "rmsprop_update", "adam_update", "grad_norm", "array_norms",
+           "clip_grad_norm"]
