@@ -21,10 +21,14 @@ std::string type_name(py::handle h) { return Py_TYPE(h.ptr())->tp_name; }
 
 std::string num(double v) { return py::repr(py::float_(v)).cast<std::string>(); }
 
-// A list argument: a list or tuple of arrays.
+// A list argument: a list or tuple of arrays. It is copied, so the copy holds a reference to every array
+// while the kernel runs without the GIL, whatever other threads do to the caller's list.
 py::list as_list(const py::object& o, const char* name) {
-  if (py::isinstance<py::list>(o)) return py::reinterpret_borrow<py::list>(o);
-  if (py::isinstance<py::tuple>(o)) return py::list(o);
+  if (py::isinstance<py::list>(o) || py::isinstance<py::tuple>(o)) {
+    PyObject* copy = PySequence_List(o.ptr());  // py::list(o) would share a list rather than copy it
+    if (!copy) throw py::error_already_set();
+    return py::reinterpret_steal<py::list>(copy);
+  }
   fail(std::string(name) + ": expected a list of arrays, got " + type_name(o));
 }
 
