@@ -7,4 +7,10 @@ namespace nntrain::bind {
 void bind_system(pybind11::module_& m);
 void bind_gemm(pybind11::module_& m);
 void bind_optim(pybind11::module_& m);
+void bind_activation(pybind11::module_& m);
+void bind_loss(pybind11::module_& m);
+void bind_conv(pybind11::module_& m);
+void bind_pool(pybind11::module_& m);
+void bind_norm(pybind11::module_& m);
+void bind_dropout(pybind11::module_& m);
 }  // namespace nntrain::bind

@@ -25,6 +25,14 @@ const char* scalar_name<float>() { return "float32"; }
 template <>
 const char* scalar_name<double>() { return "float64"; }
 
+const std::int64_t* in_int64(const py::array& a, const char* name) {
+  if (a.dtype().kind() != 'i' || a.itemsize() != 8)
+    fail(std::string(name) + ": expected an int64 array, got " + dtype_name(a));
+  if (!(a.flags() & py::array::c_style))
+    fail(std::string(name) + ": array must be C-contiguous (use numpy.ascontiguousarray)");
+  return static_cast<const std::int64_t*>(a.data());
+}
+
 void expect_ndim(const py::array& a, const char* name, int ndim, const char* layout) {
   if (a.ndim() != ndim)
     fail(std::string(name) + ": expected a " + std::to_string(ndim) + "-D array " + layout + ", got shape " +

@@ -20,6 +20,7 @@
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -48,6 +49,9 @@ const T* in(const py::array& a, const char* name) {
     fail(std::string(name) + ": array must be C-contiguous (use numpy.ascontiguousarray)");
   return static_cast<const T*>(a.data());
 }
+
+// An int64 input (labels, pooling indices), C-contiguous.
+const std::int64_t* in_int64(const py::array& a, const char* name);
 
 // Optional input: None gives nullptr.
 template <class T>

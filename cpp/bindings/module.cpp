@@ -7,4 +7,10 @@ PYBIND11_MODULE(_core, m) {
   nntrain::bind::bind_system(m);
   nntrain::bind::bind_gemm(m);
   nntrain::bind::bind_optim(m);
+  nntrain::bind::bind_activation(m);
+  nntrain::bind::bind_loss(m);
+  nntrain::bind::bind_conv(m);
+  nntrain::bind::bind_pool(m);
+  nntrain::bind::bind_norm(m);
+  nntrain::bind::bind_dropout(m);
 }

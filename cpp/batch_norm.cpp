@@ -1,0 +1,111 @@
+#include "batch_norm.h"
+
+#include <cmath>
+
+namespace nntrain {
+
+namespace {
+
+template <class F>
+void for_each_channel(index_t C, index_t work, F&& body) {
+#pragma omp parallel for schedule(static) num_threads(num_threads()) if(parallel_worth(work) && C > 1)
+  for (index_t c = 0; c < C; ++c) body(c);
+}
+
+// Calls f(values, count) for each contiguous run of channel c's values: one run of S per image.
+template <class T, class F>
+inline void for_each_run(const T* x, index_t c, index_t N, index_t C, index_t S, F&& f) {
+  for (index_t n = 0; n < N; ++n) f(x + (n * C + c) * S, n * C * S + c * S);
+}
+
+}  // namespace
+
+template <class T>
+void batch_norm_forward(T* out, T* mean, T* invstd, T* running_mean, T* running_var, const T* x, const T* weight,
+                        const T* bias, index_t N, index_t C, index_t S, bool training, double momentum, double eps) {
+  const index_t M = N * S;
+  for_each_channel(C, N * C * S, [&](index_t c) {
+    double mu, inv;
+    if (training) {
+      // Two passes (mean, then squared deviations) keep the variance accurate when |mean| >> std.
+      double sum = 0.0;
+      for_each_run(x, c, N, C, S, [&](const T* r, index_t) {
+        for (index_t s = 0; s < S; ++s) sum += r[s];
+      });
+      mu = sum / double(M);
+      double sq = 0.0;
+      for_each_run(x, c, N, C, S, [&](const T* r, index_t) {
+        for (index_t s = 0; s < S; ++s) {
+          const double d = double(r[s]) - mu;
+          sq += d * d;
+        }
+      });
+      const double var = sq / double(M);
+      inv = 1.0 / std::sqrt(var + eps);
+      if (running_mean) running_mean[c] = T((1.0 - momentum) * running_mean[c] + momentum * mu);
+      if (running_var) running_var[c] = T((1.0 - momentum) * running_var[c] + momentum * var * double(M) / double(M - 1));
+    } else {
+      mu = running_mean[c];
+      inv = 1.0 / std::sqrt(double(running_var[c]) + eps);
+    }
+    mean[c] = T(mu);
+    invstd[c] = T(inv);
+    // out = x * scale + shift, with scale = weight * invstd and shift = bias - mean * scale.
+    const double w = weight ? double(weight[c]) : 1.0, b = bias ? double(bias[c]) : 0.0;
+    const T scale = T(w * inv), shift = T(b - mu * w * inv);
+    for_each_run(x, c, N, C, S, [&](const T* r, index_t offset) {
+      T* o = out + offset;
+      for (index_t s = 0; s < S; ++s) o[s] = r[s] * scale + shift;
+    });
+  });
+}
+
+template <class T>
+void batch_norm_backward(T* dx, T* dweight, T* dbias, const T* dout, const T* x, const T* weight, const T* mean,
+                         const T* invstd, index_t N, index_t C, index_t S, bool training) {
+  const index_t M = N * S;
+  for_each_channel(C, N * C * S, [&](index_t c) {
+    const double mu = mean[c], inv = invstd[c];
+    double sum_dy = 0.0, sum_dy_xhat = 0.0;
+    for_each_run(dout, c, N, C, S, [&](const T* g, index_t offset) {
+      const T* r = x + offset;
+      for (index_t s = 0; s < S; ++s) {
+        sum_dy += g[s];
+        sum_dy_xhat += double(g[s]) * (double(r[s]) - mu);
+      }
+    });
+    sum_dy_xhat *= inv;
+    if (dweight) dweight[c] += T(sum_dy_xhat);
+    if (dbias) dbias[c] += T(sum_dy);
+    if (!dx) return;
+    const double w = weight ? double(weight[c]) : 1.0;
+    const T k = T(w * inv);
+    if (training && M > 0) {
+      // dx = k (dy - mean(dy) - xhat mean(dy xhat)), written as dy k + x a + b
+      const double mean_dy = sum_dy / double(M), mean_dy_xhat = sum_dy_xhat / double(M);
+      const T a = T(-w * inv * inv * mean_dy_xhat);
+      const T b = T(w * inv * (-mean_dy + mu * inv * mean_dy_xhat));
+      for_each_run(dout, c, N, C, S, [&](const T* g, index_t offset) {
+        const T* r = x + offset;
+        T* d = dx + offset;
+        for (index_t s = 0; s < S; ++s) d[s] += g[s] * k + r[s] * a + b;
+      });
+    } else {
+      for_each_run(dout, c, N, C, S, [&](const T* g, index_t offset) {
+        T* d = dx + offset;
+        for (index_t s = 0; s < S; ++s) d[s] += g[s] * k;
+      });
+    }
+  });
+}
+
+#define NNTRAIN_INSTANTIATE(T)                                                                               \
+  template void batch_norm_forward<T>(T*, T*, T*, T*, T*, const T*, const T*, const T*, index_t, index_t,     \
+                                      index_t, bool, double, double);                                        \
+  template void batch_norm_backward<T>(T*, T*, T*, const T*, const T*, const T*, const T*, const T*, index_t, \
+                                       index_t, index_t, bool);
+NNTRAIN_INSTANTIATE(float)
+NNTRAIN_INSTANTIATE(double)
+#undef NNTRAIN_INSTANTIATE
+
+}  // namespace nntrain

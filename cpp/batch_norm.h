@@ -1,0 +1,31 @@
+// Batch normalisation over the channels of x (N, C, S), S = H*W for images and 1 for (N, C) features,
+// as a forward/backward pair of the same shape:
+//
+//   batch_norm_forward (out, mean, invstd, running_mean, running_var, x, weight, bias, N, C, S, training,
+//                       momentum, eps)
+//   batch_norm_backward(dx, dweight, dbias, dout, x, weight, mean, invstd, N, C, S, training)
+//
+// Training normalises with the batch statistics over the M = N*S values of a channel and moves the running
+// averages towards them: running = (1 - momentum) running + momentum * stat, with the unbiased variance
+// (M / (M - 1)) as PyTorch does; running pointers may be null (no tracking). Evaluation normalises with
+// the running statistics. Either way forward writes the mean and 1/sqrt(var + eps) it used, which is all
+// backward needs:
+//   xhat = (x - mean) invstd,  out = weight xhat + bias   (weight/bias null = 1/0)
+//   dweight += sum dout xhat,  dbias += sum dout
+//   dx += weight invstd (dout - [training] (sum dout + xhat sum dout xhat) / M)
+// Channels are independent and their sums run in double, in a fixed order.
+#pragma once
+
+#include "common.h"
+
+namespace nntrain {
+
+template <class T>
+void batch_norm_forward(T* out, T* mean, T* invstd, T* running_mean, T* running_var, const T* x, const T* weight,
+                        const T* bias, index_t N, index_t C, index_t S, bool training, double momentum, double eps);
+
+template <class T>
+void batch_norm_backward(T* dx, T* dweight, T* dbias, const T* dout, const T* x, const T* weight, const T* mean,
+                         const T* invstd, index_t N, index_t C, index_t S, bool training);
+
+}  // namespace nntrain

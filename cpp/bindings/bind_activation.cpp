@@ -1,0 +1,126 @@
+// Elementwise activations, softmax and log-softmax.
+#include "activation.h"
+#include "bindings/bind.h"
+#include "bindings/checks.h"
+#include "softmax.h"
+
+namespace nntrain::bind {
+
+namespace {
+
+Activation activation_of(const std::string& kind) {
+  if (kind == "relu") return Activation::Relu;
+  if (kind == "leaky_relu") return Activation::LeakyRelu;
+  if (kind == "elu") return Activation::Elu;
+  if (kind == "sigmoid") return Activation::Sigmoid;
+  if (kind == "tanh") return Activation::Tanh;
+  if (kind == "gelu") return Activation::GeluErf;
+  if (kind == "gelu_tanh") return Activation::GeluTanh;
+  fail("kind: unknown activation '" + kind + "' (relu, leaky_relu, elu, sigmoid, tanh, gelu, gelu_tanh)");
+}
+
+// Sigmoid and tanh differentiate through their output y, the others through their input x.
+bool needs_output(Activation a) { return a == Activation::Sigmoid || a == Activation::Tanh; }
+
+py::array activation_fwd(const std::string& kind, const py::array& x, double param) {
+  const Activation a = activation_of(kind);
+  return with_float_type(x, "x", [&](auto tag) -> py::array {
+    using T = decltype(tag);
+    const T* xp = in<T>(x, "x");
+    auto out = empty<T>(shape_of(x));
+    T* op = data(out);
+    run_kernel([&] { activation_forward<T>(a, op, xp, x.size(), param); });
+    return out;
+  });
+}
+
+void activation_bwd(const std::string& kind, const py::array& dout, const py::object& x, const py::object& y,
+                    const py::object& dx, double param) {
+  const Activation a = activation_of(kind);
+  const char* wanted = needs_output(a) ? "y" : "x";
+  const py::object& given = needs_output(a) ? y : x;
+  if (given.is_none()) fail(std::string(wanted) + ": " + kind + "_backward needs the forward's " +
+                            (needs_output(a) ? "output" : "input"));
+  const py::array ref = py::reinterpret_borrow<py::array>(given);
+  with_float_type(dout, "dout", [&](auto tag) {
+    using T = decltype(tag);
+    const T* gp = in<T>(dout, "dout");
+    const T* refp = in<T>(ref, wanted);
+    expect_same_shape(dout, "dout", ref, wanted);
+    T* dp = out_or_null<T>(dx, "dx", shape_of(dout));
+    if (dp == nullptr) fail("dx: expected a NumPy array to accumulate into");
+    const T* xp = needs_output(a) ? nullptr : refp;
+    const T* yp = needs_output(a) ? refp : nullptr;
+    run_kernel([&] { activation_backward<T>(a, dp, gp, xp, yp, dout.size(), param); });
+  });
+}
+
+// Softmax over the last axis of an array of any rank >= 1.
+struct Rows {
+  index_t rows, cols;
+};
+Rows rows_of(const py::array& x, const char* name) {
+  if (x.ndim() < 1) fail(std::string(name) + ": expected an array of at least 1 dimension, got a scalar");
+  const index_t cols = x.shape(x.ndim() - 1);
+  return {cols == 0 ? 0 : index_t(x.size()) / cols, cols};
+}
+
+void check_temperature(double t) {
+  if (!(t > 0) || !std::isfinite(t)) fail("temperature: must be a positive finite number, got " + std::to_string(t));
+}
+
+template <bool Log>
+py::array softmax_fwd(const py::array& x, double temperature) {
+  check_temperature(temperature);
+  const Rows r = rows_of(x, "x");
+  return with_float_type(x, "x", [&](auto tag) -> py::array {
+    using T = decltype(tag);
+    const T* xp = in<T>(x, "x");
+    auto out = empty<T>(shape_of(x));
+    T* op = data(out);
+    run_kernel([&] {
+      if constexpr (Log) log_softmax_forward<T>(op, xp, r.rows, r.cols, temperature);
+      else softmax_forward<T>(op, xp, r.rows, r.cols, temperature);
+    });
+    return out;
+  });
+}
+
+template <bool Log>
+void softmax_bwd(const py::array& dout, const py::array& y, const py::object& dx, double temperature) {
+  check_temperature(temperature);
+  const Rows r = rows_of(y, "y");
+  expect_same_shape(dout, "dout", y, "y");
+  with_float_type(y, "y", [&](auto tag) {
+    using T = decltype(tag);
+    const T* gp = in<T>(dout, "dout");
+    const T* yp = in<T>(y, "y");
+    T* dp = out_or_null<T>(dx, "dx", shape_of(y));
+    if (dp == nullptr) fail("dx: expected a NumPy array to accumulate into");
+    run_kernel([&] {
+      if constexpr (Log) log_softmax_backward<T>(dp, gp, yp, r.rows, r.cols, temperature);
+      else softmax_backward<T>(dp, gp, yp, r.rows, r.cols, temperature);
+    });
+  });
+}
+
+}  // namespace
+
+void bind_activation(py::module_& m) {
+  m.def("activation_forward", &activation_fwd, py::arg("kind"), py::arg("x"), py::arg("param") = 0.0,
+        "f(x) elementwise; kind is relu, leaky_relu (param: negative_slope), elu (param: alpha), sigmoid, "
+        "tanh, gelu or gelu_tanh.");
+  m.def("activation_backward", &activation_bwd, py::arg("kind"), py::arg("dout"), py::arg("x"), py::arg("y"),
+        py::arg("dx"), py::arg("param") = 0.0,
+        "dx += dout * f'(x); sigmoid and tanh read the forward output y, the others the input x.");
+  m.def("softmax_forward", &softmax_fwd<false>, py::arg("x"), py::arg("temperature") = 1.0,
+        "softmax(x / temperature) over the last axis.");
+  m.def("softmax_backward", &softmax_bwd<false>, py::arg("dout"), py::arg("y"), py::arg("dx"),
+        py::arg("temperature") = 1.0, "dx += y * (dout - sum(dout * y)) / temperature, y the softmax output.");
+  m.def("log_softmax_forward", &softmax_fwd<true>, py::arg("x"), py::arg("temperature") = 1.0,
+        "log softmax(x / temperature) over the last axis.");
+  m.def("log_softmax_backward", &softmax_bwd<true>, py::arg("dout"), py::arg("y"), py::arg("dx"),
+        py::arg("temperature") = 1.0, "dx += (dout - exp(y) * sum(dout)) / temperature, y the log-softmax output.");
+}
+
+}  // namespace nntrain::bind

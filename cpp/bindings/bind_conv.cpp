@@ -1,0 +1,107 @@
+// im2col / col2im and 2-D convolution.
+#include "bindings/bind.h"
+#include "bindings/checks.h"
+#include "bindings/window_args.h"
+#include "conv2d.h"
+#include "im2col.h"
+
+namespace nntrain::bind {
+
+namespace {
+
+Conv2dShape conv_shape(const py::array& x, const py::array& weight, Pair stride, Pair padding, Pair dilation) {
+  expect_nchw(x, "x");
+  expect_ndim(weight, "weight", 4, "(out_channels, in_channels, kh, kw)");
+  if (weight.shape(1) != x.shape(1))
+    fail("x, weight: x has " + std::to_string(x.shape(1)) + " channels but weight " + shape_str(shape_of(weight)) +
+         " expects " + std::to_string(weight.shape(1)));
+  const index_t H = x.shape(2), W = x.shape(3);
+  const Window2d win = window_of("conv2d", {index_t(weight.shape(2)), index_t(weight.shape(3))}, stride, padding,
+                                 dilation, H, W);
+  return {x.shape(0), x.shape(1), H, W, weight.shape(0), win};
+}
+
+py::array conv2d_fwd(const py::array& x, const py::array& weight, const py::object& bias, Pair stride, Pair padding,
+                     Pair dilation, bool naive) {
+  const Conv2dShape s = conv_shape(x, weight, stride, padding, dilation);
+  return with_float_type(x, "x", [&](auto tag) -> py::array {
+    using T = decltype(tag);
+    const T* xp = in<T>(x, "x");
+    const T* wp = in<T>(weight, "weight");
+    const T* bp = in_or_null<T>(bias, "bias");
+    if (bp) expect_shape(py::reinterpret_borrow<py::array>(bias), "bias", {s.OC});
+    auto out = empty<T>({s.N, s.OC, s.OH(), s.OW()});
+    T* op = data(out);
+    run_kernel([&] { (naive ? conv2d_forward_naive<T> : conv2d_forward<T>)(op, xp, wp, bp, s); });
+    return out;
+  });
+}
+
+void conv2d_bwd(const py::array& dout, const py::array& x, const py::array& weight, const py::object& dx,
+                const py::object& dweight, const py::object& dbias, Pair stride, Pair padding, Pair dilation) {
+  const Conv2dShape s = conv_shape(x, weight, stride, padding, dilation);
+  expect_shape(dout, "dout", {s.N, s.OC, s.OH(), s.OW()});
+  with_float_type(x, "x", [&](auto tag) {
+    using T = decltype(tag);
+    const T* gp = in<T>(dout, "dout");
+    const T* xp = in<T>(x, "x");
+    const T* wp = in<T>(weight, "weight");
+    T* dxp = out_or_null<T>(dx, "dx", shape_of(x));
+    T* dwp = out_or_null<T>(dweight, "dweight", shape_of(weight));
+    T* dbp = out_or_null<T>(dbias, "dbias", {s.OC});
+    run_kernel([&] { conv2d_backward<T>(dxp, dwp, dbp, gp, xp, wp, s); });
+  });
+}
+
+py::array im2col_fwd(const py::array& img, Pair kernel, Pair stride, Pair padding, Pair dilation) {
+  expect_ndim(img, "img", 3, "(C, H, W)");
+  const index_t C = img.shape(0), H = img.shape(1), W = img.shape(2);
+  const Window2d win = window_of("im2col", kernel, stride, padding, dilation, H, W);
+  return with_float_type(img, "img", [&](auto tag) -> py::array {
+    using T = decltype(tag);
+    const T* ip = in<T>(img, "img");
+    const index_t P = win.OH(H) * win.OW(W);
+    auto col = empty<T>({C * win.KH * win.KW, P});
+    T* cp = data(col);
+    run_kernel([&] { im2col<T>(cp, P, ip, C, H, W, win); });
+    return col;
+  });
+}
+
+void col2im_bwd(const py::array& col, const py::object& img, Pair kernel, Pair stride, Pair padding, Pair dilation) {
+  if (!py::isinstance<py::array>(img)) fail("img: expected a NumPy array (C, H, W) to accumulate into");
+  const py::array im = py::reinterpret_borrow<py::array>(img);
+  expect_ndim(im, "img", 3, "(C, H, W)");
+  const index_t C = im.shape(0), H = im.shape(1), W = im.shape(2);
+  const Window2d win = window_of("col2im", kernel, stride, padding, dilation, H, W);
+  const index_t P = win.OH(H) * win.OW(W);
+  expect_shape(col, "col", {C * win.KH * win.KW, P});
+  with_float_type(col, "col", [&](auto tag) {
+    using T = decltype(tag);
+    const T* cp = in<T>(col, "col");
+    T* ip = out_or_null<T>(img, "img", shape_of(im));
+    run_kernel([&] { col2im<T>(ip, cp, P, C, H, W, win); });
+  });
+}
+
+}  // namespace
+
+void bind_conv(py::module_& m) {
+  m.def("conv2d_forward", &conv2d_fwd, py::arg("x"), py::arg("weight"), py::arg("bias") = py::none(),
+        py::arg("stride") = Pair{1, 1}, py::arg("padding") = Pair{0, 0}, py::arg("dilation") = Pair{1, 1},
+        py::arg("naive") = false,
+        "x (N, C, H, W), weight (OC, C, KH, KW), bias (OC) -> (N, OC, OH, OW). naive=True runs the direct "
+        "loop twin.");
+  m.def("conv2d_backward", &conv2d_bwd, py::arg("dout"), py::arg("x"), py::arg("weight"), py::arg("dx") = py::none(),
+        py::arg("dweight") = py::none(), py::arg("dbias") = py::none(), py::arg("stride") = Pair{1, 1},
+        py::arg("padding") = Pair{0, 0}, py::arg("dilation") = Pair{1, 1},
+        "Accumulates the input, weight and bias gradients into the arrays given (None skips one).");
+  m.def("im2col", &im2col_fwd, py::arg("img"), py::arg("kernel_size"), py::arg("stride") = Pair{1, 1},
+        py::arg("padding") = Pair{0, 0}, py::arg("dilation") = Pair{1, 1},
+        "Column matrix (C*KH*KW, OH*OW) of one image (C, H, W).");
+  m.def("col2im", &col2im_bwd, py::arg("col"), py::arg("img"), py::arg("kernel_size"), py::arg("stride") = Pair{1, 1},
+        py::arg("padding") = Pair{0, 0}, py::arg("dilation") = Pair{1, 1},
+        "img (C, H, W) += the adjoint of im2col applied to col.");
+}
+
+}  // namespace nntrain::bind

@@ -1,0 +1,93 @@
+// Batch normalisation.
+#include <cmath>
+
+#include "batch_norm.h"
+#include "bindings/bind.h"
+#include "bindings/checks.h"
+
+namespace nntrain::bind {
+
+namespace {
+
+// (N, C) features or (N, C, H, W) images, viewed as (N, C, S).
+struct NormShape {
+  index_t N, C, S;
+};
+
+NormShape norm_shape(const py::array& x) {
+  if (x.ndim() != 2 && x.ndim() != 4)
+    fail("x: expected (N, C) or (N, C, H, W), got shape " + shape_str(shape_of(x)));
+  const index_t S = x.ndim() == 4 ? x.shape(2) * x.shape(3) : 1;
+  return {x.shape(0), x.shape(1), S};
+}
+
+template <class T>
+const T* per_channel(const py::object& o, const char* name, index_t C) {
+  const T* p = in_or_null<T>(o, name);
+  if (p) expect_shape(py::reinterpret_borrow<py::array>(o), name, {C});
+  return p;
+}
+
+py::tuple batch_norm_fwd(const py::array& x, const py::object& running_mean, const py::object& running_var,
+                         const py::object& weight, const py::object& bias, bool training, double momentum,
+                         double eps) {
+  const NormShape s = norm_shape(x);
+  if (!(eps > 0)) fail("eps: must be positive, got " + std::to_string(eps));
+  if (!(momentum >= 0 && momentum <= 1)) fail("momentum: must be in [0, 1], got " + std::to_string(momentum));
+  if (running_mean.is_none() != running_var.is_none())
+    fail("running_mean, running_var: give both or neither");
+  if (!training && running_mean.is_none())
+    fail("running_mean: evaluation mode normalises with the running statistics; give them or use training=True");
+  if (training && s.N * s.S <= 1)
+    fail("x: training needs more than one value per channel, got shape " + shape_str(shape_of(x)));
+  return with_float_type(x, "x", [&](auto tag) -> py::tuple {
+    using T = decltype(tag);
+    const T* xp = in<T>(x, "x");
+    // The running statistics are updated in place, so they must be arrays we can write.
+    T* rm = out_or_null<T>(running_mean, "running_mean", {s.C});
+    T* rv = out_or_null<T>(running_var, "running_var", {s.C});
+    const T* wp = per_channel<T>(weight, "weight", s.C);
+    const T* bp = per_channel<T>(bias, "bias", s.C);
+    auto out = empty<T>(shape_of(x));
+    auto mean = empty<T>({s.C});
+    auto invstd = empty<T>({s.C});
+    T *op = data(out), *mp = data(mean), *ip = data(invstd);
+    run_kernel([&] { batch_norm_forward<T>(op, mp, ip, rm, rv, xp, wp, bp, s.N, s.C, s.S, training, momentum, eps); });
+    return py::make_tuple(out, mean, invstd);
+  });
+}
+
+void batch_norm_bwd(const py::array& dout, const py::array& x, const py::object& weight, const py::array& mean,
+                    const py::array& invstd, bool training, const py::object& dx, const py::object& dweight,
+                    const py::object& dbias) {
+  const NormShape s = norm_shape(x);
+  expect_same_shape(dout, "dout", x, "x");
+  expect_shape(mean, "mean", {s.C});
+  expect_shape(invstd, "invstd", {s.C});
+  with_float_type(x, "x", [&](auto tag) {
+    using T = decltype(tag);
+    const T* gp = in<T>(dout, "dout");
+    const T* xp = in<T>(x, "x");
+    const T* wp = per_channel<T>(weight, "weight", s.C);
+    const T* mp = in<T>(mean, "mean");
+    const T* ip = in<T>(invstd, "invstd");
+    T* dxp = out_or_null<T>(dx, "dx", shape_of(x));
+    T* dwp = out_or_null<T>(dweight, "dweight", {s.C});
+    T* dbp = out_or_null<T>(dbias, "dbias", {s.C});
+    run_kernel([&] { batch_norm_backward<T>(dxp, dwp, dbp, gp, xp, wp, mp, ip, s.N, s.C, s.S, training); });
+  });
+}
+
+}  // namespace
+
+void bind_norm(py::module_& m) {
+  m.def("batch_norm_forward", &batch_norm_fwd, py::arg("x"), py::arg("running_mean"), py::arg("running_var"),
+        py::arg("weight"), py::arg("bias"), py::arg("training"), py::arg("momentum") = 0.1, py::arg("eps") = 1e-5,
+        "(out, mean, invstd): batch statistics when training (updating the running ones in place), running "
+        "statistics otherwise.");
+  m.def("batch_norm_backward", &batch_norm_bwd, py::arg("dout"), py::arg("x"), py::arg("weight"), py::arg("mean"),
+        py::arg("invstd"), py::arg("training"), py::arg("dx") = py::none(), py::arg("dweight") = py::none(),
+        py::arg("dbias") = py::none(), "Accumulates the input, weight and bias gradients (None skips one).");
+}
+
+}  // namespace nntrain::bind

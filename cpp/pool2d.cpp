@@ -1,0 +1,132 @@
+#include "pool2d.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace nntrain {
+
+namespace {
+
+// Planes (n, c) are independent: threads take whole planes, so no two write the same element.
+template <class F>
+void for_each_plane(index_t planes, index_t work, F&& body) {
+#pragma omp parallel for schedule(static) num_threads(num_threads()) if(parallel_worth(work) && planes > 1)
+  for (index_t p = 0; p < planes; ++p) body(p);
+}
+
+// The input rows (or columns) a window covers: [begin, end) clipped to the image, and the count the
+// average divides by, which with count_include_pad stops at the padded border, like PyTorch.
+struct Span {
+  index_t begin, end, padded;
+};
+inline Span span_of(index_t o, index_t S, index_t P, index_t K, index_t D, index_t size) {
+  const index_t start = o * S - P;
+  const index_t stop = std::min(start + (K - 1) * D + 1, size + P);
+  Span s;
+  s.padded = (stop - start + D - 1) / D;
+  s.begin = start;
+  while (s.begin < 0) s.begin += D;
+  s.end = std::min(stop, size);
+  return s;
+}
+
+inline index_t taps(const Span& s, index_t D) { return s.end > s.begin ? (s.end - s.begin + D - 1) / D : 0; }
+
+}  // namespace
+
+template <class T>
+void max_pool2d_forward(T* out, std::int64_t* indices, const T* x, index_t N, index_t C, index_t H, index_t W,
+                        const Window2d& win) {
+  const index_t OH = win.OH(H), OW = win.OW(W);
+  for_each_plane(N * C, N * C * OH * OW * win.KH * win.KW, [&](index_t p) {
+    const T* plane = x + p * H * W;
+    T* o = out + p * OH * OW;
+    std::int64_t* idx = indices + p * OH * OW;
+    for (index_t oh = 0; oh < OH; ++oh) {
+      const Span rows = span_of(oh, win.SH, win.PH, win.KH, win.DH, H);
+      for (index_t ow = 0; ow < OW; ++ow) {
+        const Span cols = span_of(ow, win.SW, win.PW, win.KW, win.DW, W);
+        T best = -INFINITY;
+        index_t best_at = rows.begin * W + cols.begin;
+        for (index_t ih = rows.begin; ih < rows.end; ih += win.DH)
+          for (index_t iw = cols.begin; iw < cols.end; iw += win.DW) {
+            const T v = plane[ih * W + iw];
+            if (v > best || std::isnan(v)) {
+              best = v;
+              best_at = ih * W + iw;
+              if (std::isnan(v)) goto done;
+            }
+          }
+      done:
+        o[oh * OW + ow] = best;
+        idx[oh * OW + ow] = best_at;
+      }
+    }
+  });
+}
+
+template <class T>
+void max_pool2d_backward(T* dx, const T* dout, const std::int64_t* indices, index_t N, index_t C, index_t H,
+                         index_t W, const Window2d& win) {
+  const index_t P = win.OH(H) * win.OW(W);
+  for_each_plane(N * C, N * C * P, [&](index_t p) {
+    T* d = dx + p * H * W;
+    const T* g = dout + p * P;
+    const std::int64_t* idx = indices + p * P;
+    for (index_t k = 0; k < P; ++k) d[idx[k]] += g[k];
+  });
+}
+
+template <class T>
+void avg_pool2d_forward(T* out, const T* x, index_t N, index_t C, index_t H, index_t W, const Window2d& win,
+                        bool count_include_pad) {
+  const index_t OH = win.OH(H), OW = win.OW(W);
+  for_each_plane(N * C, N * C * OH * OW * win.KH * win.KW, [&](index_t p) {
+    const T* plane = x + p * H * W;
+    T* o = out + p * OH * OW;
+    for (index_t oh = 0; oh < OH; ++oh) {
+      const Span rows = span_of(oh, win.SH, win.PH, win.KH, win.DH, H);
+      for (index_t ow = 0; ow < OW; ++ow) {
+        const Span cols = span_of(ow, win.SW, win.PW, win.KW, win.DW, W);
+        T sum = 0;
+        for (index_t ih = rows.begin; ih < rows.end; ih += win.DH)
+          for (index_t iw = cols.begin; iw < cols.end; iw += win.DW) sum += plane[ih * W + iw];
+        const index_t count = count_include_pad ? rows.padded * cols.padded : taps(rows, win.DH) * taps(cols, win.DW);
+        o[oh * OW + ow] = sum / T(count);
+      }
+    }
+  });
+}
+
+template <class T>
+void avg_pool2d_backward(T* dx, const T* dout, index_t N, index_t C, index_t H, index_t W, const Window2d& win,
+                         bool count_include_pad) {
+  const index_t OH = win.OH(H), OW = win.OW(W);
+  for_each_plane(N * C, N * C * OH * OW * win.KH * win.KW, [&](index_t p) {
+    T* d = dx + p * H * W;
+    const T* g = dout + p * OH * OW;
+    for (index_t oh = 0; oh < OH; ++oh) {
+      const Span rows = span_of(oh, win.SH, win.PH, win.KH, win.DH, H);
+      for (index_t ow = 0; ow < OW; ++ow) {
+        const Span cols = span_of(ow, win.SW, win.PW, win.KW, win.DW, W);
+        const index_t count = count_include_pad ? rows.padded * cols.padded : taps(rows, win.DH) * taps(cols, win.DW);
+        const T share = g[oh * OW + ow] / T(count);
+        for (index_t ih = rows.begin; ih < rows.end; ih += win.DH)
+          for (index_t iw = cols.begin; iw < cols.end; iw += win.DW) d[ih * W + iw] += share;
+      }
+    }
+  });
+}
+
+#define NNTRAIN_INSTANTIATE(T)                                                                                \
+  template void max_pool2d_forward<T>(T*, std::int64_t*, const T*, index_t, index_t, index_t, index_t,         \
+                                      const Window2d&);                                                        \
+  template void max_pool2d_backward<T>(T*, const T*, const std::int64_t*, index_t, index_t, index_t, index_t,  \
+                                       const Window2d&);                                                       \
+  template void avg_pool2d_forward<T>(T*, const T*, index_t, index_t, index_t, index_t, const Window2d&, bool); \
+  template void avg_pool2d_backward<T>(T*, const T*, index_t, index_t, index_t, index_t, const Window2d&, bool);
+NNTRAIN_INSTANTIATE(float)
+NNTRAIN_INSTANTIATE(double)
+#undef NNTRAIN_INSTANTIATE
+
+}  // namespace nntrain

@@ -1,0 +1,36 @@
+// 2-D max and average pooling over NCHW planes, as forward/backward pairs of the same shape.
+//
+//   max_pool2d_forward (out, indices, x,        N, C, H, W, win)   out (N, C, OH, OW); indices: the
+//                                                                  flat position ih*W + iw of each max
+//   max_pool2d_backward(dx,  dout, indices,     N, C, H, W, win)   dx[plane][indices] += dout
+//   avg_pool2d_forward (out, x,                 N, C, H, W, win, count_include_pad)
+//   avg_pool2d_backward(dx,  dout,              N, C, H, W, win, count_include_pad)
+//
+// Padding positions never win a max; for the average they count in the divisor when
+// count_include_pad (PyTorch's default), otherwise only the positions inside the image do.
+// A NaN in a window is its maximum, as in PyTorch. The caller ensures padding <= kernel / 2, so every
+// window holds at least one position of the image.
+#pragma once
+
+#include <cstdint>
+
+#include "common.h"
+#include "window2d.h"
+
+namespace nntrain {
+
+template <class T>
+void max_pool2d_forward(T* out, std::int64_t* indices, const T* x, index_t N, index_t C, index_t H, index_t W,
+                        const Window2d& win);
+template <class T>
+void max_pool2d_backward(T* dx, const T* dout, const std::int64_t* indices, index_t N, index_t C, index_t H,
+                         index_t W, const Window2d& win);
+
+template <class T>
+void avg_pool2d_forward(T* out, const T* x, index_t N, index_t C, index_t H, index_t W, const Window2d& win,
+                        bool count_include_pad);
+template <class T>
+void avg_pool2d_backward(T* dx, const T* dout, index_t N, index_t C, index_t H, index_t W, const Window2d& win,
+                         bool count_include_pad);
+
+}  // namespace nntrain

@@ -1,0 +1,48 @@
+"""Losses, mean-reduced: cross-entropy fused with softmax, and mean squared error."""
+
+import numpy as np
+
+from .. import _core
+from ._grads import grad_buffer
+
+
+def _target(target, logits):
+    """Integer labels travel as int64; probability rows must have the logits' dtype."""
+    target = np.asarray(target)
+    if target.dtype.kind in "iub":
+        return np.ascontiguousarray(target, dtype=np.int64)
+    return target
+
+
+def cross_entropy(logits, target, label_smoothing=0.0, return_probs=False):
+    """Mean of -sum(t * log softmax(logits)) over the batch.
+
+    target: integer labels (N,) in [0, C), or probability rows (N, C) such as one-hot targets.
+    label_smoothing e replaces the target t with (1 - e) t + e / C.
+    With return_probs, also returns softmax(logits), which is what the backward needs.
+    """
+    loss, probs = _core.cross_entropy_forward(logits, _target(target, logits), float(label_smoothing))
+    return (loss, probs) if return_probs else loss
+
+
+def cross_entropy_backward(probs, target, label_smoothing=0.0, grad=1.0, *, dlogits=None):
+    """Gradient of grad * cross_entropy w.r.t. the logits: grad / N * (probs - smoothed target)."""
+    probs = np.asarray(probs)
+    dlogits = grad_buffer(dlogits, probs.shape, probs.dtype)
+    if dlogits is not None:
+        _core.cross_entropy_backward(probs, _target(target, probs), dlogits, float(label_smoothing), float(grad))
+    return dlogits
+
+
+def mse_loss(pred, target):
+    """Mean over every element of (pred - target)^2."""
+    return _core.mse_forward(pred, target)
+
+
+def mse_loss_backward(pred, target, grad=1.0, *, dpred=None):
+    """Gradient of grad * mse_loss w.r.t. pred: grad * 2 / n * (pred - target)."""
+    pred = np.asarray(pred)
+    dpred = grad_buffer(dpred, pred.shape, pred.dtype)
+    if dpred is not None:
+        _core.mse_backward(pred, target, dpred, float(grad))
+    return dpred

@@ -1,0 +1,41 @@
+"""2-D max and average pooling over NCHW arrays. stride defaults to kernel_size, as in PyTorch."""
+
+import numpy as np
+
+from .. import _core
+from ._args import pair
+from ._grads import grad_buffer
+
+
+def _window(kernel_size, stride, padding):
+    kernel = pair(kernel_size, "kernel_size")
+    return kernel, kernel if stride is None else pair(stride, "stride"), pair(padding, "padding")
+
+
+def max_pool2d(x, kernel_size, stride=None, padding=0, return_indices=False):
+    """Maximum of each window; with return_indices also the flat position ih*W + iw of each maximum."""
+    out, indices = _core.max_pool2d_forward(x, *_window(kernel_size, stride, padding))
+    return (out, indices) if return_indices else out
+
+
+def max_pool2d_backward(dout, indices, input_shape, kernel_size, stride=None, padding=0, *, dx=None):
+    """Gradient w.r.t. the input (input_shape): each dout goes to the position its maximum came from."""
+    dout = np.asarray(dout)
+    dx = grad_buffer(dx, tuple(input_shape), dout.dtype)
+    if dx is not None:
+        _core.max_pool2d_backward(dout, indices, dx, *_window(kernel_size, stride, padding))
+    return dx
+
+
+def avg_pool2d(x, kernel_size, stride=None, padding=0, count_include_pad=True):
+    """Mean of each window; padding counts in the divisor when count_include_pad."""
+    return _core.avg_pool2d_forward(x, *_window(kernel_size, stride, padding), bool(count_include_pad))
+
+
+def avg_pool2d_backward(dout, input_shape, kernel_size, stride=None, padding=0, count_include_pad=True, *, dx=None):
+    """Gradient w.r.t. the input (input_shape): each dout shared equally over its window."""
+    dout = np.asarray(dout)
+    dx = grad_buffer(dx, tuple(input_shape), dout.dtype)
+    if dx is not None:
+        _core.avg_pool2d_backward(dout, dx, *_window(kernel_size, stride, padding), bool(count_include_pad))
+    return dx
