@@ -17,7 +17,7 @@ def max_pool2d(x, kernel, stride, padding):
         for j in range(ow):
             h0, w0 = i * sh - ph, j * sw - pw
             r0, r1, c0, c1 = max(h0, 0), min(h0 + kh, h), max(w0, 0), min(w0 + kw, w)
-            win = x[:, :, r0:r1, c0:c1].reshape(n, c, -1)
+            win = x[:, :, r0:r1, c0:c1].reshape(n, c, (r1 - r0) * (c1 - c0))
             k = win.argmax(axis=2)
             out[:, :, i, j] = np.take_along_axis(win, k[..., None], 2)[..., 0]
             idx[:, :, i, j] = (r0 + k // (c1 - c0)) * w + c0 + k % (c1 - c0)

@@ -60,6 +60,11 @@ class Module:
     def __setattr__(self, name, value):
         if "_parameters" not in self.__dict__:
             raise RuntimeError(f"{type(self).__name__}.__init__ must call super().__init__() first")
+        if name in self._buffers and (value is None or isinstance(value, np.ndarray)):
+            # Rebinding a buffer (`self.num_batches_tracked += 1`, `.to(dtype)`) keeps it a buffer.
+            self._buffers[name] = value
+            object.__setattr__(self, name, value)
+            return
         for table in (self._parameters, self._buffers, self._modules):
             table.pop(name, None)
         if isinstance(value, Parameter):

@@ -1,0 +1,54 @@
+"""Dropout: the mask rate and scale, backward through the same mask, seed and thread independence."""
+
+import numpy as np
+import pytest
+
+from nntrain import functional as F
+
+from conftest import num_threads
+
+
+@pytest.mark.parametrize("p", [0.1, 0.5, 0.9])
+def test_drops_the_expected_fraction_and_scales_the_rest(p):
+    x = np.ones(200_000, np.float32)
+    y = F.dropout(x, p, seed=7)
+    kept = y != 0
+    # 200k Bernoulli draws: the kept fraction is within 5 standard deviations of 1 - p.
+    assert abs(kept.mean() - (1 - p)) < 5 * np.sqrt(p * (1 - p) / x.size)
+    np.testing.assert_allclose(y[kept], 1 / (1 - p), rtol=1e-6)
+
+
+def test_backward_uses_the_same_mask(rng):
+    x = rng.standard_normal((64, 100)).astype(np.float32)
+    y = F.dropout(x, 0.3, seed=123)
+    g = rng.standard_normal(x.shape).astype(np.float32)
+    dx = F.dropout_backward(g, 0.3, seed=123)
+    np.testing.assert_array_equal(dx != 0, y != 0)
+    np.testing.assert_allclose(dx[y != 0], g[y != 0] / 0.7, rtol=1e-6)
+
+
+def test_seeds_give_reproducible_and_distinct_masks(rng):
+    x = np.ones(10_000)
+    assert np.array_equal(F.dropout(x, 0.5, seed=1), F.dropout(x, 0.5, seed=1))
+    assert not np.array_equal(F.dropout(x, 0.5, seed=1), F.dropout(x, 0.5, seed=2))
+    # float32 and float64 draw the same mask from a seed
+    assert np.array_equal(F.dropout(x, 0.5, seed=3) != 0, F.dropout(x.astype(np.float32), 0.5, seed=3) != 0)
+
+
+def test_edge_probabilities_and_eval_mode(rng):
+    x = rng.standard_normal(1000)
+    np.testing.assert_array_equal(F.dropout(x, 0.0, seed=1), x)
+    np.testing.assert_array_equal(F.dropout(x, 1.0, seed=1), np.zeros_like(x))
+    assert F.dropout(x, 0.5, seed=1, training=False) is x
+    with pytest.raises(ValueError, match=r"p: dropout probability must be in \[0, 1\], got 1.5"):
+        F.dropout(x, 1.5, seed=1)
+
+
+def test_mask_does_not_depend_on_thread_count(rng):
+    x = rng.standard_normal((256, 1024)).astype(np.float32)
+    runs = []
+    for n in (1, 2):
+        with num_threads(n):
+            runs.append((F.dropout(x, 0.5, seed=99), F.dropout_backward(x, 0.5, seed=99)))
+    for a, b in zip(*runs):
+        np.testing.assert_array_equal(a, b)

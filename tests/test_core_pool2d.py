@@ -1,0 +1,109 @@
+"""Max and average pooling: against NumPy from the definition, central differences, bad arguments."""
+
+import numpy as np
+import pytest
+
+from nntrain import functional as F
+
+from conftest import num_threads
+from reference import pool as ref
+from reference.numgrad import check_backward
+
+# (shape, kernel, stride, padding): even and odd sizes, overlapping windows, padding, uneven strides.
+GEOMETRIES = [
+    ((1, 1, 4, 4), (2, 2), (2, 2), (0, 0)),
+    ((2, 3, 7, 5), (2, 2), (2, 2), (0, 0)),
+    ((2, 2, 9, 8), (3, 3), (2, 2), (1, 1)),
+    ((1, 3, 6, 11), (3, 2), (1, 3), (1, 1)),
+    ((3, 1, 5, 5), (5, 5), (1, 1), (2, 2)),
+    ((0, 2, 4, 4), (2, 2), (2, 2), (0, 0)),
+    ((64, 32, 28, 28), (2, 2), (2, 2), (0, 0)),
+]
+
+
+@pytest.mark.parametrize("shape,k,s,p", GEOMETRIES)
+def test_max_pool_matches_numpy(rng, shape, k, s, p):
+    x = rng.standard_normal(shape).astype(np.float32)
+    out, idx = F.max_pool2d(x, k, s, p, return_indices=True)
+    rout, ridx = ref.max_pool2d(x, k, s, p)
+    np.testing.assert_array_equal(out, rout)
+    np.testing.assert_array_equal(idx, ridx)
+    dout = rng.standard_normal(out.shape).astype(np.float32)
+    dx = F.max_pool2d_backward(dout, idx, shape, k, s, p)
+    planes = shape[0] * shape[1]
+    want = np.zeros((planes, shape[2] * shape[3]))
+    for plane, (i, g) in enumerate(zip(ridx.reshape(planes, out.shape[2] * out.shape[3]), dout.reshape(planes, out.shape[2] * out.shape[3]))):
+        np.add.at(want[plane], i, g)
+    np.testing.assert_allclose(dx, want.reshape(shape), rtol=1e-6)
+
+
+@pytest.mark.parametrize("shape,k,s,p", GEOMETRIES)
+@pytest.mark.parametrize("count_include_pad", [True, False])
+def test_avg_pool_matches_numpy(rng, shape, k, s, p, count_include_pad):
+    x = rng.standard_normal(shape).astype(np.float32)
+    out = F.avg_pool2d(x, k, s, p, count_include_pad)
+    np.testing.assert_allclose(out, ref.avg_pool2d(x, k, s, p, count_include_pad), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("shape,k,s,p", GEOMETRIES[1:5])
+def test_max_pool_backward_matches_central_differences(rng, shape, k, s, p):
+    x = rng.permutation(np.prod(shape)).reshape(shape) * 0.01  # distinct values: no ties to flip
+    out, idx = F.max_pool2d(x, k, s, p, return_indices=True)
+    dout = rng.standard_normal(out.shape)
+    check_backward(lambda: float(np.sum(F.max_pool2d(x, k, s, p) * dout)), {"x": x},
+                   {"x": F.max_pool2d_backward(dout, idx, shape, k, s, p)}, eps=1e-4)
+
+
+@pytest.mark.parametrize("shape,k,s,p", GEOMETRIES[1:5])
+@pytest.mark.parametrize("count_include_pad", [True, False])
+def test_avg_pool_backward_matches_central_differences(rng, shape, k, s, p, count_include_pad):
+    x = rng.standard_normal(shape)
+    dout = rng.standard_normal(F.avg_pool2d(x, k, s, p, count_include_pad).shape)
+    check_backward(lambda: float(np.sum(F.avg_pool2d(x, k, s, p, count_include_pad) * dout)), {"x": x},
+                   {"x": F.avg_pool2d_backward(dout, shape, k, s, p, count_include_pad)})
+
+
+def test_stride_defaults_to_kernel_size(rng):
+    x = rng.standard_normal((1, 1, 6, 6)).astype(np.float32)
+    np.testing.assert_array_equal(F.max_pool2d(x, 3), F.max_pool2d(x, 3, 3))
+    assert F.avg_pool2d(x, 2).shape == (1, 1, 3, 3)
+
+
+def test_nan_wins_the_max():
+    x = np.array([[[[1.0, np.nan], [3.0, 2.0]]]], np.float32)
+    out, idx = F.max_pool2d(x, 2, return_indices=True)
+    assert np.isnan(out[0, 0, 0, 0]) and idx[0, 0, 0, 0] == 1
+
+
+def test_bad_arguments_are_value_errors():
+    x = np.zeros((1, 2, 6, 6), np.float32)
+    with pytest.raises(ValueError, match=r"max_pool2d: padding \(2, 2\) must be at most half the kernel_size \(3, 3\)"):
+        F.max_pool2d(x, 3, 1, 2)
+    with pytest.raises(ValueError, match=r"avg_pool2d: kernel_size must be positive"):
+        F.avg_pool2d(x, 0)
+    with pytest.raises(ValueError, match="smaller than the kernel's span"):
+        F.max_pool2d(x, 7)
+    with pytest.raises(ValueError, match=r"x: expected a 4-D array"):
+        F.max_pool2d(x[0], 2)
+    out, idx = F.max_pool2d(x, 2, return_indices=True)
+    bad = idx.copy()
+    bad[0, 1, 2, 2] = 36
+    with pytest.raises(ValueError, match=r"indices: entry 36 at flat position 17 is outside \[0, 36\)"):
+        F.max_pool2d_backward(out, bad, x.shape, 2)
+    with pytest.raises(ValueError, match="indices: expected an int64 array, got int32"):
+        F.max_pool2d_backward(out, idx.astype(np.int32), x.shape, 2)
+    with pytest.raises(ValueError, match=r"dout: expected shape \(1, 2, 3, 3\)"):
+        F.avg_pool2d_backward(np.zeros((1, 2, 2, 2), np.float32), x.shape, 2)
+
+
+def test_thread_count_does_not_change_results(rng):
+    x = rng.standard_normal((64, 16, 14, 14)).astype(np.float32)
+    runs = []
+    for n in (1, 2):
+        with num_threads(n):
+            out, idx = F.max_pool2d(x, 3, 2, 1, return_indices=True)
+            avg = F.avg_pool2d(x, 3, 2, 1)
+            runs.append((out, idx, F.max_pool2d_backward(out, idx, x.shape, 3, 2, 1),
+                         avg, F.avg_pool2d_backward(avg, x.shape, 3, 2, 1)))
+    for a, b in zip(*runs):
+        np.testing.assert_array_equal(a, b)
