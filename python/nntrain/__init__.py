@@ -1,14 +1,26 @@
 """nntrain: train small neural networks fast on a CPU.
 
-OpenMP C++ kernels (``nntrain._core``) under a PyTorch-like Python API: ``nntrain.functional`` holds the
-stateless ops and their backward functions.
+OpenMP C++ kernels (``nntrain._core``) under a PyTorch-like Python API:
+
+    nntrain.functional   stateless ops and their backward functions
+    nntrain.nn           layers, losses, initialisers (a network is a Sequential of them)
+    nntrain.optim        optimisers, gradient clipping and learning-rate schedules
+    nntrain.data         readers (IDX, CIFAR-10, .npz, .csv), the embedded digits, DataLoader
+    nntrain.Trainer      the training loop;  nntrain.evaluate  loss, accuracy, confusion matrix
+    nntrain.summary      the Layer | Input Shape | Output Shape | Param # table
+    nntrain.gradcheck    numerical against analytic gradients, per layer
 """
 
 __version__ = "0.1.0"
 
 from . import _core, functional
+from . import data, nn, optim
+from .gradcheck import gradcheck
+from .summary import summary
+from .train import Trainer, evaluate
 
-__all__ = ["__version__", "build_info", "functional", "get_num_threads", "set_num_threads"]
+__all__ = ["__version__", "build_info", "data", "evaluate", "functional", "get_num_threads", "gradcheck", "nn",
+           "optim", "set_num_threads", "summary", "Trainer"]
 
 
 def build_info() -> dict:

@@ -1,0 +1,108 @@
+"""The training loop: the default MLP learns the embedded digits; non-finite guard; early stopping;
+evaluation metrics; callbacks and schedules."""
+
+import numpy as np
+import pytest
+
+from nntrain import data, nn, optim, presets
+from nntrain.train import Callback, EarlyStopping, NonFiniteError, Trainer, evaluate
+
+
+@pytest.fixture(scope="module")
+def digits():
+    splits, _ = data.normalise(data.load_digits())
+    return splits
+
+
+def test_default_mlp_reaches_95_percent_on_the_embedded_digits(digits):
+    rng = np.random.default_rng(0)
+    model = presets.build("mlp", digits.train.input_shape, digits.train.classes, rng=rng)
+    trainer = Trainer(model, optim.Adam(model.parameters(), lr=1e-3))
+    history = trainer.fit(data.DataLoader(digits.train, batch_size=32, shuffle=True, seed=0), epochs=30)
+    assert history[-1].train_loss < history[0].train_loss / 5
+    result = evaluate(model, digits.test, num_classes=10)
+    assert result.accuracy >= 0.95, f"test accuracy {result.accuracy:.3f}"
+    assert result.confusion.sum() == len(digits.test) and result.confusion.shape == (10, 10)
+    np.testing.assert_allclose(np.trace(result.confusion) / len(digits.test), result.accuracy)
+
+
+def test_evaluate_reports_per_class_accuracy_and_confusion():
+    class Fixed(nn.Module):
+        def forward(self, x):
+            return x
+
+    logits = np.array([[5, 0, 0], [0, 5, 0], [0, 5, 0], [0, 0, 5]], np.float32)
+    labels = np.array([0, 1, 2, 2])
+    ev = evaluate(Fixed(), data.Dataset(logits, labels, 3, "t"), num_classes=3)
+    assert ev.accuracy == 0.75
+    np.testing.assert_array_equal(ev.confusion, [[1, 0, 0], [0, 1, 0], [0, 1, 1]])
+    np.testing.assert_allclose(ev.per_class_accuracy, [1, 1, 0.5])
+
+
+def small_problem(rng, n=64):
+    x = rng.standard_normal((n, 6)).astype(np.float32)
+    y = (x[:, 0] > 0).astype(np.int64)
+    return data.Dataset(x, y, 2, "toy")
+
+
+def test_a_nan_loss_stops_training_naming_epoch_and_step(rng):
+    model = nn.Sequential(nn.Linear(6, 2, rng=rng))
+    trainer = Trainer(model, optim.SGD(model.parameters(), lr=0.1))
+    ds = small_problem(rng)
+    ds.x[40] = np.nan  # reaches the loss in the third batch of 16
+    with pytest.raises(NonFiniteError, match=r"loss became nan at epoch 1, step 3"):
+        trainer.fit(data.DataLoader(ds, batch_size=16), epochs=2)
+
+
+def test_a_non_finite_gradient_names_the_first_layer_it_reached(rng):
+    model = nn.Sequential(nn.Linear(6, 4, rng=rng), nn.ReLU(), nn.Linear(4, 2, rng=rng))
+
+    class InfGradient(nn.Module):  # passes values through, turns the gradient infinite on the way back
+        def forward(self, x):
+            return x
+
+        def backward(self, g):
+            return g * np.float32(np.inf)
+
+    model = nn.Sequential(model[0], model[1], InfGradient(), model[2])
+    trainer = Trainer(model, optim.SGD(model.parameters(), lr=0.1))
+    before = model[0].weight.data.copy()
+    with pytest.raises(NonFiniteError, match=r"epoch 1, step 1: first in layer parameter '0\.(weight|bias)'"):
+        trainer.fit(data.DataLoader(small_problem(rng), batch_size=16), epochs=1)
+    np.testing.assert_array_equal(model[0].weight.data, before)  # no step was taken with the bad gradient
+
+
+def test_early_stopping_stops_when_validation_loss_stalls(rng):
+    model = nn.Sequential(nn.Linear(6, 2, rng=rng))
+    stopper = EarlyStopping(patience=2)
+    trainer = Trainer(model, optim.SGD(model.parameters(), lr=0.0), callbacks=[stopper])  # lr 0: never improves
+    ds = small_problem(rng)
+    history = trainer.fit(data.DataLoader(ds, batch_size=16), val_data=ds, epochs=50)
+    assert len(history) == 3 and stopper.stopped_epoch == 3
+
+
+def test_callbacks_and_schedule_see_every_epoch_and_batch(rng):
+    seen = []
+
+    class Recorder(Callback):
+        def on_batch_end(self, trainer, epoch, step, loss, batch_size):
+            seen.append((epoch, step, batch_size))
+
+    model = nn.Sequential(nn.Linear(6, 2, rng=rng))
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    trainer = Trainer(model, opt, scheduler=optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5), callbacks=[Recorder()])
+    history = trainer.fit(data.DataLoader(small_problem(rng, 40), batch_size=16), epochs=2)
+    assert seen == [(1, 1, 16), (1, 2, 16), (1, 3, 8), (2, 1, 16), (2, 2, 16), (2, 3, 8)]
+    assert [m.lr for m in history] == [0.1, 0.05] and opt.param_groups[0]["lr"] == 0.025
+
+
+def test_penalties_and_clipping_take_part_in_the_step(rng):
+    model = nn.Sequential(nn.Linear(6, 2, rng=rng))
+    trainer = Trainer(model, optim.SGD(model.parameters(), lr=0.1), clip_grad_norm=1e-3,
+                      penalties=(nn.L2Penalty(0.1),))
+    ds = small_problem(rng, 16)
+    before = [p.data.copy() for p in model.parameters()]
+    trainer.fit(data.DataLoader(ds, batch_size=16), epochs=1)
+    step = np.sqrt(sum(np.sum((p.data - b) ** 2) for p, b in zip(model.parameters(), before)))
+    assert step == pytest.approx(0.1 * 1e-3, rel=1e-3)  # lr times the clipped norm
+    assert trainer.last_grad_norm > 1e-3
