@@ -32,11 +32,12 @@ def test_fixed_split_shapes_and_values():
     assert set(splits.train.y.tolist()) == set(splits.test.y.tolist()) == set(range(10))
 
 
-def test_the_split_is_the_files_row_order():
-    # The file's first row is a 0, its second a 1; the test part is the last 360 rows.
+def test_the_split_is_every_fifth_row_for_test():
+    # The file's rows start 0, 1, 2, 3, 4, 5, ...: row 0 (a 0) and row 5 (a 5) are test, rows 1-4 train.
     splits = load_digits()
-    assert splits.train.y[:3].tolist() == [0, 1, 2]
-    first = splits.train.x[0, 0] * 16
+    assert splits.test.y[:2].tolist() == [0, 5]
+    assert splits.train.y[:4].tolist() == [1, 2, 3, 4]
+    first = splits.test.x[0, 0] * 16
     assert first[0].tolist() == [0, 0, 5, 13, 9, 1, 0, 0]
     again = load_digits(seed=123)
     np.testing.assert_array_equal(again.test.x, splits.test.x)

@@ -110,7 +110,8 @@ def test_split_rejects_fractions_that_leave_a_part_empty(fraction):
 
 def test_normalise_uses_train_statistics_for_every_split():
     rng = np.random.default_rng(0)
-    train = Dataset(rng.normal([1, -2, 5], [2, 0.5, 3], size=(400, 4, 4, 3)).transpose(0, 3, 1, 2), np.zeros(400, int), 1)
+    x = rng.normal([1, -2, 5], [2, 0.5, 3], size=(400, 4, 4, 3)).transpose(0, 3, 1, 2)  # 3 channels, own stats
+    train = Dataset(x, np.zeros(400, int), 1)
     test = Dataset(rng.normal(size=(50, 3, 4, 4)), np.zeros(50, int), 1)
     out, norm = normalise(DataSplits(train=train, test=test, name="n"))
     np.testing.assert_allclose(out.train.x.mean(axis=(0, 2, 3)), 0, atol=1e-5)

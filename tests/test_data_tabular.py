@@ -145,6 +145,7 @@ def test_csv_header_can_be_forced(tmp_path):
     ("1,2,3\n0,4,nan\n", r"line 2 holds a non-finite value"),
     ("1,2,3\n-1,4,5\n", r"line 2: label -1 is not a non-negative integer"),
     ("a,b\n1,2\n1.5,4\n", r"line 3: label 1.5 is not a non-negative integer"),
+    ("1.0,2\n\n\n2.5,4\n", r"line 4: label 2.5 is not a non-negative integer"),
     ("1\n0\n", r"line 1: a row needs a label and at least one value"),
     ("label,a\n", r"a header but no rows"),
     ("\n\n", r"no rows"),

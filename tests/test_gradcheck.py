@@ -3,7 +3,7 @@
 import numpy as np
 
 from nntrain import nn
-from nntrain.gradcheck import gradcheck
+from nntrain.gradient_check import gradcheck
 
 
 def test_mlp_passes(rng):

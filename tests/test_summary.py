@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from nntrain import nn
-from nntrain.summary import summary
+from nntrain.model_summary import summary
 
 
 def test_table_rows_shapes_and_counts(rng):

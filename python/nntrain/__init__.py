@@ -13,11 +13,29 @@ OpenMP C++ kernels (``nntrain._core``) under a PyTorch-like Python API:
 
 __version__ = "0.1.0"
 
-from . import _core, functional
-from . import data, nn, optim
-from .gradcheck import gradcheck
-from .summary import summary
-from .train import Trainer, evaluate
+import importlib
+
+# Everything is imported on first use (PEP 562), so `nntrain --help` does not pay for NumPy and the
+# compiled core. Functions exported here live in modules named differently (model_summary, not summary),
+# so that importing a module can never shadow the function of the same name.
+_LAZY = {"functional": None, "nn": None, "optim": None, "data": None, "presets": None, "checkpoint": None,
+         "gradcheck": "gradient_check", "summary": "model_summary", "Trainer": "train", "evaluate": "train"}
+
+
+def __getattr__(name):
+    if name not in _LAZY:
+        raise AttributeError(f"module 'nntrain' has no attribute '{name}'")
+    module = _LAZY[name]
+    value = importlib.import_module(f".{module or name}", __name__)
+    if module is not None:
+        value = getattr(value, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __all__ = ["__version__", "build_info", "data", "evaluate", "functional", "get_num_threads", "gradcheck", "nn",
            "optim", "set_num_threads", "summary", "Trainer"]
@@ -31,6 +49,8 @@ def build_info() -> dict:
     (the best this CPU runs), ``isa_note`` (why ``NNTRAIN_ISA`` was not honoured, or empty) and
     ``flush_denormals`` (the compute threads flush denormals to zero).
     """
+    from . import _core
+
     info = {"version": __version__}
     info.update(_core.build_info())
     return info
@@ -38,6 +58,8 @@ def build_info() -> dict:
 
 def get_num_threads() -> int:
     """Number of threads the kernels use (initially ``OMP_NUM_THREADS``, else the core count)."""
+    from . import _core
+
     return _core.get_num_threads()
 
 
@@ -45,4 +67,6 @@ def set_num_threads(n: int) -> None:
     """Set the number of threads the kernels use; ``n`` must be at least 1."""
     if isinstance(n, bool) or not isinstance(n, int):
         raise TypeError(f"set_num_threads: expected an int, got {type(n).__name__}")
+    from . import _core
+
     _core.set_num_threads(n)

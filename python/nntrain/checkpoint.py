@@ -87,17 +87,22 @@ def _decode(path):
     return tensors, metadata
 
 
-def save_weights(model, path):
-    """Writes the model's state_dict (PyTorch key names) to a safetensors file, atomically."""
+def save_weights(model, path, meta=None):
+    """Writes the model's state_dict (PyTorch key names) to a safetensors file, atomically. ``meta``
+    (JSON-serialisable) rides along in the header as "run": what a reader needs to rebuild and feed the model."""
     from . import __version__
 
-    atomic_write_bytes(path, _encode(model.state_dict(), {"format": FORMAT, "nntrain_version": __version__}))
+    header = {"format": FORMAT, "nntrain_version": __version__}
+    if meta is not None:
+        header["run"] = meta
+    atomic_write_bytes(path, _encode(model.state_dict(), header))
 
 
-def load_weights(path):
-    """The state_dict stored in a weights file (also reads files saved by PyTorch's safetensors)."""
-    tensors, _ = _decode(path)
-    return tensors
+def load_weights(path, with_meta=False):
+    """The state_dict stored in a weights file (also reads files saved by PyTorch's safetensors);
+    with ``with_meta``, also the header's metadata as a dict."""
+    tensors, metadata = _decode(path)
+    return (tensors, metadata) if with_meta else tensors
 
 
 def save_checkpoint(path, model, optimizer=None, scheduler=None, **meta):

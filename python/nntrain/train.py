@@ -22,6 +22,16 @@ class NonFiniteError(RuntimeError):
     """The loss or a gradient became NaN or Inf; the message names the epoch, the step and the layer."""
 
 
+class TrainingInterrupted(Exception):
+    """Raised between two complete steps after ``Trainer.request_interrupt()`` (e.g. from a SIGINT
+    handler): the model, optimiser, loader and ``trainer.state_dict()`` are consistent, so a checkpoint
+    taken now resumes exactly."""
+
+    def __init__(self, epoch, step):
+        super().__init__(f"interrupted at epoch {epoch}, step {step}")
+        self.epoch, self.step = epoch, step
+
+
 @dataclass
 class Evaluation:
     loss: float
@@ -127,7 +137,16 @@ class EarlyStopping(Callback):
         self.patience, self.min_delta = int(patience), float(min_delta)
         self.best, self.bad_epochs, self.stopped_epoch = float("inf"), 0, None
 
+    def on_train_begin(self, trainer):
+        # A resumed run replays the epochs it already has, so patience counts across the interruption.
+        self.best, self.bad_epochs, self.stopped_epoch = float("inf"), 0, None
+        for metrics in trainer.history:
+            self._observe(trainer, metrics)
+
     def on_epoch_end(self, trainer, metrics):
+        self._observe(trainer, metrics)
+
+    def _observe(self, trainer, metrics):
         if not np.isfinite(metrics.val_loss):
             return
         if metrics.val_loss < self.best - self.min_delta:
@@ -165,6 +184,21 @@ class Trainer:
         self.epoch = 0
         self.last_grad_norm = float("nan")
         self._params = self.model.parameters()
+        self._interrupt = False
+        self._partial = None  # sums of an epoch interrupted part-way: resumed by the next fit
+
+    def request_interrupt(self):
+        """Ask fit to stop after the step in progress (safe to call from a signal handler)."""
+        self._interrupt = True
+
+    def state_dict(self):
+        """Epochs done, their metrics and the sums of a part-done epoch: JSON-serialisable."""
+        return {"epoch": self.epoch, "history": [m.as_dict() for m in self.history], "partial": self._partial}
+
+    def load_state_dict(self, state):
+        self.epoch = int(state["epoch"])
+        self.history = [EpochMetrics(**m) for m in state["history"]]
+        self._partial = state.get("partial")
 
     def _first_non_finite_gradient(self):
         # Backward runs from the output towards the input, so the last parameter in model order with a
@@ -209,16 +243,23 @@ class Trainer:
             for cb in self.callbacks:
                 cb.on_epoch_begin(self, epoch)
             self.model.train()
+            partial, self._partial = self._partial or {}, None
+            total_loss, correct, seen = partial.get("loss", 0.0), partial.get("correct", 0), partial.get("seen", 0)
+            done_steps, earlier_seconds = partial.get("step", 0), partial.get("seconds", 0.0)
             start = time.perf_counter()
-            total_loss, correct, seen = 0.0, 0, 0
-            for step, (x, y) in enumerate(train_data, start=1):
+            for step, (x, y) in enumerate(train_data, start=done_steps + 1):
                 loss, c = self.train_step(x, y, epoch, step)
                 total_loss += loss * len(x)
                 correct += c
                 seen += len(x)
                 for cb in self.callbacks:
                     cb.on_batch_end(self, epoch, step, loss, len(x))
-            seconds = time.perf_counter() - start
+                if self._interrupt:
+                    self._interrupt = False
+                    self._partial = {"loss": total_loss, "correct": correct, "seen": seen, "step": step,
+                                     "seconds": earlier_seconds + time.perf_counter() - start}
+                    raise TrainingInterrupted(epoch, step)
+            seconds = earlier_seconds + time.perf_counter() - start
             metrics = EpochMetrics(epoch, total_loss / max(seen, 1), correct / max(seen, 1),
                                    lr=self.optimizer.param_groups[0]["lr"], seconds=seconds,
                                    samples_per_second=seen / seconds if seconds > 0 else 0.0)

@@ -1,0 +1,174 @@
+"""From a resolved run configuration (config.py) to the objects that train: model, optimiser, schedule,
+penalties.
+
+A model is a preset sized to the data, or a list of layers in which every input size is inferred from the
+layer before (a Linear's ``in_features``, a Conv2d's ``in_channels``, a BatchNorm's ``num_features``), and
+a final Linear without ``out_features`` gets one output per class::
+
+    layers = [
+      {type = "Conv2d", out_channels = 8, kernel_size = 3, padding = 1}, {type = "BatchNorm2d"}, {type = "ReLU"},
+      {type = "MaxPool2d", kernel_size = 2},
+      {type = "Residual", block = [{type = "Conv2d", out_channels = 8, kernel_size = 3, padding = 1}, {type = "ReLU"}]},
+      {type = "Flatten"}, {type = "Dropout", p = 0.2}, {type = "Linear"},
+    ]
+
+Shapes that do not chain are a ConfigError naming the layer and both shapes.
+"""
+
+import inspect
+
+import numpy as np
+
+from . import nn, optim, presets
+from .config import ConfigError
+
+# type name -> (class, the argument filled in from the incoming shape, how it reads that shape)
+_INFERRED = {
+    "Linear": ("in_features", lambda shape: int(np.prod(shape)) if len(shape) == 1 else None),
+    "Conv2d": ("in_channels", lambda shape: shape[0] if len(shape) == 3 else None),
+    "BatchNorm1d": ("num_features", lambda shape: shape[0] if len(shape) == 1 else None),
+    "BatchNorm2d": ("num_features", lambda shape: shape[0] if len(shape) == 3 else None),
+}
+LAYER_TYPES = ("Linear", "Conv2d", "MaxPool2d", "AvgPool2d", "Flatten", "ReLU", "LeakyReLU", "ELU", "Sigmoid",
+               "Tanh", "GELU", "Softmax", "Dropout", "BatchNorm1d", "BatchNorm2d", "Residual")
+_TAKES_RNG = ("Linear", "Conv2d", "Dropout")
+
+
+def _shape_str(shape):
+    return "(N, " + ", ".join(str(d) for d in shape) + ")"
+
+
+def _output_shape(layer, shape, where):
+    """Runs one zero sample through ``layer`` (in eval mode) to learn its output shape."""
+    was_training = layer.training
+    layer.eval()
+    try:
+        out = layer(np.zeros((1,) + tuple(shape), dtype=np.float32))
+    except ValueError as e:
+        raise ConfigError(f"{where}: input {_shape_str(shape)} does not fit: {e}") from None
+    finally:
+        layer.train(was_training)
+    return out.shape[1:]
+
+
+def _build_layer(spec, shape, classes, rng, where, is_last):
+    if not isinstance(spec, dict) or not isinstance(spec.get("type"), str):
+        raise ConfigError(f"{where}: each layer must be a table with a 'type', got {spec!r}")
+    kind = spec["type"]
+    if kind not in LAYER_TYPES:
+        raise ConfigError(f"{where}: unknown layer type '{kind}' (choose from {', '.join(LAYER_TYPES)})")
+    args = {k: v for k, v in spec.items() if k != "type"}
+    where = f"{where} ({kind})"
+    if kind == "Residual":
+        block = build_layers(args.pop("block", None), shape, classes, rng, where + ".block", final=False)
+        projection = args.pop("projection", None)
+        projection = build_layers(projection, shape, classes, rng, where + ".projection", final=False) \
+            if projection else None
+        if args:
+            raise ConfigError(f"{where}: unknown argument(s) {', '.join(args)} (Residual takes block, projection)")
+        layer = nn.Residual(block, projection)
+        return layer, _output_shape(layer, shape, where)
+    cls = getattr(nn, kind)
+    if kind in _INFERRED:
+        name, infer = _INFERRED[kind]
+        inferred = infer(shape)
+        if inferred is None:
+            need = "(N, features)" if kind in ("Linear", "BatchNorm1d") else "(N, C, H, W)"
+            raise ConfigError(f"{where}: expects input {need} but receives {_shape_str(shape)}"
+                              + ("; add a Flatten before it" if kind == "Linear" else ""))
+        if name in args and args[name] != inferred:
+            raise ConfigError(f"{where}: {name} = {args[name]} but the input is {_shape_str(shape)}")
+        args[name] = inferred
+    if kind == "Linear" and "out_features" not in args:
+        if not is_last:
+            raise ConfigError(f"{where}: out_features is required except in the last layer (which gets one per class)")
+        args["out_features"] = classes
+    if kind in _TAKES_RNG:
+        args["rng"] = rng
+    accepted = inspect.signature(cls.__init__).parameters
+    unknown = [k for k in args if k not in accepted]
+    if unknown:
+        names = [p for p in accepted if p not in ("self", "rng", "dtype")]
+        raise ConfigError(f"{where}: unknown argument(s) {', '.join(unknown)} ({kind} takes {', '.join(names) or 'none'})")
+    try:
+        layer = cls(**args)
+    except (TypeError, ValueError) as e:
+        raise ConfigError(f"{where}: {e}") from None
+    return layer, _output_shape(layer, shape, where)
+
+
+def build_layers(specs, input_shape, classes, rng, where="model.layers", final=True):
+    """A Sequential from layer specs, inferring sizes from ``input_shape`` (without the batch)."""
+    if not isinstance(specs, list) or not specs:
+        raise ConfigError(f"{where}: expected a non-empty list of layers")
+    layers, shape = [], tuple(input_shape)
+    for i, spec in enumerate(specs):
+        layer, shape = _build_layer(spec, shape, classes, rng, f"{where}[{i}]", final and i == len(specs) - 1)
+        layers.append(layer)
+    if final and tuple(shape) != (classes,):
+        raise ConfigError(f"{where}: the network outputs {_shape_str(shape)} but the data has {classes} classes; "
+                          f"end with a Linear layer of {classes} outputs")
+    return nn.Sequential(*layers)
+
+
+def build_model(config, input_shape, classes, rng):
+    """The model the configuration describes, initialised from ``rng`` (and ``init_from`` if set)."""
+    m = config["model"]
+    if m["layers"]:
+        model = build_layers(m["layers"], input_shape, classes, rng)
+    else:
+        options = {}
+        if m["preset"] == "mlp":
+            options = {"hidden": tuple(m["hidden"]), "dropout": m["dropout"]}
+        elif m["preset"] == "cnn":
+            options = {"dropout": m["dropout"]}
+        try:
+            model = presets.build(m["preset"], input_shape, classes, rng=rng, **options)
+        except ValueError as e:
+            raise ConfigError(f"model.preset: {e}") from None
+    if m["init"] != "default":
+        nn.init.initialize(model, m["init"], rng)
+    if m["init_from"]:
+        nn.init.from_pretrained(model, m["init_from"])
+    return model
+
+
+def build_optimizer(config, params):
+    o = config["optimizer"]
+    name, lr, wd = o["name"], o["lr"], o["weight_decay"]
+    if name == "sgd":
+        return optim.SGD(params, lr=lr, weight_decay=wd)
+    if name == "momentum":
+        return optim.SGD(params, lr=lr, momentum=o["momentum"], nesterov=o["nesterov"], weight_decay=wd)
+    if name == "adagrad":
+        return optim.Adagrad(params, lr=lr, weight_decay=wd)
+    if name == "rmsprop":
+        return optim.RMSprop(params, lr=lr, alpha=o["alpha"], eps=o["eps"], weight_decay=wd)
+    if name == "adam":
+        return optim.Adam(params, lr=lr, betas=tuple(o["betas"]), eps=o["eps"], weight_decay=wd)
+    return optim.AdamW(params, lr=lr, betas=tuple(o["betas"]), eps=o["eps"], weight_decay=wd)
+
+
+def build_scheduler(config, optimizer):
+    s, epochs = config["schedule"], config["training"]["epochs"]
+    schedulers = optim.lr_scheduler
+    after = None
+    if s["name"] == "step":
+        after = schedulers.StepLR(optimizer, s["step_size"], s["gamma"])
+    elif s["name"] == "exponential":
+        after = schedulers.ExponentialLR(optimizer, s["gamma"])
+    elif s["name"] == "cosine":
+        after = schedulers.CosineAnnealingLR(optimizer, s["t_max"] or epochs, s["eta_min"])
+    if s["warmup_epochs"]:
+        return schedulers.LinearWarmup(optimizer, s["warmup_epochs"], after=after)
+    return after
+
+
+def build_penalties(config):
+    r = config["regularization"]
+    penalties = []
+    if r["l1"]:
+        penalties.append(nn.L1Penalty(r["l1"]))
+    if r["l2"]:
+        penalties.append(nn.L2Penalty(r["l2"]))
+    return tuple(penalties)

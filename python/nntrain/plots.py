@@ -1,0 +1,70 @@
+"""Pictures of a run: learning curves and the confusion matrix. matplotlib is optional (the `plot` extra);
+without it these return False and write nothing."""
+
+import os
+
+
+def _pyplot():
+    try:
+        import matplotlib
+    except ImportError:
+        return None
+    matplotlib.use("Agg")  # files only: no display needed, none opened
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(fig, plt, path):
+    from .checkpoint import atomic_write_bytes
+    import io
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110)
+    plt.close(fig)
+    atomic_write_bytes(os.fspath(path), buffer.getvalue())
+
+
+def plot_curves(history, path):
+    """Loss and accuracy per epoch, train against validation: the gap between them shows over-fitting,
+    two high flat losses under-fitting."""
+    plt = _pyplot()
+    if plt is None:
+        return False
+    epochs = [m.epoch for m in history]
+    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 4))
+    for ax, key, title in ((ax_loss, "loss", "loss"), (ax_acc, "accuracy", "accuracy")):
+        ax.plot(epochs, [getattr(m, "train_" + key) for m in history], "o-", label="train")
+        val = [getattr(m, "val_" + key) for m in history]
+        if any(v == v for v in val):  # not all NaN
+            ax.plot(epochs, val, "s-", label="validation")
+        ax.set_xlabel("epoch")
+        ax.set_title(title)
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.tight_layout()
+    _save(fig, plt, path)
+    return True
+
+
+def plot_confusion(confusion, class_names, path):
+    """The confusion matrix (rows: true class, columns: predicted) as a heat map with counts."""
+    plt = _pyplot()
+    if plt is None:
+        return False
+    k = len(confusion)
+    names = class_names or [str(i) for i in range(k)]
+    fig, ax = plt.subplots(figsize=(1.0 + 0.6 * k, 0.8 + 0.6 * k))
+    ax.imshow(confusion, cmap="Blues")
+    ax.set_xticks(range(k), names, rotation=45, ha="right")
+    ax.set_yticks(range(k), names)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    top = confusion.max() if confusion.size else 0
+    for i in range(k):
+        for j in range(k):
+            ax.text(j, i, str(confusion[i, j]), ha="center", va="center",
+                    color="white" if confusion[i, j] > top / 2 else "black", fontsize=8)
+    fig.tight_layout()
+    _save(fig, plt, path)
+    return True
