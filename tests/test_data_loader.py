@@ -76,14 +76,17 @@ def test_resume_mid_epoch_gives_the_remaining_batches():
     assert epoch_order(b) == following and len(done) == 3
 
 
-def test_state_after_the_last_batch_counts_the_epoch_as_done():
+def test_state_taken_at_the_last_batch_resumes_that_epoch_empty_then_the_next():
+    # A trainer interrupted right after the epoch's last step has not closed the epoch yet (no validation,
+    # no schedule step): the resumed loader must finish that epoch with no batches, then go on.
     a = DataLoader(dataset(12), 4, shuffle=True, seed=2)
     for step, _ in enumerate(a, start=1):
         if step == len(a):
             state = a.state_dict()
-    assert state["epoch"] == 1 and state["batch"] == 0
+    assert state["epoch"] == 0 and state["batch"] == len(a)
     b = DataLoader(dataset(12), 4, shuffle=True)
     b.load_state_dict(state)
+    assert list(b) == [] and b.epoch == 1
     assert epoch_order(b) == epoch_order(a)
 
 

@@ -57,10 +57,10 @@ class DataLoader:
         """Epochs completed, the generator state to draw the next (or current) epoch from, batches done."""
         epoch, state, position = self.epoch, self.rng.bit_generator.state, 0
         if self._epoch_rng_state is not None:
-            if self._position < len(self):  # mid-epoch: redraw this epoch's order, skip what was done
-                state, position = self._epoch_rng_state, self._position
-            else:  # the last batch is out but the loop has not asked for more yet: the epoch is done
-                epoch += 1
+            # Mid-epoch (the last batch included, until the loop asks for more): redraw this epoch's order
+            # and skip what was done. A resumed loop then finishes this epoch -- with no batches if all
+            # were out -- before the next one starts, as the original loop would have.
+            state, position = self._epoch_rng_state, self._position
         return {"epoch": epoch, "rng_state": _copy_state(state), "batch": position}
 
     def load_state_dict(self, state: dict) -> None:

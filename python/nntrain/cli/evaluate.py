@@ -1,0 +1,85 @@
+"""`nntrain eval`: how well a trained model does on a data set, class by class."""
+
+import json
+import os
+
+import click
+
+from .common import console, data_overrides, fail, threads_option, user_errors
+
+
+def _load_eval_data(meta, data, part):
+    """The split to evaluate, normalised as the model was trained (from the model's metadata)."""
+    from .. import config as cfg
+    from ..run import load_data, normalizer_of
+
+    # The splits as training made them (the same validation carve-out from the same seed), unnormalised:
+    # the model's own normalisation statistics are applied below.
+    config = meta["config"]
+    config = dict(config, data=dict(cfg.merge(config["data"], data_overrides(data)), normalize=False))
+    splits, _ = load_data(config)
+    chosen = getattr(splits, part)
+    if chosen is None:
+        fail(f"{splits.name} has no {part} split (it has: {', '.join(splits.parts())})")
+    if tuple(chosen.input_shape) != tuple(meta["input_shape"]):
+        fail(f"the model takes inputs of {tuple(meta['input_shape'])} but {splits.name} holds {tuple(chosen.input_shape)}")
+    if chosen.classes > meta["classes"]:
+        fail(f"the model knows {meta['classes']} classes but {splits.name} has {chosen.classes}")
+    normalizer = normalizer_of(meta)
+    return (normalizer(chosen) if normalizer else chosen), splits.name
+
+
+@click.command("eval")
+@click.argument("model_path", metavar="RUNDIR|MODEL")
+@click.option("--data", metavar="NAME|PATH", help="Data to evaluate on (default: the data the model was trained on).")
+@click.option("--split", "part", type=click.Choice(["test", "val", "train"]), default="test", show_default=True)
+@click.option("--plot", "plot_path", metavar="FILE.png", is_flag=False, flag_value="", default=None,
+              help="Also draw the confusion matrix (default file: RUNDIR/confusion.png).")
+@click.option("--threads", type=int, help="Compute threads.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@user_errors
+def command(model_path, data, part, plot_path, threads, as_json):
+    """Loss, accuracy, per-class accuracy and the confusion matrix of a trained model.
+
+    \b
+    Examples:
+      nntrain eval runs/20260101-120000
+      nntrain eval runs/cnn/model.safetensors --data fashion-mnist --plot
+    """
+    from ..run import load_trained_model
+    from ..train import evaluate
+
+    threads_option(threads)
+    model, meta = load_trained_model(model_path)
+    dataset, name = _load_eval_data(meta, data, part)
+    result = evaluate(model, dataset, num_classes=meta["classes"])
+    names = meta.get("class_names") or [str(i) for i in range(meta["classes"])]
+    if plot_path is not None:
+        from ..plots import plot_confusion
+
+        if plot_path == "":
+            base = model_path if os.path.isdir(model_path) else os.path.dirname(model_path) or "."
+            plot_path = os.path.join(base, "confusion.png")
+        if not plot_confusion(result.confusion, names, plot_path):
+            fail("--plot needs matplotlib: pip install 'nntrain[plot]'")
+    if as_json:
+        out = {"data": name, "split": part, **result.as_dict(), "class_names": names}
+        if plot_path:
+            out["plot"] = plot_path
+        click.echo(json.dumps(out))
+        return
+    from rich.table import Table
+
+    out = console()
+    out.print(f"{name} {part}: {result.samples:,} examples  loss {result.loss:.4f}  accuracy {result.accuracy:.2%}")
+    per_class = Table("class", "accuracy", "examples", title="per class", title_justify="left")
+    for i, acc in enumerate(result.per_class_accuracy):
+        per_class.add_row(names[i], "-" if acc != acc else f"{acc:.2%}", str(int(result.confusion[i].sum())))
+    out.print(per_class)
+    confusion = Table("true \\ predicted", *[str(i) for i in range(len(names))], title="confusion matrix",
+                      title_justify="left")
+    for i, row in enumerate(result.confusion):
+        confusion.add_row(f"{i} {names[i]}", *[str(v) for v in row])
+    out.print(confusion)
+    if plot_path:
+        out.print(f"confusion matrix drawn in {plot_path}")

@@ -1,0 +1,129 @@
+"""`nntrain predict`: classes and probabilities for new inputs (images, .npy arrays, CSV rows)."""
+
+import json
+import os
+
+import click
+
+from .common import console, fail, user_errors
+
+
+def _read_png(path, input_shape):
+    try:
+        import matplotlib.image as mpimg
+    except ImportError:
+        fail(f"{path}: reading PNG needs matplotlib: pip install 'nntrain[plot]'")
+    import numpy as np
+
+    try:
+        img = np.asarray(mpimg.imread(path), dtype=np.float32)  # PNG: floats in [0, 1], (H, W[, 3|4])
+    except (OSError, ValueError, SyntaxError) as e:
+        fail(f"{path}: not a readable PNG image ({' '.join(str(e).split())})")
+    if img.ndim == 3:
+        img = img[..., :3]
+        channels = input_shape[0]
+        img = img.mean(axis=2, keepdims=True) if channels == 1 else img
+        img = img.transpose(2, 0, 1)  # (H, W, C) -> (C, H, W)
+    else:
+        img = img[None]
+    return img[None], [path]
+
+
+def _read_npy(path, input_shape):
+    import numpy as np
+
+    try:
+        x = np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as e:
+        fail(f"{path}: not a readable .npy array ({' '.join(str(e).split())})")
+    if x.dtype == np.uint8:
+        x = x.astype(np.float32) / 255.0
+    if x.dtype.kind not in "fiu":
+        fail(f"{path}: expected a numeric array, got {x.dtype}")
+    x = x.astype(np.float32)
+    if tuple(x.shape) == tuple(input_shape):
+        x = x[None]
+    return x, [f"{path}[{i}]" for i in range(len(x))] if len(x) > 1 else [path]
+
+
+def _read_csv(path, input_shape):
+    from ..data import read_csv
+    import numpy as np
+
+    size = int(np.prod(input_shape))
+    with open(path, "rb") as f:
+        first = f.readline().decode("utf-8", "replace").strip()
+    fields = len(first.split(","))
+    if fields not in (size, size + 1):
+        fail(f"{path}: rows of {fields} fields; the model takes {size} pixels (optionally after a label)")
+    if fields == size:  # pixels only: read them as if a label column of zeros were there
+        raw = np.loadtxt(path, delimiter=",", dtype=np.float64, ndmin=2)
+        x = raw
+    else:
+        x = read_csv(path).x.reshape(-1, size)
+        return x.astype(np.float32), [f"{path}:{i + 1}" for i in range(len(x))]
+    if x.max(initial=0) > 1:
+        x = x / 255.0
+    return x.astype(np.float32), [f"{path}:{i + 1}" for i in range(len(x))]
+
+
+READERS = {".png": _read_png, ".npy": _read_npy, ".csv": _read_csv}
+
+
+@click.command("predict")
+@click.argument("model_path", metavar="RUNDIR|MODEL")
+@click.argument("files", nargs=-1, required=True, metavar="FILE...")
+@click.option("--temperature", type=float, default=1.0, show_default=True,
+              help="Softmax temperature: above 1 flattens the probabilities, below 1 sharpens them.")
+@click.option("--top", "top_k", type=click.IntRange(1), default=3, show_default=True, help="Classes to show.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@user_errors
+def command(model_path, files, temperature, top_k, as_json):
+    """Predict the class of each input: PNG images, .npy arrays (one example or a batch) or CSV rows.
+
+    Inputs get the same normalisation as the training data had. Pixel values above 1 (0..255 images)
+    are scaled to [0, 1] first, as the training data was.
+
+    \b
+    Examples:
+      nntrain predict runs/cnn shoe.png
+      nntrain predict runs/mlp batch.npy --top 1 --json
+    """
+    import numpy as np
+
+    from .. import functional as F
+    from ..run import load_trained_model, normalizer_of
+
+    if not temperature > 0:
+        fail(f"--temperature must be positive, got {temperature}")
+    model, meta = load_trained_model(model_path)
+    input_shape = tuple(meta["input_shape"])
+    names = meta.get("class_names") or [str(i) for i in range(meta["classes"])]
+    normalizer = normalizer_of(meta)
+    results = []
+    for path in files:
+        ext = os.path.splitext(path)[1].lower()
+        if ext not in READERS:
+            fail(f"{path}: unsupported input type '{ext or '(none)'}' (use .png, .npy or .csv)")
+        if not os.path.isfile(path):
+            fail(f"{path}: no such file")
+        x, labels = READERS[ext](path, input_shape)
+        try:
+            x = x.reshape((len(x),) + input_shape)
+        except ValueError:
+            fail(f"{path}: holds {tuple(x.shape[1:])} per example but the model takes {input_shape}")
+        if normalizer is not None:
+            shape = (1, -1) + (1,) * (x.ndim - 2)
+            x = (x - normalizer.mean.reshape(shape)) / normalizer.std.reshape(shape)
+        probs = F.softmax(np.ascontiguousarray(model(np.ascontiguousarray(x, np.float32)), np.float32), temperature)
+        for label, p in zip(labels, probs):
+            top = np.argsort(-p, kind="stable")[:top_k]
+            results.append({"input": label, "class": int(top[0]), "name": names[top[0]],
+                            "top": [{"class": int(c), "name": names[c], "probability": float(p[c])} for c in top]})
+    if as_json:
+        click.echo(json.dumps({"predictions": results, "temperature": temperature}))
+        return
+    out = console()
+    for r in results:
+        others = ", ".join(f"{t['name']} {t['probability']:.1%}" for t in r["top"])
+        out.print(f"{r['input']}: {r['name']}  ({others})")

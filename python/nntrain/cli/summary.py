@@ -1,0 +1,29 @@
+"""`nntrain summary`: the Layer | Input Shape | Output Shape | Param # table of a network."""
+
+import click
+
+from .common import console, user_errors
+from .model_options import build, data_shape, resolve_model_config
+
+
+@click.command("summary")
+@click.argument("config_file", required=False, metavar="[CONFIG.toml]")
+@click.option("--model", "preset", metavar="PRESET", help="mlp, lenet, cnn or resnet.")
+@click.option("--data", metavar="NAME|PATH", help="The data the network is sized to (default: digits).")
+@user_errors
+def command(config_file, preset, data):
+    """Print a network's layers with their input and output shapes and parameter counts.
+
+    \b
+    Examples:
+      nntrain summary --model cnn --data fashion-mnist
+      nntrain summary my-net.toml
+    """
+    from ..model_summary import summary
+
+    config = resolve_model_config(config_file, preset, data)
+    input_shape, classes, name, _ = data_shape(config)
+    model = build(config, input_shape, classes)
+    what = "custom network" if config["model"]["layers"] else config["model"]["preset"]
+    console().print(f"{what} for {name}: inputs {input_shape}, {classes} classes")
+    console().print(str(summary(model, input_shape)))
