@@ -34,7 +34,8 @@ def test_max_pool_matches_numpy(rng, shape, k, s, p):
     want = np.zeros((planes, shape[2] * shape[3]))
     for plane, (i, g) in enumerate(zip(ridx.reshape(planes, out.shape[2] * out.shape[3]), dout.reshape(planes, out.shape[2] * out.shape[3]))):
         np.add.at(want[plane], i, g)
-    np.testing.assert_allclose(dx, want.reshape(shape), rtol=1e-6)
+    # float32 sums of up to KH*KW overlapping windows against float64: rounding, not error
+    np.testing.assert_allclose(dx, want.reshape(shape), rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("shape,k,s,p", GEOMETRIES)

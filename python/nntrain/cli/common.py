@@ -73,5 +73,8 @@ def threads_option(threads):
 def console(err=False):
     from rich.console import Console
 
-    # soft_wrap: long lines stay whole in logs and pipes instead of breaking at 80 columns
-    return Console(stderr=err, highlight=False, soft_wrap=True)
+    # soft_wrap: long lines stay whole in logs and pipes instead of breaking at 80 columns; tables get
+    # 120 columns there rather than rich's 80 (a terminal keeps its own width).
+    stream = sys.stderr if err else sys.stdout
+    width = None if stream.isatty() else 120
+    return Console(stderr=err, highlight=False, soft_wrap=True, width=width)
