@@ -191,3 +191,19 @@ def test_mlp_on_real_fashion_mnist_reaches_82_percent_in_one_epoch(tmp_path):
                          tmp_path / "run", "--json")
     assert result.returncode == 0, result.stderr
     assert parse_json(result.stdout)["test"]["accuracy"] >= 0.82
+
+
+def test_corrupt_data_and_labels_out_of_range_are_one_line_errors(tmp_path):
+    import gzip
+
+    folder = tmp_path / "idx"
+    folder.mkdir()
+    header = (0x0803).to_bytes(4, "big") + (100).to_bytes(4, "big") + (28).to_bytes(4, "big") * 2
+    (folder / "train-images-idx3-ubyte.gz").write_bytes(gzip.compress(header + bytes(1000)))  # truncated
+    (folder / "train-labels-idx1-ubyte.gz").write_bytes(gzip.compress((0x0801).to_bytes(4, "big")
+                                                                      + (100).to_bytes(4, "big") + bytes(100)))
+    status, _, err = invoke("train", "--data", folder, "--out", tmp_path / "run")
+    assert_clean_error(status, err, 2, r"train-images-idx3-ubyte.gz")
+    np.savez(tmp_path / "labels.npz", x=np.zeros((4, 3), np.float32), y=np.array([0, 1, -2, 1]))
+    status, _, err = invoke("train", "--data", tmp_path / "labels.npz", "--out", tmp_path / "run2")
+    assert_clean_error(status, err, 2, r"labels.npz: .*-2")
