@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "lane_sum.h"
+
 namespace nntrain {
 
 namespace {
@@ -29,16 +31,14 @@ void batch_norm_forward(T* out, T* mean, T* invstd, T* running_mean, T* running_
     if (training) {
       // Two passes (mean, then squared deviations) keep the variance accurate when |mean| >> std.
       double sum = 0.0;
-      for_each_run(x, c, N, C, S, [&](const T* r, index_t) {
-        for (index_t s = 0; s < S; ++s) sum += r[s];
-      });
+      for_each_run(x, c, N, C, S, [&](const T* r, index_t) { sum += lane_sum(S, [r](index_t s) { return double(r[s]); }); });
       mu = sum / double(M);
       double sq = 0.0;
       for_each_run(x, c, N, C, S, [&](const T* r, index_t) {
-        for (index_t s = 0; s < S; ++s) {
+        sq += lane_sum(S, [r, mu](index_t s) {
           const double d = double(r[s]) - mu;
-          sq += d * d;
-        }
+          return d * d;
+        });
       });
       const double var = sq / double(M);
       inv = 1.0 / std::sqrt(var + eps);
@@ -69,10 +69,8 @@ void batch_norm_backward(T* dx, T* dweight, T* dbias, const T* dout, const T* x,
     double sum_dy = 0.0, sum_dy_xhat = 0.0;
     for_each_run(dout, c, N, C, S, [&](const T* g, index_t offset) {
       const T* r = x + offset;
-      for (index_t s = 0; s < S; ++s) {
-        sum_dy += g[s];
-        sum_dy_xhat += double(g[s]) * (double(r[s]) - mu);
-      }
+      sum_dy += lane_sum(S, [g](index_t s) { return double(g[s]); });
+      sum_dy_xhat += lane_sum(S, [g, r, mu](index_t s) { return double(g[s]) * (double(r[s]) - mu); });
     });
     sum_dy_xhat *= inv;
     if (dweight) dweight[c] += T(sum_dy_xhat);

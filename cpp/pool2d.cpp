@@ -34,34 +34,80 @@ inline index_t taps(const Span& s, index_t D) { return s.end > s.begin ? (s.end 
 
 }  // namespace
 
+// "v beats the best so far": larger, or NaN (a NaN in a window is its maximum, as in PyTorch). Written
+// as a value, not a branch, so the compiler can use blends: window maxima of random data are unpredictable.
+template <class T>
+inline bool beats(T v, T best) {
+  return v > best || v != v;
+}
+
+// The 2x2 window with stride 2 and no padding, the pooling of nearly every small CNN. Maxima of random
+// data are unpredictable, so the selects are written for conditional moves (max/cmov, no branches);
+// NaN, which is rare, takes a branch of its own that the predictor learns to skip.
+template <class T>
+void max_pool_2x2(T* o, std::int64_t* idx, const T* plane, index_t W, index_t OH, index_t OW) {
+  for (index_t oh = 0; oh < OH; ++oh) {
+    const T* r0 = plane + 2 * oh * W;
+    const T* r1 = r0 + W;
+    for (index_t ow = 0; ow < OW; ++ow) {
+      const index_t i = 2 * oh * W + 2 * ow;
+      const T a = r0[2 * ow], b = r0[2 * ow + 1], c = r1[2 * ow], d = r1[2 * ow + 1];
+      // Comparison results used as 0/1 integers and max instructions: the compiler emits setcc and
+      // maxss here, where ternaries became branches that missed on every other window.
+      const index_t tb = b > a, td = d > c;
+      const T top = std::max(a, b), bottom = std::max(c, d);
+      const index_t top_at = i + tb, bottom_at = i + W + td;
+      const index_t tf = bottom > top;
+      T best = std::max(top, bottom);
+      index_t at = top_at + (bottom_at - top_at) * tf;
+      if (a != a || b != b || c != c || d != d) {
+        const T v[4] = {a, b, c, d};
+        const index_t where[4] = {i, i + 1, i + W, i + W + 1};
+        for (int k = 0; k < 4; ++k)
+          if (v[k] != v[k]) {
+            best = v[k];
+            at = where[k];
+            break;
+          }
+      }
+      o[oh * OW + ow] = best;
+      idx[oh * OW + ow] = at;
+    }
+  }
+}
+
+template <class T>
+void max_pool_any(T* o, std::int64_t* idx, const T* plane, index_t H, index_t W, index_t OH, index_t OW,
+                  const Window2d& win) {
+  for (index_t oh = 0; oh < OH; ++oh) {
+    const Span rows = span_of(oh, win.SH, win.PH, win.KH, win.DH, H);
+    for (index_t ow = 0; ow < OW; ++ow) {
+      const Span cols = span_of(ow, win.SW, win.PW, win.KW, win.DW, W);
+      T best = -INFINITY;
+      index_t best_at = rows.begin * W + cols.begin;
+      for (index_t ih = rows.begin; ih < rows.end; ih += win.DH)
+        for (index_t iw = cols.begin; iw < cols.end; iw += win.DW) {
+          const T v = plane[ih * W + iw];
+          // Once the best is NaN nothing beats it (v > NaN is false and v is not NaN, or is a later NaN).
+          const bool t = beats(v, best) && best == best;
+          best = t ? v : best;
+          best_at = t ? ih * W + iw : best_at;
+        }
+      o[oh * OW + ow] = best;
+      idx[oh * OW + ow] = best_at;
+    }
+  }
+}
+
 template <class T>
 void max_pool2d_forward(T* out, std::int64_t* indices, const T* x, index_t N, index_t C, index_t H, index_t W,
                         const Window2d& win) {
   const index_t OH = win.OH(H), OW = win.OW(W);
+  const bool two_by_two = win.KH == 2 && win.KW == 2 && win.SH == 2 && win.SW == 2 && win.PH == 0 &&
+                          win.PW == 0 && win.DH == 1 && win.DW == 1;
   for_each_plane(N * C, N * C * OH * OW * win.KH * win.KW, [&](index_t p) {
-    const T* plane = x + p * H * W;
-    T* o = out + p * OH * OW;
-    std::int64_t* idx = indices + p * OH * OW;
-    for (index_t oh = 0; oh < OH; ++oh) {
-      const Span rows = span_of(oh, win.SH, win.PH, win.KH, win.DH, H);
-      for (index_t ow = 0; ow < OW; ++ow) {
-        const Span cols = span_of(ow, win.SW, win.PW, win.KW, win.DW, W);
-        T best = -INFINITY;
-        index_t best_at = rows.begin * W + cols.begin;
-        for (index_t ih = rows.begin; ih < rows.end; ih += win.DH)
-          for (index_t iw = cols.begin; iw < cols.end; iw += win.DW) {
-            const T v = plane[ih * W + iw];
-            if (v > best || std::isnan(v)) {
-              best = v;
-              best_at = ih * W + iw;
-              if (std::isnan(v)) goto done;
-            }
-          }
-      done:
-        o[oh * OW + ow] = best;
-        idx[oh * OW + ow] = best_at;
-      }
-    }
+    if (two_by_two) max_pool_2x2(out + p * OH * OW, indices + p * OH * OW, x + p * H * W, W, OH, OW);
+    else max_pool_any(out + p * OH * OW, indices + p * OH * OW, x + p * H * W, H, W, OH, OW, win);
   });
 }
 

@@ -73,3 +73,21 @@ def test_parameters_zero_grad_and_norms(rng):
 def test_repr_lists_layers(rng):
     text = repr(nn.Sequential(nn.Linear(3, 4, rng=rng), nn.ReLU()))
     assert "(0): Linear(in_features=3, out_features=4, bias=True)" in text and "(1): ReLU()" in text
+
+
+def test_without_an_input_gradient_the_first_layer_skips_it_and_parameters_are_unchanged(rng):
+    x = rng.standard_normal((2, 1, 8, 8)).astype(np.float32)
+    grads = []
+    for needs in (True, False):
+        model = small_cnn(np.random.default_rng(1))
+        model.needs_input_grad = needs
+        out = model(x)
+        dx = model.backward(np.ones_like(out))
+        assert (dx is None) == (not needs)
+        grads.append([p.grad.copy() for p in model.parameters()])
+    for a, b in zip(*grads):
+        np.testing.assert_array_equal(a, b)
+    mlp = nn.Sequential(nn.Flatten(), nn.Linear(64, 4, rng=rng))
+    mlp.needs_input_grad = False
+    mlp(x)
+    assert mlp.backward(np.ones((2, 4), np.float32)) is None and mlp[1].needs_input_grad is False

@@ -2,6 +2,7 @@
 #include "bindings/bind.h"
 #include "bindings/checks.h"
 #include "dispatch.h"
+#include "memory.h"
 
 #ifndef NNTRAIN_COMPILER
 #define NNTRAIN_COMPILER "unknown"
@@ -19,6 +20,7 @@ void bind_system(py::module_& m) {
     info["isa_supported"] = isa_name(best_supported_isa());
     info["isa_note"] = isa_note();
     info["flush_denormals"] = workers_flush_denormals();
+    info["keep_freed_memory"] = keeps_freed_memory();
     return info;
   }, "Compiler, OpenMP, SIMD level in use and supported, thread count, denormal mode.");
   m.def("get_num_threads", &num_threads, "Threads the kernels use.");

@@ -184,6 +184,7 @@ class Trainer:
         self.epoch = 0
         self.last_grad_norm = float("nan")
         self._params = self.model.parameters()
+        self.model.needs_input_grad = False  # nothing consumes d(loss)/d(x): the first layer skips it
         self._interrupt = False
         self._partial = None  # sums of an epoch interrupted part-way: resumed by the next fit
 

@@ -31,9 +31,17 @@ class Sequential(Module):
         return x
 
     def backward(self, grad_out):
-        for layer in reversed(self._modules.values()):
-            grad_out = layer.backward(grad_out)
-        return grad_out
+        layers = list(self._modules.values())
+        # Without a consumer for the input gradient, the chain can stop at the first layer with
+        # parameters: what lies before it (a Flatten, say) has nothing to learn.
+        stop = 0
+        if not self.needs_input_grad:
+            stop = next((i for i, layer in enumerate(layers) if next(layer.named_parameters(), None) is not None),
+                        len(layers))
+        for i in reversed(range(stop, len(layers))):
+            layers[i].needs_input_grad = self.needs_input_grad or i > stop
+            grad_out = layers[i].backward(grad_out)
+        return grad_out if self.needs_input_grad else None
 
 
 class Residual(Module):

@@ -44,7 +44,7 @@ class Conv2d(Module):
     def backward(self, grad_out):
         bias = None if self.bias is None else self.bias.data
         dx, _, _ = F.conv2d_backward(grad_out, self._x, self.weight.data, bias, **self._geometry(),
-                                     dweight=self.weight.grad, dbias=None if bias is None else self.bias.grad)
+                                     dx=None if self.needs_input_grad else False, dweight=self.weight.grad, dbias=None if bias is None else self.bias.grad)
         return dx
 
     def output_shape(self, input_shape):

@@ -28,7 +28,7 @@ class Linear(Module):
     def backward(self, grad_out):
         dx, _, _ = F.linear_backward(
             grad_out, self._x, self.weight.data, None if self.bias is None else self.bias.data,
-            dweight=self.weight.grad, dbias=None if self.bias is None else self.bias.grad)
+            dx=None if self.needs_input_grad else False, dweight=self.weight.grad, dbias=None if self.bias is None else self.bias.grad)
         return dx
 
     def extra_repr(self):

@@ -55,6 +55,9 @@ class Module:
         object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "training", True)
+        # False when nothing upstream wants d(loss)/d(input): the network's first layer. Layers that
+        # honour it (Linear, Conv2d) skip that product and return None. Trainer sets it on the model.
+        object.__setattr__(self, "needs_input_grad", True)
 
     # ---- registration -------------------------------------------------------------------------
     def __setattr__(self, name, value):
