@@ -3,10 +3,9 @@
 //   for jc in N by nc:                   B block kc x nc packed once per (jc, pc), shared by the team
 //     for pc in K by kc:
 //       pack B block                     (threads split the nr-wide panels)
-//       for (ic, n-chunk) tasks:         (static partition over threads)
+//       for (ic, jr) units:              (m-major, one contiguous equal share per thread)
 //         pack A block mc x kc           (per thread, reused while ic stays the same)
-//         for jr over nr panels in chunk:
-//           for ir over mr panels:       microkernel, then bias on the last K block
+//         for ir over mr panels:         microkernel, then bias on the last K block
 #include "gemm.h"
 
 #include <algorithm>
@@ -117,18 +116,19 @@ void gemm(T* C, index_t ldc, const T* A, index_t lda, const T* B, index_t ldb, i
   T* bbuf = thread_scratch<T>(kScratchGemmB, static_cast<std::size_t>(std::min(K, kc)) *
                                                  ceil_div(std::min(N, nc), nr) * nr);
 
+  // M is cut into equal blocks (a multiple of mr, at most mc): a short last block would leave one
+  // thread idle while the other finishes a full one.
+  const index_t m_blocks = ceil_div(M, mc);
+  const index_t m_step = ceil_div(ceil_div(M, m_blocks), mr) * mr;
+
 #pragma omp parallel num_threads(threads)
   {
-    const index_t a_capacity = std::min(K, kc) * ceil_div(std::min(M, mc), mr) * mr;
+    const index_t a_capacity = std::min(K, kc) * m_step;
     T* abuf = thread_scratch<T>(kScratchGemmA, static_cast<std::size_t>(a_capacity));
 
     for (index_t jc = 0; jc < N; jc += nc) {
       const index_t nb = std::min(nc, N - jc);
       const index_t n_panels = ceil_div(nb, nr);
-      const index_t m_blocks = ceil_div(M, mc);
-      // Enough tasks to keep every thread busy even when M fits in one block (small batches).
-      const index_t n_chunks = std::min<index_t>(n_panels, std::max<index_t>(1, ceil_div(4 * threads, m_blocks)));
-      const index_t panels_per_chunk = ceil_div(n_panels, n_chunks);
 
       for (index_t pc = 0; pc < K; pc += kc) {
         const index_t kb = std::min(kc, K - pc);
@@ -142,28 +142,28 @@ void gemm(T* C, index_t ldc, const T* A, index_t lda, const T* B, index_t ldb, i
         }
         // (implicit barrier: the B block is complete before anyone reads it)
 
+        // Work units are (m block, B panel) pairs in m-major order; a static schedule hands each thread
+        // one contiguous, equal share, so a thread packs its A block once and the shares differ by at
+        // most one panel, whatever the shape.
         index_t packed_ic = -1;
 #pragma omp for schedule(static)
-        for (index_t task = 0; task < m_blocks * n_chunks; ++task) {
-          const index_t ic = (task / n_chunks) * mc;
-          const index_t chunk = task % n_chunks;
-          const index_t mb = std::min(mc, M - ic);
+        for (index_t unit = 0; unit < m_blocks * n_panels; ++unit) {
+          const index_t ic = (unit / n_panels) * m_step;
+          const index_t jp = unit % n_panels;
+          const index_t mb = std::min(m_step, M - ic);
           if (ic != packed_ic) {
             pack_a(abuf, A, lda, trans_a, ic, mb, pc, kb, mr);
             packed_ic = ic;
           }
-          const index_t jp_end = std::min(n_panels, (chunk + 1) * panels_per_chunk);
-          for (index_t jp = chunk * panels_per_chunk; jp < jp_end; ++jp) {
-            const index_t j0 = jc + jp * nr;
-            const int n = static_cast<int>(std::min<index_t>(nr, N - j0));
-            const T* bpanel = bbuf + jp * nr * kb;
-            for (index_t ir = 0; ir < mb; ir += mr) {
-              const int m = static_cast<int>(std::min<index_t>(mr, mb - ir));
-              T* c = C + (ic + ir) * ldc + j0;
-              kern.ukernel(kb, alpha, abuf + ir * kb, bpanel, beta_block, c, ldc, m, n);
-              if (last_k && bias_along != BiasAlong::None)
-                add_bias_tile(c, ldc, m, n, bias, bias_along, ic + ir, j0);
-            }
+          const index_t j0 = jc + jp * nr;
+          const int n = static_cast<int>(std::min<index_t>(nr, N - j0));
+          const T* bpanel = bbuf + jp * nr * kb;
+          for (index_t ir = 0; ir < mb; ir += mr) {
+            const int m = static_cast<int>(std::min<index_t>(mr, mb - ir));
+            T* c = C + (ic + ir) * ldc + j0;
+            kern.ukernel(kb, alpha, abuf + ir * kb, bpanel, beta_block, c, ldc, m, n);
+            if (last_k && bias_along != BiasAlong::None)
+              add_bias_tile(c, ldc, m, n, bias, bias_along, ic + ir, j0);
           }
         }
         // (implicit barrier: nobody repacks B while another thread still reads it)
