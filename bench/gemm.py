@@ -1,42 +1,58 @@
-"""GEMM GFLOP/s of nntrain against NumPy (OpenBLAS) and PyTorch when importable, on square sizes."""
+"""GEMM GFLOP/s: square sizes and the exact products of the mlp and cnn training steps, against NumPy
+(OpenBLAS) and PyTorch, each result checked against NumPy before it is timed."""
 
 import numpy as np
 
-import nntrain
 from nntrain import functional as F
 
+from .peers import torch_or_none
 from .timing import best_seconds
 
+# (label, M, N, K, trans_a, trans_b): C (M, N) = op(A) op(B) as the layer computes it.
+MLP_SHAPES = [
+    ("mlp fc1 forward x.W^T", 64, 256, 784, False, True),
+    ("mlp fc1 dW = dy^T.x", 256, 784, 64, True, False),
+    ("mlp fc2 forward", 64, 128, 256, False, True),
+    ("mlp fc2 dx = dy.W", 64, 256, 128, False, False),
+    ("mlp fc2 dW", 128, 256, 64, True, False),
+]
+CNN_SHAPES = [
+    ("cnn conv1 forward (K=9)", 32, 64 * 784, 9, False, False),
+    ("cnn conv1 dW", 32, 9, 64 * 784, False, True),
+    ("cnn conv2 forward", 64, 64 * 196, 288, False, False),
+    ("cnn conv2 dW", 64, 288, 64 * 196, False, True),
+    ("cnn conv2 dcol", 288, 64 * 196, 64, True, False),
+    ("cnn fc1 forward", 64, 128, 3136, False, True),
+]
 
-def peers():
-    """(name, matmul(a, b)) of each library measured beside nntrain."""
-    found = [("numpy", lambda a, b: a @ b)]
-    try:
-        import torch
-        torch.set_num_threads(nntrain.get_num_threads())
-        found.append(("torch", lambda a, b, mm=torch.mm, t=torch.from_numpy: mm(t(a), t(b))))
-    except ImportError:
-        pass
-    return found
+
+def _operands(rng, m, n, k, trans_a, trans_b):
+    a = rng.standard_normal((k, m) if trans_a else (m, k)).astype(np.float32)
+    b = rng.standard_normal((n, k) if trans_b else (k, n)).astype(np.float32)
+    return a, b
 
 
-def gemm_rows(sizes=(256, 512, 1024, 2048), dtype=np.float32):
+def measure(label, m, n, k, trans_a, trans_b, torch, rng):
+    a, b = _operands(rng, m, n, k, trans_a, trans_b)
+    opa, opb = (a.T if trans_a else a), (b.T if trans_b else b)
+    want = opa.astype(np.float64) @ opb.astype(np.float64)
+    got = F.matmul(a, b, trans_a, trans_b)
+    scale = np.sqrt(k)
+    assert np.max(np.abs(got - want)) <= 1e-4 * scale * max(1.0, np.abs(want).max() / scale), label
+    flops = 2.0 * m * n * k
+    row = {"shape": label, "dims": f"{m}x{n}x{k}",
+           "nntrain": flops / best_seconds(lambda: F.matmul(a, b, trans_a, trans_b)) / 1e9,
+           "numpy": flops / best_seconds(lambda: opa @ opb) / 1e9}
+    if torch is not None:
+        ta, tb = torch.from_numpy(a), torch.from_numpy(b)
+        ta, tb = (ta.t() if trans_a else ta), (tb.t() if trans_b else tb)
+        row["torch"] = flops / best_seconds(lambda: torch.mm(ta, tb)) / 1e9
+    return row
+
+
+def run(threads, quick=False):
+    torch = torch_or_none(threads)
     rng = np.random.default_rng(0)
-    rows = []
-    for n in sizes:
-        a = rng.standard_normal((n, n)).astype(dtype)
-        b = rng.standard_normal((n, n)).astype(dtype)
-        flops = 2.0 * n * n * n
-        row = {"shape": f"{n}x{n}x{n}", "nntrain": flops / best_seconds(lambda: F.matmul(a, b)) / 1e9}
-        for name, mm in peers():
-            row[name] = flops / best_seconds(lambda: mm(a, b)) / 1e9
-        rows.append(row)
-    return rows
-
-
-if __name__ == "__main__":
-    info = nntrain.build_info()
-    print(f"threads={info['threads']} isa={info['isa']}")
-    for row in gemm_rows():
-        print(f"{row['shape']:>16}  " + "  ".join(f"{k} {v:7.1f} GF/s" for k, v in row.items() if k != "shape")
-              + f"  ratio vs numpy {row['nntrain'] / row['numpy']:.2f}")
+    sizes = (256, 512, 1024) if quick else (256, 512, 1024, 2048)
+    shapes = [(f"square {n}", n, n, n, False, False) for n in sizes] + MLP_SHAPES + CNN_SHAPES
+    return [measure(*shape, torch=torch, rng=rng) for shape in shapes]

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <vector>
 
 #include "gemm.h"
 #include "im2col.h"
@@ -12,13 +13,15 @@ namespace nntrain {
 
 namespace {
 
-// Scratch budget of one chunk (column matrix + output block), in elements: 8 MiB of float.
-constexpr index_t kChunkElements = index_t(1) << 21;
+// Columns (images x output positions) per group GEMM: enough for the microkernel to run near its peak,
+// few enough that a group's column matrix (K x columns) stays in a core's L2 for the usual small layers.
+constexpr index_t kGroupColumns = 1024;
 
 struct ConvPlan {
   index_t P;        // output positions per image, OH*OW
   index_t K;        // rows of the column matrix, C*KH*KW
-  index_t images;   // images per chunk
+  index_t images;   // images per group: depends on the shapes only, never on the thread count
+  index_t groups;
   bool direct;      // 1x1, stride 1, no padding: an image (C, H*W) is its own column matrix
 };
 
@@ -26,45 +29,41 @@ ConvPlan plan_of(const Conv2dShape& s) {
   ConvPlan p;
   p.P = s.OH() * s.OW();
   p.K = s.C * s.win.KH * s.win.KW;
-  const index_t per_image = std::max<index_t>(1, (p.K + s.OC) * p.P);
-  p.images = std::clamp<index_t>(kChunkElements / per_image, 1, std::max<index_t>(s.N, 1));
+  p.images = std::clamp<index_t>(kGroupColumns / std::max<index_t>(p.P, 1), 1, std::max<index_t>(s.N, 1));
+  p.groups = ceil_div(s.N, p.images);
   p.direct = s.win.KH == 1 && s.win.KW == 1 && s.win.SH == 1 && s.win.SW == 1 && s.win.PH == 0 &&
              s.win.PW == 0;
   return p;
 }
 
-// Runs body(image, channel) over the images [n0, n0 + nb) of a chunk and every channel in parallel.
+// Runs body(group) over the groups: in parallel, one group per task and each GEMM serial inside, when
+// there are several; otherwise in the calling thread so the GEMM itself can use the threads.
 template <class F>
-void for_each_plane(index_t nb, index_t C, index_t work, F&& body) {
-  const index_t items = nb * C;
-#pragma omp parallel for schedule(static) num_threads(num_threads()) if(parallel_worth(work) && items > 1)
-  for (index_t k = 0; k < items; ++k) body(k / C, k % C);
+void for_each_group(const ConvPlan& p, index_t work, F&& body) {
+  if (p.groups == 1) return body(index_t(0));
+#pragma omp parallel for schedule(static) num_threads(num_threads()) if(parallel_worth(work))
+  for (index_t g = 0; g < p.groups; ++g) body(g);
 }
 
 // The column matrix of images [n0, n0 + nb): (K, nb*P), image i in columns [i*P, (i+1)*P).
 template <class T>
-const T* columns_of(const T* x, const Conv2dShape& s, const ConvPlan& p, index_t n0, index_t nb) {
+const T* columns_of(T* col, const T* x, const Conv2dShape& s, const ConvPlan& p, index_t n0, index_t nb) {
   if (p.direct && nb == 1) return x + n0 * s.C * s.H * s.W;
-  T* col = thread_scratch<T>(kScratchIm2col, p.K * nb * p.P);
-  const index_t ld = nb * p.P, KK = s.win.KH * s.win.KW;
-  for_each_plane(nb, s.C, p.K * ld, [&](index_t i, index_t c) {
-    im2col(col + c * KK * ld + i * p.P, ld, x + ((n0 + i) * s.C + c) * s.H * s.W, 1, s.H, s.W, s.win);
-  });
+  const index_t ld = nb * p.P;
+  for (index_t i = 0; i < nb; ++i) im2col(col + i * p.P, ld, x + (n0 + i) * s.C * s.H * s.W, s.C, s.H, s.W, s.win);
   return col;
 }
 
-// Moves rows of OC blocks between the chunk layout (OC, nb*P) and NCHW (nb, OC, P).
+// Rows of OC blocks between the group layout (OC, nb*P) and NCHW (nb, OC, P).
 template <class T>
-void chunk_to_nchw(T* nchw, const T* chunk, index_t nb, index_t OC, index_t P) {
-  for_each_plane(nb, OC, nb * OC * P, [&](index_t i, index_t oc) {
-    std::memcpy(nchw + (i * OC + oc) * P, chunk + oc * nb * P + i * P, sizeof(T) * P);
-  });
+void group_to_nchw(T* nchw, const T* group, index_t nb, index_t OC, index_t P) {
+  for (index_t i = 0; i < nb; ++i)
+    for (index_t oc = 0; oc < OC; ++oc) std::memcpy(nchw + (i * OC + oc) * P, group + oc * nb * P + i * P, sizeof(T) * P);
 }
 template <class T>
-void nchw_to_chunk(T* chunk, const T* nchw, index_t nb, index_t OC, index_t P) {
-  for_each_plane(nb, OC, nb * OC * P, [&](index_t i, index_t oc) {
-    std::memcpy(chunk + oc * nb * P + i * P, nchw + (i * OC + oc) * P, sizeof(T) * P);
-  });
+void nchw_to_group(T* group, const T* nchw, index_t nb, index_t OC, index_t P) {
+  for (index_t i = 0; i < nb; ++i)
+    for (index_t oc = 0; oc < OC; ++oc) std::memcpy(group + oc * nb * P + i * P, nchw + (i * OC + oc) * P, sizeof(T) * P);
 }
 
 }  // namespace
@@ -72,16 +71,16 @@ void nchw_to_chunk(T* chunk, const T* nchw, index_t nb, index_t OC, index_t P) {
 template <class T>
 void conv2d_forward(T* out, const T* x, const T* weight, const T* bias, const Conv2dShape& s) {
   const ConvPlan p = plan_of(s);
-  if (p.P == 0) return;
-  for (index_t n0 = 0; n0 < s.N; n0 += p.images) {
-    const index_t nb = std::min(p.images, s.N - n0);
-    const T* col = columns_of(x, s, p, n0, nb);
-    // out_chunk (OC, nb*P) = weight (OC, K) . col (K, nb*P) + bias per row
-    T* dst = nb == 1 ? out + n0 * s.OC * p.P : thread_scratch<T>(kScratchConvTmp, s.OC * nb * p.P);
-    gemm<T>(dst, nb * p.P, weight, p.K, col, nb * p.P, s.OC, nb * p.P, p.K, false, false, T(1), T(0), bias,
+  if (p.P == 0 || s.N == 0) return;
+  for_each_group(p, s.N * s.OC * p.P * p.K, [&](index_t g) {
+    const index_t n0 = g * p.images, nb = std::min(p.images, s.N - n0), ld = nb * p.P;
+    const T* col = columns_of(thread_scratch<T>(kScratchIm2col, p.K * ld), x, s, p, n0, nb);
+    // out_group (OC, nb*P) = weight (OC, K) . col (K, nb*P) + bias per row
+    T* dst = nb == 1 ? out + n0 * s.OC * p.P : thread_scratch<T>(kScratchConvTmp, s.OC * ld);
+    gemm<T>(dst, ld, weight, p.K, col, ld, s.OC, ld, p.K, false, false, T(1), T(0), bias,
             bias ? BiasAlong::Rows : BiasAlong::None);
-    if (nb > 1) chunk_to_nchw(out + n0 * s.OC * p.P, dst, nb, s.OC, p.P);
-  }
+    if (nb > 1) group_to_nchw(out + n0 * s.OC * p.P, dst, nb, s.OC, p.P);
+  });
 }
 
 template <class T>
@@ -89,28 +88,44 @@ void conv2d_backward(T* dx, T* dweight, T* dbias, const T* dout, const T* x, con
                      const Conv2dShape& s) {
   const ConvPlan p = plan_of(s);
   if (dbias) sum_per_channel(dbias, dout, s.N, s.OC, p.P);
-  if ((!dx && !dweight) || p.P == 0) return;
-  const index_t KK = s.win.KH * s.win.KW;
-  for (index_t n0 = 0; n0 < s.N; n0 += p.images) {
-    const index_t nb = std::min(p.images, s.N - n0), ld = nb * p.P;
+  if ((!dx && !dweight) || p.P == 0 || s.N == 0) return;
+  // Each group's weight gradient goes to a slot of its own, summed in group order afterwards: the
+  // same sums in the same order for any thread count.
+  const index_t wsize = s.OC * p.K;
+  const bool transposed_partial = p.K < s.OC;
+  std::vector<T> partial(dweight ? static_cast<std::size_t>(p.groups * wsize) : 0);
+  for_each_group(p, 3 * s.N * s.OC * p.P * p.K, [&](index_t g) {
+    const index_t n0 = g * p.images, nb = std::min(p.images, s.N - n0), ld = nb * p.P;
     const T* d = dout + n0 * s.OC * p.P;
     if (nb > 1) {
-      T* chunk = thread_scratch<T>(kScratchConvTmp, s.OC * ld);
-      nchw_to_chunk(chunk, d, nb, s.OC, p.P);
-      d = chunk;
+      T* group = thread_scratch<T>(kScratchConvTmp, s.OC * ld);
+      nchw_to_group(group, d, nb, s.OC, p.P);
+      d = group;
     }
+    T* col = thread_scratch<T>(kScratchIm2col, p.K * ld);
     if (dweight) {
-      // dweight (OC, K) += dout_chunk (OC, nb*P) . col^T (nb*P, K)
-      const T* col = columns_of(x, s, p, n0, nb);
-      gemm<T>(dweight, p.K, d, ld, col, ld, s.OC, p.K, ld, false, true, T(1), T(1));
+      // partial (OC, K) = dout_group (OC, nb*P) . col^T (nb*P, K), or its transpose (K, OC) when K is
+      // the narrower side (a first layer's K = 9): the microkernel's wide dimension then stays full.
+      const T* c = columns_of(col, x, s, p, n0, nb);
+      T* part = partial.data() + g * wsize;
+      if (transposed_partial) gemm<T>(part, s.OC, c, ld, d, ld, p.K, s.OC, ld, false, true, T(1), T(0));
+      else gemm<T>(part, p.K, d, ld, c, ld, s.OC, p.K, ld, false, true, T(1), T(0));
     }
     if (dx) {
-      // dcol (K, nb*P) = weight^T (K, OC) . dout_chunk (OC, nb*P), then folded back onto the images.
-      T* dcol = thread_scratch<T>(kScratchIm2col, p.K * ld);
-      gemm<T>(dcol, ld, weight, p.K, d, ld, p.K, ld, s.OC, true, false, T(1), T(0));
-      for_each_plane(nb, s.C, p.K * ld, [&](index_t i, index_t c) {
-        col2im(dx + ((n0 + i) * s.C + c) * s.H * s.W, dcol + c * KK * ld + i * p.P, ld, 1, s.H, s.W, s.win);
-      });
+      // dcol (K, nb*P) = weight^T (K, OC) . dout_group (OC, nb*P), then folded back onto the images.
+      gemm<T>(col, ld, weight, p.K, d, ld, p.K, ld, s.OC, true, false, T(1), T(0));
+      for (index_t i = 0; i < nb; ++i)
+        col2im(dx + (n0 + i) * s.C * s.H * s.W, col + i * p.P, ld, s.C, s.H, s.W, s.win);
+    }
+  });
+  if (dweight) {
+#pragma omp parallel for schedule(static) num_threads(num_threads()) if(parallel_worth(p.groups * wsize))
+    for (index_t k = 0; k < wsize; ++k) {
+      // element k = (oc, j) of dweight; in a transposed partial it sits at (j, oc)
+      const index_t at = transposed_partial ? (k % p.K) * s.OC + k / p.K : k;
+      T sum = dweight[k];
+      for (index_t g = 0; g < p.groups; ++g) sum += partial[g * wsize + at];
+      dweight[k] = sum;
     }
   }
 }

@@ -4,10 +4,11 @@
 //   conv2d_forward (out,                x, weight, bias, shape)   out (N, OC, OH, OW)
 //   conv2d_backward(dx, dweight, dbias, dout, x, weight, shape)   each gradient += its share; null = skip
 //
-// Both run im2col + GEMM over chunks of images: the column matrices of a chunk sit side by side, so one
-// GEMM of (OC x C*KH*KW) by (C*KH*KW x images*OH*OW) does the chunk, and small images still give GEMMs
-// big enough to run near peak. The chunk size depends on the shapes only (bounded scratch memory), and
-// every sum runs in a fixed order, so results are bit-identical for any thread count.
+// Both run im2col + GEMM over groups of images: the column matrices of a group sit side by side, so one
+// GEMM of (OC x C*KH*KW) by (C*KH*KW x images*OH*OW) does the group, and small images still give GEMMs
+// big enough to run near peak. Threads take whole groups (each with its own L2-sized scratch, no
+// barriers inside); the group size depends on the shapes only, and the weight gradient is summed over
+// groups in a fixed order, so results are bit-identical for any thread count.
 #pragma once
 
 #include "common.h"

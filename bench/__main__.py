@@ -1,0 +1,115 @@
+"""python -m bench [--quick] [--json] [--only gemm,conv,elementwise,training,memory] [--threads N]
+
+Every number in a table is measured in this run, next to its peers measured the same way in the same
+run; the ratio columns are what to read (timings on a shared machine drift, ratios within a run hold).
+"""
+
+import argparse
+import json
+import os
+import sys
+import time
+
+FAMILIES = ("gemm", "conv", "elementwise", "training", "memory")
+# fp32 FMA ceiling of one core of the reference machine (AVX-512, two FMA units, ~3.7 GHz under load).
+PEAK_GFLOPS_PER_CORE = 237.0
+
+
+def _ratio(a, b):
+    return None if a is None or b is None else a / b
+
+
+def _fmt(v, spec):
+    return "not installed" if v is None else format(v, spec)
+
+
+def _table(title, columns, rows):
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(*columns, title=title, title_justify="left")
+    for row in rows:
+        table.add_row(*row)
+    Console(width=200 if not sys.stdout.isatty() else None).print(table)
+
+
+def show_gemm(rows, threads):
+    peak = PEAK_GFLOPS_PER_CORE * threads
+    _table(f"GEMM GFLOP/s, {threads} thread(s); peak {peak:.0f} GFLOP/s",
+           ["product", "M x N x K", "nntrain", "% peak", "numpy", "torch", "vs numpy", "vs torch"],
+           [[r["shape"], r["dims"], f"{r['nntrain']:.1f}", f"{100 * r['nntrain'] / peak:.0f}%", f"{r['numpy']:.1f}",
+             _fmt(r.get("torch"), ".1f"), f"{r['nntrain'] / r['numpy']:.2f}",
+             _fmt(_ratio(r["nntrain"], r.get("torch")), ".2f")] for r in rows])
+
+
+def show_conv(rows, threads):
+    _table(f"conv2d ms per call, batch 64, {threads} thread(s)",
+           ["layer", "pass", "nntrain ms", "GFLOP/s", "torch ms", "speed-up vs torch"],
+           [[r["layer"], r["pass"], f"{r['nntrain_ms']:.2f}", f"{r['nntrain_gflops']:.0f}",
+             _fmt(r.get("torch_ms"), ".2f"), _fmt(_ratio(r.get("torch_ms"), r["nntrain_ms"]), ".2f")] for r in rows])
+
+
+def show_elementwise(rows, threads):
+    _table(f"elementwise GB/s, {threads} thread(s)", ["op", "nntrain", "numpy", "vs numpy"],
+           [[r["op"], f"{r['nntrain_gbs']:.1f}", f"{r['numpy_gbs']:.1f}", f"{r['nntrain_gbs'] / r['numpy_gbs']:.2f}"]
+            for r in rows])
+
+
+def show_training(rows, threads):
+    _table("training samples/s (forward + backward + Adam, batch 64)",
+           ["model", "threads", "nntrain", "torch", "vs torch"],
+           [[r["model"], str(r["threads"]), f"{r['nntrain']:,.0f}", _fmt(r.get("torch"), ",.0f"),
+             _fmt(_ratio(r["nntrain"], r.get("torch")), ".2f")] for r in rows])
+
+
+def show_memory(rows, threads):
+    _table("peak resident memory of one Fashion-MNIST mlp epoch", ["library", "peak RSS MiB"],
+           [[r["library"], f"{r['peak_rss_mib']:.0f}"] for r in rows])
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[2])
+    parser.add_argument("--quick", action="store_true", help="fewer sizes and steps (about a minute)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
+    parser.add_argument("--only", default=",".join(FAMILIES), help=f"comma-separated subset of {','.join(FAMILIES)}")
+    parser.add_argument("--threads", type=int, default=None, help="threads for the kernel families (default: all)")
+    args = parser.parse_args(argv)
+    families = [f.strip() for f in args.only.split(",") if f.strip()]
+    unknown = [f for f in families if f not in FAMILIES]
+    if unknown:
+        parser.error(f"unknown family {', '.join(unknown)} (choose from {', '.join(FAMILIES)})")
+
+    import nntrain
+
+    from . import conv, elementwise, gemm, training
+    from .peers import torch_version
+
+    threads = args.threads or nntrain.get_num_threads()
+    nntrain.set_num_threads(threads)
+    info = nntrain.build_info()
+    report = {"nntrain": info, "torch": torch_version(), "threads": threads, "results": {}}
+    if not args.json:
+        print(f"nntrain {info['version']} ({info['isa']}, {info['compiler']}, {threads} threads), "
+              f"torch {report['torch']}, numpy {__import__('numpy').__version__}, {os.cpu_count()} CPUs")
+    runners = {"gemm": lambda: gemm.run(threads, args.quick), "conv": lambda: conv.run(threads, args.quick),
+               "elementwise": lambda: elementwise.run(threads, args.quick),
+               "training": lambda: training.run((1, 2) if threads >= 2 else (1,), args.quick),
+               "memory": training.memory_rows}
+    shows = {"gemm": show_gemm, "conv": show_conv, "elementwise": show_elementwise, "training": show_training,
+             "memory": show_memory}
+    start = time.perf_counter()
+    for family in families:
+        rows = runners[family]()
+        nntrain.set_num_threads(threads)
+        report["results"][family] = rows
+        if not args.json:
+            shows[family](rows, threads)
+    report["seconds"] = round(time.perf_counter() - start, 1)
+    if args.json:
+        print(json.dumps(report))
+    else:
+        print(f"measured in {report['seconds']} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,121 @@
+"""End-to-end training throughput: samples/s of forward + loss + backward + Adam step at batch 64 for the
+mlp and cnn presets on Fashion-MNIST-shaped data, against the same networks in PyTorch; and the peak
+memory of a whole Fashion-MNIST mlp epoch in each, measured in separate processes."""
+
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+import nntrain
+from nntrain import nn, optim, presets
+from nntrain.train import Trainer
+
+from .peers import torch_or_none, torch_preset
+
+INPUT, CLASSES, BATCH = (1, 28, 28), 10, 64
+
+
+def _batches(steps, seed=0):
+    rng = np.random.default_rng(seed)
+    return [(rng.random((BATCH,) + INPUT, dtype=np.float32), rng.integers(0, CLASSES, BATCH)) for _ in range(steps)]
+
+
+def _rate(step, batches, warmup):
+    for x, y in batches[:warmup]:
+        step(x, y)
+    start = time.perf_counter()
+    for x, y in batches[warmup:]:
+        step(x, y)
+    return (len(batches) - warmup) * BATCH / (time.perf_counter() - start)
+
+
+def nntrain_rate(preset, steps, warmup):
+    model = presets.build(preset, INPUT, CLASSES, rng=np.random.default_rng(0))
+    trainer = Trainer(model, optim.Adam(model.parameters(), lr=1e-3), nn.CrossEntropyLoss())
+    return _rate(lambda x, y: trainer.train_step(x, y), _batches(steps + warmup), warmup)
+
+
+def torch_rate(torch, preset, steps, warmup):
+    torch.manual_seed(0)
+    model = torch_preset(preset, INPUT, CLASSES)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    loss_fn = torch.nn.CrossEntropyLoss()
+
+    def step(x, y):
+        opt.zero_grad()
+        loss = loss_fn(model(torch.from_numpy(x)), torch.from_numpy(y))
+        loss.backward()
+        opt.step()
+
+    return _rate(step, _batches(steps + warmup), warmup)
+
+
+def run(threads_list=(1, 2), quick=False):
+    rows = []
+    for preset, steps in (("mlp", 300 if quick else 600), ("cnn", 20 if quick else 50)):
+        for threads in threads_list:
+            nntrain.set_num_threads(threads)
+            torch = torch_or_none(threads)
+            row = {"model": preset, "threads": threads, "nntrain": nntrain_rate(preset, steps, 5)}
+            if torch is not None:
+                row["torch"] = torch_rate(torch, preset, steps, 5)
+            rows.append(row)
+    return rows
+
+
+# ---- peak memory of one epoch, each library in a process of its own -----------------------------------
+def _epoch_data():
+    """Fashion-MNIST's training set if installed, else random data of its shape and size."""
+    try:
+        from nntrain.data import find_dataset, normalise
+
+        splits, _ = normalise(find_dataset("fashion-mnist"))
+        return splits.train.x, splits.train.y, "fashion-mnist"
+    except ValueError:
+        rng = np.random.default_rng(0)
+        return rng.random((60000,) + INPUT, dtype=np.float32), rng.integers(0, CLASSES, 60000), "random"
+
+
+def _epoch(library):
+    """Trains the mlp for one epoch of batches of 64 with `library`; called in a child process."""
+    x, y, _ = _epoch_data()
+    order = np.random.default_rng(0).permutation(len(x))
+    if library == "nntrain":
+        model = presets.build("mlp", INPUT, CLASSES, rng=np.random.default_rng(0))
+        trainer = Trainer(model, optim.Adam(model.parameters(), lr=1e-3))
+        for i in range(0, len(x) - BATCH + 1, BATCH):
+            index = order[i:i + BATCH]
+            trainer.train_step(x[index], y[index])
+    else:
+        import torch
+
+        model = torch_preset("mlp", INPUT, CLASSES)
+        opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+        loss_fn = torch.nn.CrossEntropyLoss()
+        for i in range(0, len(x) - BATCH + 1, BATCH):
+            index = order[i:i + BATCH]
+            opt.zero_grad()
+            loss_fn(model(torch.from_numpy(x[index])), torch.from_numpy(y[index])).backward()
+            opt.step()
+
+
+def peak_memory_mib(library):
+    """Peak resident memory (MiB) of a child process training one mlp epoch with `library`."""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    proc = subprocess.Popen([sys.executable, "-c", f"from bench.training import _epoch; _epoch({library!r})"],
+                            env=env)
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise RuntimeError(f"the {library} memory run failed with status {proc.returncode}")
+    return usage.ru_maxrss / 1024
+
+
+def memory_rows():
+    rows = [{"library": "nntrain", "peak_rss_mib": peak_memory_mib("nntrain")}]
+    if torch_or_none() is not None:
+        rows.append({"library": "torch", "peak_rss_mib": peak_memory_mib("torch")})
+    return rows
