@@ -35,12 +35,21 @@ void pack_a(T* dst, const T* A, index_t lda, bool trans_a, index_t i0, index_t m
         for (; r < mr; ++r) out[r] = T(0);
       }
     } else {
-      for (int r = 0; r < rows; ++r) {
-        const T* src = A + (i0 + ir + r) * lda + p0;
-        for (index_t p = 0; p < kb; ++p) panel[p * mr + r] = src[p];
+      // Row-major A: the same blocked transpose as for a transposed B.
+      constexpr index_t kStep = 8;
+      index_t p = 0;
+      for (; p + kStep <= kb; p += kStep) {
+        for (int r = 0; r < rows; ++r) {
+          const T* src = A + (i0 + ir + r) * lda + p0 + p;
+          for (index_t q = 0; q < kStep; ++q) panel[(p + q) * mr + r] = src[q];
+        }
+        for (int r = rows; r < mr; ++r)
+          for (index_t q = 0; q < kStep; ++q) panel[(p + q) * mr + r] = T(0);
       }
-      for (int r = rows; r < mr; ++r)
-        for (index_t p = 0; p < kb; ++p) panel[p * mr + r] = T(0);
+      for (; p < kb; ++p) {
+        for (int r = 0; r < rows; ++r) panel[p * mr + r] = A[(i0 + ir + r) * lda + p0 + p];
+        for (int r = rows; r < mr; ++r) panel[p * mr + r] = T(0);
+      }
     }
   }
 }
@@ -50,13 +59,23 @@ template <class T>
 void pack_b_panel(T* panel, const T* B, index_t ldb, bool trans_b, index_t p0, index_t kb, index_t j0,
                   int cols, int nr) {
   if (trans_b) {
-    // B is (N, K): column j of op(B) is row j of B.
-    for (int c = 0; c < cols; ++c) {
-      const T* src = B + (j0 + c) * ldb + p0;
-      for (index_t p = 0; p < kb; ++p) panel[p * nr + c] = src[p];
+    // B is (N, K): column j of op(B) is row j of B. Blocks of 8 values of p per row keep both the
+    // reads (8 consecutive values of a row) and the writes (8 rows of the panel, one cache line
+    // apart) cache-friendly; a row-at-a-time copy wrote one element per panel line per pass.
+    constexpr index_t kStep = 8;
+    index_t p = 0;
+    for (; p + kStep <= kb; p += kStep) {
+      for (int c = 0; c < cols; ++c) {
+        const T* src = B + (j0 + c) * ldb + p0 + p;
+        for (index_t q = 0; q < kStep; ++q) panel[(p + q) * nr + c] = src[q];
+      }
+      for (int c = cols; c < nr; ++c)
+        for (index_t q = 0; q < kStep; ++q) panel[(p + q) * nr + c] = T(0);
     }
-    for (int c = cols; c < nr; ++c)
-      for (index_t p = 0; p < kb; ++p) panel[p * nr + c] = T(0);
+    for (; p < kb; ++p) {
+      for (int c = 0; c < cols; ++c) panel[p * nr + c] = B[(j0 + c) * ldb + p0 + p];
+      for (int c = cols; c < nr; ++c) panel[p * nr + c] = T(0);
+    }
   } else {
     for (index_t p = 0; p < kb; ++p) {
       const T* src = B + (p0 + p) * ldb + j0;
