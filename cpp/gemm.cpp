@@ -9,7 +9,9 @@
 #include "gemm.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
+#include <vector>
 
 #include "dispatch.h"
 #include "scratch.h"
@@ -209,6 +211,22 @@ void gemm_naive(T* C, index_t ldc, const T* A, index_t lda, const T* B, index_t 
       C[i * ldc + j] = v;
     }
   }
+}
+
+double ukernel_peak_gflops() {
+  const GemmKernel<float>& kern = gemm_kernel<float>();
+  const index_t k = 256;
+  std::vector<float> a(k * kern.mr, 0.5f), b(k * kern.nr, 0.25f), c(kern.mr * kern.nr, 0.0f);
+  using clock = std::chrono::steady_clock;
+  double best = 0.0;
+  for (int trial = 0; trial < 5; ++trial) {
+    const int calls = 2000;
+    const auto start = clock::now();
+    for (int i = 0; i < calls; ++i) kern.ukernel(k, 1.0f, a.data(), b.data(), 1.0f, c.data(), kern.nr, kern.mr, kern.nr);
+    const double seconds = std::chrono::duration<double>(clock::now() - start).count();
+    best = std::max(best, 2.0 * kern.mr * kern.nr * k * calls / seconds / 1e9);
+  }
+  return best;
 }
 
 #define NNTRAIN_INSTANTIATE_GEMM(T)                                                                  \

@@ -28,4 +28,8 @@ void gemm_naive(T* C, index_t ldc, const T* A, index_t lda, const T* B, index_t 
                 index_t N, index_t K, bool trans_a, bool trans_b, T alpha, T beta,
                 const T* bias = nullptr, BiasAlong bias_along = BiasAlong::None);
 
+// The microkernel's ceiling on this CPU: GFLOP/s of one thread running it on panels that stay in L1
+// (no packing, no memory traffic). Benchmarks report GEMM rates as a share of it times the threads.
+double ukernel_peak_gflops();
+
 }  // namespace nntrain

@@ -120,6 +120,10 @@ void bind_gemm(py::module_& m) {
         py::arg("bias_along") = "none", py::arg("naive") = false,
         "c := beta*c + alpha*op(a)@op(b) [+ bias along 'rows' or 'cols'], in place. naive=True runs the "
         "triple-loop twin.");
+  m.def("ukernel_peak_gflops", [] {
+    py::gil_scoped_release nogil;
+    return ukernel_peak_gflops();
+  }, "GFLOP/s of the float32 microkernel on one thread with its panels in L1: the ceiling GEMM rates are shares of.");
   m.def("matmul", &matmul, py::arg("a"), py::arg("b"), py::arg("trans_a") = false, py::arg("trans_b") = false,
         "op(a) @ op(b) as a new array.");
   m.def("linear_forward", &linear_fwd, py::arg("x"), py::arg("weight"), py::arg("bias") = py::none(),
