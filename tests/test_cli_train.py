@@ -207,3 +207,32 @@ def test_corrupt_data_and_labels_out_of_range_are_one_line_errors(tmp_path):
     np.savez(tmp_path / "labels.npz", x=np.zeros((4, 3), np.float32), y=np.array([0, 1, -2, 1]))
     status, _, err = invoke("train", "--data", tmp_path / "labels.npz", "--out", tmp_path / "run2")
     assert_clean_error(status, err, 2, r"labels.npz: .*-2")
+
+
+def test_divergence_stops_with_a_message_and_keeps_the_last_good_checkpoint(tmp_path):
+    # The learning rate grows 10^4-fold each epoch: epoch 1 trains, epoch 2 blows up.
+    config = tmp_path / "diverge.toml"
+    config.write_text('[optimizer]\nname = "sgd"\nlr = 0.01\n[schedule]\nname = "exponential"\ngamma = 100000.0\n'
+                      '[training]\nepochs = 5\n')
+    status, _, err = invoke("train", config, "--out", tmp_path / "run")
+    assert_clean_error(status, err, 1, r"training stopped: (loss became (nan|inf)|gradient became non-finite) "
+                                       r"at epoch 2, step \d+")
+    state = load_weights(tmp_path / "run" / "checkpoint.safetensors")
+    assert all(np.isfinite(v).all() for v in state.values())
+    from nntrain.checkpoint import load_checkpoint
+
+    assert load_checkpoint(tmp_path / "run" / "checkpoint.safetensors").meta["trainer"]["epoch"] == 1
+
+
+def test_same_seed_and_threads_give_bit_identical_metrics_and_weights(tmp_path):
+    runs = []
+    for i in range(2):
+        assert invoke("train", "--model", "cnn", "--epochs", 2, "--out", tmp_path / str(i), "--quiet",
+                      "--threads", 2)[0] == 0
+        with open(tmp_path / str(i) / "metrics.csv") as f:
+            rows = [{k: v for k, v in r.items() if k not in ("seconds", "samples_per_second")}
+                    for r in csv.DictReader(f)]
+        runs.append((rows, load_weights(tmp_path / str(i) / "model.safetensors")))
+    assert runs[0][0] == runs[1][0]
+    for k in runs[0][1]:
+        np.testing.assert_array_equal(runs[0][1][k], runs[1][1][k])
