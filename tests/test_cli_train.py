@@ -236,3 +236,13 @@ def test_same_seed_and_threads_give_bit_identical_metrics_and_weights(tmp_path):
     assert runs[0][0] == runs[1][0]
     for k in runs[0][1]:
         np.testing.assert_array_equal(runs[0][1][k], runs[1][1][k])
+
+
+def test_init_from_a_mismatched_weights_file_names_it(tmp_path):
+    assert invoke("train", "--epochs", 1, "--out", tmp_path / "a", "--quiet")[0] == 0
+    status, out, err = invoke("train", "--epochs", 1, "--out", tmp_path / "b", "--json",
+                              "--init-from", tmp_path / "a" / "model.safetensors")
+    assert status == 0, err
+    status, _, err = invoke("train", "--model", "cnn", "--out", tmp_path / "c",
+                            "--init-from", tmp_path / "a" / "model.safetensors")
+    assert_clean_error(status, err, 2, r"model.safetensors: does not fit this model: .*missing keys")

@@ -161,6 +161,13 @@ def initialize(model, scheme="default", rng=None, value=0.0, std=0.01):
 def from_pretrained(model, path, strict=True):
     """Initialises ``model`` from a weights file (safetensors with PyTorch-style keys), e.g. one saved by
     ``nntrain train`` or by PyTorch; every key and shape is checked first."""
-    from ..checkpoint import load_weights
+    import os
 
-    return model.load_state_dict(load_weights(path), strict=strict)
+    from ..checkpoint import CheckpointError, load_weights
+
+    try:
+        return model.load_state_dict(load_weights(path), strict=strict)
+    except CheckpointError:
+        raise
+    except ValueError as e:  # names and shapes that do not fit this model
+        raise CheckpointError(f"{os.fspath(path)}: does not fit this model: {e}") from None
