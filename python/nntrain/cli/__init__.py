@@ -15,6 +15,7 @@ COMMANDS = {
     "summary": "summary",
     "gradcheck": "gradcheck",
     "datasets": "datasets",
+    "export": "export",
 }
 
 
