@@ -1,4 +1,4 @@
-"""python -m bench [--quick] [--json] [--only gemm,conv,elementwise,training,memory] [--threads N]
+"""python -m bench [--quick] [--json] [--only gemm,conv,elementwise,training,memory,scaling] [--threads N]
 
 Every number in a table is measured in this run, next to its peers measured the same way in the same
 run; the ratio columns are what to read (timings on a shared machine drift, ratios within a run hold).
@@ -10,7 +10,7 @@ import os
 import sys
 import time
 
-FAMILIES = ("gemm", "conv", "elementwise", "training", "memory")
+FAMILIES = ("gemm", "conv", "elementwise", "training", "memory", "scaling")
 
 
 def _ratio(a, b):
@@ -72,6 +72,14 @@ def show_memory(rows, threads):
            [[r["library"], f"{r['peak_rss_mib']:.0f}"] for r in rows])
 
 
+def show_scaling(rows, threads):
+    base = rows[0]["samples_per_second"]
+    _table("data-parallel mlp training over MPI (samples/s, batch 64 global)",
+           ["ranks", "threads per rank", "samples/s", "vs 1 rank x 1 thread"],
+           [[str(r["ranks"]), str(r["threads"]), _fmt(r["samples_per_second"], ",.0f"),
+             _fmt(_ratio(r["samples_per_second"], base), ".2f")] for r in rows])
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[2])
     parser.add_argument("--quick", action="store_true", help="fewer sizes and steps (about a minute)")
@@ -86,7 +94,7 @@ def main(argv=None):
 
     import nntrain
 
-    from . import conv, elementwise, gemm, training
+    from . import conv, elementwise, gemm, scaling, training
     from .peers import torch_version
 
     threads = args.threads or nntrain.get_num_threads()
@@ -99,9 +107,9 @@ def main(argv=None):
     runners = {"gemm": lambda: gemm.run(threads, args.quick), "conv": lambda: conv.run(threads, args.quick),
                "elementwise": lambda: elementwise.run(threads, args.quick),
                "training": lambda: training.run((1, 2) if threads >= 2 else (1,), args.quick),
-               "memory": training.memory_rows}
+               "memory": training.memory_rows, "scaling": lambda: scaling.run(args.quick)}
     shows = {"gemm": show_gemm, "conv": show_conv, "elementwise": show_elementwise, "training": show_training,
-             "memory": show_memory}
+             "memory": show_memory, "scaling": show_scaling}
     start = time.perf_counter()
     for family in families:
         rows = runners[family]()

@@ -71,8 +71,10 @@ def default_run_dir():
 class Run:
     """The objects of one training run, built from a resolved configuration."""
 
-    def __init__(self, config, directory):
-        self.config, self.directory = config, directory
+    def __init__(self, config, directory, distributed=None):
+        self.config, self.directory, self.distributed = config, directory, distributed
+        # Under MPI only rank 0 writes files; the others train their slices silently.
+        self.writes = distributed is None or distributed.is_root
         self.rng = np.random.default_rng(config["seed"])
         self.splits, self.normalizer = load_data(config)
         train = self.splits.train
@@ -83,12 +85,14 @@ class Run:
         d = config["data"]
         self.loader = DataLoader(train, batch_size=d["batch_size"], shuffle=d["shuffle"], drop_last=d["drop_last"],
                                  seed=config["seed"])
-        callbacks = [MetricsCSV(os.path.join(directory, METRICS)), CheckpointEachEpoch(self)]
+        callbacks = [MetricsCSV(os.path.join(directory, METRICS)), CheckpointEachEpoch(self)] if self.writes else []
         if config["training"]["early_stopping"]:
             callbacks.append(EarlyStopping(patience=config["training"]["early_stopping"]))
         self.trainer = Trainer(self.model, self.optimizer, CrossEntropyLoss(r["label_smoothing"]), self.scheduler,
                                clip_grad_norm=r["clip_grad_norm"] or None, penalties=build_penalties(config),
-                               callbacks=callbacks, num_classes=train.classes)
+                               callbacks=callbacks, num_classes=train.classes, distributed=distributed)
+        if distributed is not None:
+            distributed.broadcast_model(self.model)
 
     # ---- files ---------------------------------------------------------------------------------------
     def path(self, name):
@@ -127,6 +131,8 @@ class Run:
             self.rng.bit_generator.state = state.meta["rng"]
         except (KeyError, TypeError, ValueError) as e:
             raise RunError(f"{state.path}: does not match this run's configuration ({e})") from None
+        if self.distributed is not None:
+            self.distributed.broadcast_model(self.model)
 
     # ---- the work ------------------------------------------------------------------------------------
     def fit(self, extra_callbacks=()):

@@ -171,6 +171,7 @@ class Trainer:
     penalties: tuple = ()
     callbacks: list = field(default_factory=list)
     num_classes: int = None
+    distributed: object = None   # a distributed.Distributed: data-parallel over MPI ranks
 
     def __post_init__(self):
         from .nn.loss import CrossEntropyLoss
@@ -208,16 +209,31 @@ class Trainer:
         return bad[-1] if bad else None
 
     def train_step(self, x, y, epoch=0, step=0):
-        """One forward, backward and optimiser step; returns (loss, number of correct predictions)."""
-        model = self.model
+        """One forward, backward and optimiser step on the batch (x, y); returns (mean loss, number of
+        correct predictions). Under MPI (``self.distributed``) x, y is the global batch: this rank works on
+        its slice and the gradients, loss and counts are combined over the ranks."""
+        model, dist = self.model, self.distributed
         model.zero_grad()
-        logits = model(x)
-        loss = float(self.loss_fn(logits, y))
+        total = len(x)
+        if dist is not None:
+            lo, hi = dist.shard(total)
+            x, y = x[lo:hi], y[lo:hi]
+        count = len(x)
+        loss, correct = 0.0, 0
+        if count:
+            logits = model(x)
+            loss = float(self.loss_fn(logits, y))
+            correct = int((logits.argmax(axis=1) == _labels(y)).sum())
+        if dist is not None:  # every rank takes the same decisions below from the same global values
+            loss, correct = dist.sum(loss * count) / total, dist.sum(correct)
         for penalty in self.penalties:
             loss += penalty(model)
         if not np.isfinite(loss):
             raise NonFiniteError(f"loss became {loss} at epoch {epoch}, step {step}")
-        model.backward(self.loss_fn.backward())
+        if count:
+            model.backward(self.loss_fn.backward())
+        if dist is not None:
+            dist.average_gradients(self._params, count, total)
         for penalty in self.penalties:
             penalty.backward(model)
         grads = [p.grad for p in self._params]
@@ -229,7 +245,6 @@ class Trainer:
             raise NonFiniteError(f"gradient became non-finite at epoch {epoch}, step {step}: first in "
                                  f"layer parameter '{self._first_non_finite_gradient()}'")
         self.optimizer.step()
-        correct = int((logits.argmax(axis=1) == _labels(y)).sum())
         return loss, correct
 
     def fit(self, train_data, val_data=None, epochs=1):
@@ -255,7 +270,10 @@ class Trainer:
                 seen += len(x)
                 for cb in self.callbacks:
                     cb.on_batch_end(self, epoch, step, loss, len(x))
-                if self._interrupt:
+                interrupt = self._interrupt
+                if self.distributed is not None:  # all ranks must stop after the same step
+                    interrupt = self.distributed.sum(int(interrupt)) > 0
+                if interrupt:
                     self._interrupt = False
                     self._partial = {"loss": total_loss, "correct": correct, "seen": seen, "step": step,
                                      "seconds": earlier_seconds + time.perf_counter() - start}

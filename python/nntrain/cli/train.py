@@ -13,6 +13,12 @@ from .common import EXIT_INTERRUPTED, console, data_overrides, fail, threads_opt
 OPTIMIZERS = ("sgd", "momentum", "adagrad", "rmsprop", "adam", "adamw")
 
 
+def nntrain_threads():
+    import nntrain
+
+    return nntrain.get_num_threads()
+
+
 def _overrides(preset, data, epochs, batch_size, optimizer, lr, weight_decay, seed, threads, val_split, init_from):
     """The settings given as flags, as a nested dict in the shape of the configuration."""
     given = {
@@ -135,11 +141,13 @@ def _result(run, history, seconds, trained_samples):
 @click.option("--init-from", metavar="FILE.safetensors", help="Start from pretrained weights (PyTorch keys).")
 @click.option("--out", "out_dir", metavar="RUNDIR", help="Run directory to create (default runs/<timestamp>).")
 @click.option("--resume", "resume_dir", metavar="RUNDIR", help="Continue an interrupted or finished run.")
+@click.option("--distributed", is_flag=True,
+              help="Data-parallel over MPI ranks (implied under mpiexec); needs nntrain[mpi].")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object with the results at the end.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no per-epoch lines.")
 @user_errors
 def command(config_file, preset, data, epochs, batch_size, optimizer, lr, weight_decay, seed, threads, val_split,
-            init_from, out_dir, resume_dir, as_json, quiet):
+            init_from, out_dir, resume_dir, distributed, as_json, quiet):
     """Train a network and write its run directory.
 
     With no arguments, trains the default MLP on the embedded 8x8 digits and prints the test accuracy.
@@ -156,7 +164,13 @@ def command(config_file, preset, data, epochs, batch_size, optimizer, lr, weight
     """
     from .. import config as cfg
     from .. import run as runs
+    from ..distributed import Distributed, launched_by_mpi
 
+    dist = Distributed() if distributed or launched_by_mpi() else None
+    if dist is not None and not dist.is_root:
+        quiet, as_json = True, False  # only rank 0 talks
+    if dist is not None and threads is None:
+        threads = dist.threads_per_rank()
     threads_option(threads)
     if resume_dir is not None:
         changed = [name for name, value in (("CONFIG.toml", config_file), ("--model", preset), ("--data", data),
@@ -177,15 +191,28 @@ def command(config_file, preset, data, epochs, batch_size, optimizer, lr, weight
         config = cfg.resolve(config_file, overrides)
         if config["threads"]:
             threads_option(config["threads"])
-        directory = runs.prepare_run_dir(out_dir or runs.default_run_dir())
+        directory = out_dir or runs.default_run_dir()
+        if dist is None:
+            directory = runs.prepare_run_dir(directory)
+        else:  # rank 0 makes the directory; every rank learns its name, or rank 0's error
+            outcome = None
+            if dist.is_root:
+                try:
+                    outcome = ("ok", runs.prepare_run_dir(directory))
+                except ValueError as e:
+                    outcome = ("error", str(e))
+            kind, value = dist.broadcast(outcome)
+            if kind == "error":
+                fail(value)
+            directory = value
 
-    run = runs.Run(config, directory)
+    run = runs.Run(config, directory, dist)
     if resume_dir is not None:
         run.resume()
         if run.trainer.epoch >= config["training"]["epochs"] and not run.trainer._partial:
             fail(f"{resume_dir}: already trained {run.trainer.epoch} epochs; give --epochs N with N > "
                  f"{run.trainer.epoch} to train on")
-    else:
+    elif run.writes:
         run.write_config()
 
     interactive = sys.stderr.isatty() and not quiet and not as_json
@@ -194,6 +221,8 @@ def command(config_file, preset, data, epochs, batch_size, optimizer, lr, weight
     if not quiet and not as_json:
         train = run.splits.train
         val = run.splits.val
+        if dist is not None:
+            console().print(f"data-parallel over {dist.size} MPI ranks, {nntrain_threads()} threads each")
         what = "a custom network" if config["model"]["layers"] else config["model"]["preset"]
         console().print(f"training {what} on {run.splits.name}: {len(train):,} train, {0 if val is None else len(val):,} val, "
                         f"{0 if run.splits.test is None else len(run.splits.test):,} test examples of "
@@ -207,11 +236,15 @@ def command(config_file, preset, data, epochs, batch_size, optimizer, lr, weight
             history = run.fit([progress.callback])
     except TrainingInterrupted as stop:
         progress.close()
+        if not run.writes:
+            sys.exit(EXIT_INTERRUPTED)
         run.save_checkpoint()
         click.echo(f"Interrupted at epoch {stop.epoch}, step {stop.step}; checkpoint saved. "
                    f"Continue with: nntrain train --resume {directory}", err=True)
         sys.exit(EXIT_INTERRUPTED)
     seconds = time.perf_counter() - start
+    if not run.writes:
+        return
     run.save_model()
     plotted = run.plot_curves()
     trained = sum(m.samples_per_second * m.seconds for m in history[done_before:])

@@ -1,0 +1,59 @@
+"""Data-parallel scaling on this machine: training samples/s of the mlp (batch 64 global, Adam) with
+1 and 2 MPI ranks x threads, each configuration in its own `mpiexec` job. Needs nntrain[mpi]."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+CONFIGS = ((1, 1), (1, 2), (2, 1))   # (ranks, threads per rank)
+
+
+def worker(threads, steps=300, warmup=10):
+    import numpy as np
+
+    import nntrain
+    from nntrain import nn, optim, presets
+    from nntrain.distributed import Distributed, launched_by_mpi
+    from nntrain.train import Trainer
+
+    nntrain.set_num_threads(threads)
+    dist = Distributed() if launched_by_mpi() else None
+    model = presets.build("mlp", (1, 28, 28), 10, rng=np.random.default_rng(0))
+    trainer = Trainer(model, optim.Adam(model.parameters(), lr=1e-3), nn.CrossEntropyLoss(), distributed=dist)
+    if dist is not None:
+        dist.broadcast_model(model)
+    rng = np.random.default_rng(0)
+    batches = [(rng.random((64, 1, 28, 28), dtype=np.float32), rng.integers(0, 10, 64)) for _ in range(steps + warmup)]
+    for x, y in batches[:warmup]:
+        trainer.train_step(x, y)
+    start = time.perf_counter()
+    for x, y in batches[warmup:]:
+        trainer.train_step(x, y)
+    rate = steps * 64 / (time.perf_counter() - start)
+    if dist is None or dist.is_root:
+        print(json.dumps({"samples_per_second": rate}))
+
+
+def run(quick=False):
+    mpiexec = shutil.which("mpiexec")
+    try:
+        import mpi4py  # noqa: F401
+    except ImportError:
+        mpiexec = None
+    if mpiexec is None:
+        return [{"ranks": r, "threads": t, "samples_per_second": None} for r, t in CONFIGS]
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    rows = []
+    for ranks, threads in CONFIGS:
+        out = subprocess.run([mpiexec, "-n", str(ranks), sys.executable, "-m", "bench.scaling", str(threads),
+                              str(150 if quick else 300)], capture_output=True, text=True, env=env, check=True)
+        rate = json.loads(out.stdout.strip().splitlines()[-1])["samples_per_second"]
+        rows.append({"ranks": ranks, "threads": threads, "samples_per_second": rate})
+    return rows
+
+
+if __name__ == "__main__":
+    worker(int(sys.argv[1]), int(sys.argv[2]))

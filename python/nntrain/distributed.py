@@ -1,0 +1,84 @@
+"""Data-parallel training over MPI: K processes train one model as one process would with the same global
+batch.
+
+Every rank loads the same data and draws the same batch order from the same seed; each takes its own slice
+of every global batch, computes the gradient of its slice, and the gradients are combined with one MPI
+Allreduce per parameter (in place on the NumPy buffers, no copies), weighted by slice sizes so the result
+is the gradient of the mean loss over the whole global batch. The optimiser then takes the same step on
+every rank. Parameters are broadcast from rank 0 at the start; only rank 0 prints and writes files.
+
+BatchNorm uses each rank's own slice statistics (as PyTorch's DistributedDataParallel does without
+SyncBatchNorm), so networks with BatchNorm match a single process only approximately; everything else
+matches it to float rounding.
+"""
+
+import os
+
+import numpy as np
+
+# Set by the launchers we know (MPICH/Hydra, Open MPI, PMIx, Slurm's srun with PMI).
+_LAUNCHER_VARIABLES = ("PMI_SIZE", "PMI_RANK", "OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "MPI_LOCALNRANKS")
+
+
+def launched_by_mpi():
+    """True when this process was started by mpiexec/mpirun (so `nntrain train` trains data-parallel)."""
+    return any(v in os.environ for v in _LAUNCHER_VARIABLES)
+
+
+class DistributedError(RuntimeError):
+    """MPI is not usable here; the message says what to install."""
+
+
+class Distributed:
+    """This process's place in an MPI job (COMM_WORLD), and the collective operations training needs."""
+
+    def __init__(self):
+        try:
+            from mpi4py import MPI
+        except ImportError:
+            raise DistributedError("distributed training needs mpi4py and an MPI library: "
+                                   "pip install 'nntrain[mpi]'") from None
+        self.MPI = MPI
+        self.comm = MPI.COMM_WORLD
+        self.rank = self.comm.Get_rank()
+        self.size = self.comm.Get_size()
+
+    @property
+    def is_root(self):
+        return self.rank == 0
+
+    def shard(self, n):
+        """This rank's part [lo, hi) of a global batch of n examples; parts differ in size by at most one."""
+        return n * self.rank // self.size, n * (self.rank + 1) // self.size
+
+    def broadcast_arrays(self, arrays):
+        """Every rank's arrays become rank 0's, in place."""
+        for a in arrays:
+            self.comm.Bcast(a, root=0)
+
+    def broadcast_model(self, model):
+        self.broadcast_arrays([p.data for p in model.parameters()] + [b for _, b in model.named_buffers()])
+
+    def average_gradients(self, params, local_count, global_count):
+        """grad := sum over ranks of grad * local_count / global_count, in place: the gradient of the mean
+        loss over the global batch when each rank's grad is the mean over its own slice."""
+        weight = local_count / global_count
+        for p in params:
+            if weight != 1.0:
+                p.grad *= p.grad.dtype.type(weight)
+            self.comm.Allreduce(self.MPI.IN_PLACE, p.grad, op=self.MPI.SUM)
+
+    def sum(self, value):
+        return self.comm.allreduce(value, op=self.MPI.SUM)
+
+    def broadcast(self, value):
+        """A picklable Python value from rank 0 to every rank (small control messages only)."""
+        return self.comm.bcast(value, root=0)
+
+    def threads_per_rank(self):
+        """The default compute threads of each rank: the machine's cores shared among the ranks on it."""
+        local = int(os.environ.get("MPI_LOCALNRANKS") or os.environ.get("OMPI_COMM_WORLD_LOCAL_SIZE") or self.size)
+        return max(1, (os.cpu_count() or 1) // max(1, local))
+
+
+__all__ = ["Distributed", "DistributedError", "launched_by_mpi", "np"]

@@ -1,0 +1,53 @@
+"""Data-parallel training over MPI: `mpiexec -n 2 nntrain train` reaches the weights one process reaches
+with the same global batch (to float rounding); only rank 0 prints and writes. Skips without MPI."""
+
+import os
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from nntrain.checkpoint import load_weights
+
+from cli_helpers import parse_json, run_process
+
+pytest.importorskip("mpi4py", reason="distributed tests need mpi4py and an MPI: pip install 'nntrain[mpi]'")
+MPIEXEC = shutil.which("mpiexec") or shutil.which(os.path.join(os.path.dirname(sys.executable), "mpiexec"))
+pytestmark = pytest.mark.skipif(MPIEXEC is None, reason="no mpiexec on PATH (pip install 'nntrain[mpi]')")
+
+
+def mpiexec(ranks, *args):
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    return subprocess.run([MPIEXEC, "-n", str(ranks), sys.executable, "-m", "nntrain", *map(str, args)],
+                          capture_output=True, text=True, timeout=600, env=env)
+
+
+def test_two_ranks_reach_the_weights_of_one_process(tmp_path):
+    common = ["train", "--epochs", 3, "--batch-size", 32, "--seed", 4, "--json"]
+    single = run_process(*common, "--out", tmp_path / "one", "--threads", 1)
+    assert single.returncode == 0, single.stderr
+    double = mpiexec(2, *common, "--out", tmp_path / "two", "--threads", 1)
+    assert double.returncode == 0, double.stderr
+    # one JSON line: only rank 0 prints
+    assert len([line for line in double.stdout.splitlines() if line.startswith("{")]) == 1
+    a = load_weights(tmp_path / "one" / "model.safetensors")
+    b = load_weights(tmp_path / "two" / "model.safetensors")
+    for k in a:
+        np.testing.assert_allclose(a[k], b[k], rtol=1e-4, atol=2e-6, err_msg=k)
+    one, two = parse_json(single.stdout), parse_json(double.stdout)
+    assert two["train"]["loss"] == pytest.approx(one["train"]["loss"], rel=1e-4)
+    assert two["test"]["accuracy"] == pytest.approx(one["test"]["accuracy"], abs=1 / 360 + 1e-9)
+
+
+def test_a_global_batch_that_does_not_split_evenly_still_matches(tmp_path):
+    # 1,293 training examples in batches of 45 over 2 ranks: slices of 22 and 23, a last batch of 33.
+    common = ["train", "--epochs", 1, "--batch-size", 45, "--json", "--threads", 1]
+    single = run_process(*common, "--out", tmp_path / "one")
+    double = mpiexec(2, *common, "--out", tmp_path / "two")
+    assert single.returncode == 0 and double.returncode == 0, double.stderr
+    a = load_weights(tmp_path / "one" / "model.safetensors")
+    b = load_weights(tmp_path / "two" / "model.safetensors")
+    for k in a:
+        np.testing.assert_allclose(a[k], b[k], rtol=1e-4, atol=2e-6, err_msg=k)
