@@ -17,9 +17,7 @@ constexpr double kGeluCubic = 0.044715;
 template <class F>
 void for_each_chunk(index_t n, F&& body) {
   constexpr index_t kChunk = 16384;
-  const index_t chunks = ceil_div(n, kChunk);
-#pragma omp parallel for schedule(static) num_threads(num_threads()) if(parallel_worth(n) && chunks > 1)
-  for (index_t c = 0; c < chunks; ++c) body(c * kChunk, std::min(n, (c + 1) * kChunk));
+  parallel_for(ceil_div(n, kChunk), n, [&](index_t c) { body(c * kChunk, std::min(n, (c + 1) * kChunk)); });
 }
 
 template <class T, class F>

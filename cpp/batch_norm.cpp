@@ -8,12 +8,6 @@ namespace nntrain {
 
 namespace {
 
-template <class F>
-void for_each_channel(index_t C, index_t work, F&& body) {
-#pragma omp parallel for schedule(static) num_threads(num_threads()) if(parallel_worth(work) && C > 1)
-  for (index_t c = 0; c < C; ++c) body(c);
-}
-
 // Calls f(values, count) for each contiguous run of channel c's values: one run of S per image.
 template <class T, class F>
 inline void for_each_run(const T* x, index_t c, index_t N, index_t C, index_t S, F&& f) {
@@ -26,7 +20,7 @@ template <class T>
 void batch_norm_forward(T* out, T* mean, T* invstd, T* running_mean, T* running_var, const T* x, const T* weight,
                         const T* bias, index_t N, index_t C, index_t S, bool training, double momentum, double eps) {
   const index_t M = N * S;
-  for_each_channel(C, N * C * S, [&](index_t c) {
+  parallel_for(C, N * C * S, [&](index_t c) {
     double mu, inv;
     if (training) {
       // Two passes (mean, then squared deviations) keep the variance accurate when |mean| >> std.
@@ -64,7 +58,7 @@ template <class T>
 void batch_norm_backward(T* dx, T* dweight, T* dbias, const T* dout, const T* x, const T* weight, const T* mean,
                          const T* invstd, index_t N, index_t C, index_t S, bool training) {
   const index_t M = N * S;
-  for_each_channel(C, N * C * S, [&](index_t c) {
+  parallel_for(C, N * C * S, [&](index_t c) {
     const double mu = mean[c], inv = invstd[c];
     double sum_dy = 0.0, sum_dy_xhat = 0.0;
     for_each_run(dout, c, N, C, S, [&](const T* g, index_t offset) {

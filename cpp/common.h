@@ -10,9 +10,10 @@
 //    a parameter's existing .grad to accumulate across uses; a residual branch adds for free.
 //    A null gradient pointer means "not wanted" and the kernel skips that work.
 //  - Kernels are templates over the scalar type: float for training, double for gradient checks.
-//  - OpenMP appears only in op files, on the outermost independent loop, with a static schedule, and
-//    only when the work is worth a fork (`parallel_worth`). Reductions use partitions that do not
-//    depend on the thread count, so results are bit-identical for any number of threads.
+//  - Ops parallelise their outermost independent loop with `parallel_for` (static schedule, only when
+//    the work is worth a fork); GEMM and the optimiser updates keep their own parallel regions.
+//    Reductions use partitions that do not depend on the thread count, so results are bit-identical
+//    for any number of threads.
 #pragma once
 
 #include <cstdint>
@@ -56,6 +57,16 @@ class FlushDenormalsScope {
  private:
   unsigned saved_;
 };
+
+// Runs body(i) for every i in [0, count): on the op threads when `work` (scalar operations in all) is
+// worth a fork and there is more than one item, else in the calling thread. The schedule is static and
+// every item runs whole in one thread, so results cannot depend on the thread count as long as items
+// write disjoint outputs -- the one rule for every parallel loop of the ops.
+template <class F>
+void parallel_for(index_t count, index_t work, F&& body) {
+#pragma omp parallel for schedule(static) num_threads(num_threads()) if(parallel_worth(work) && count > 1)
+  for (index_t i = 0; i < count; ++i) body(i);
+}
 
 // Ceiling division for tile counts.
 inline index_t ceil_div(index_t a, index_t b) { return (a + b - 1) / b; }

@@ -41,8 +41,7 @@ ConvPlan plan_of(const Conv2dShape& s) {
 template <class F>
 void for_each_group(const ConvPlan& p, index_t work, F&& body) {
   if (p.groups == 1) return body(index_t(0));
-#pragma omp parallel for schedule(static) num_threads(num_threads()) if(parallel_worth(work))
-  for (index_t g = 0; g < p.groups; ++g) body(g);
+  parallel_for(p.groups, work, body);
 }
 
 // The column matrix of images [n0, n0 + nb): (K, nb*P), image i in columns [i*P, (i+1)*P).
@@ -119,14 +118,13 @@ void conv2d_backward(T* dx, T* dweight, T* dbias, const T* dout, const T* x, con
     }
   });
   if (dweight) {
-#pragma omp parallel for schedule(static) num_threads(num_threads()) if(parallel_worth(p.groups * wsize))
-    for (index_t k = 0; k < wsize; ++k) {
+    parallel_for(wsize, p.groups * wsize, [&](index_t k) {
       // element k = (oc, j) of dweight; in a transposed partial it sits at (j, oc)
       const index_t at = transposed_partial ? (k % p.K) * s.OC + k / p.K : k;
       T sum = dweight[k];
       for (index_t g = 0; g < p.groups; ++g) sum += partial[g * wsize + at];
       dweight[k] = sum;
-    }
+    });
   }
 }
 

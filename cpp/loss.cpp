@@ -15,7 +15,7 @@ double cross_entropy_forward(T* probs, const T* logits, const std::int64_t* labe
   const double keep = 1.0 - label_smoothing, spread = label_smoothing / double(C);
   // One loss per row, summed afterwards in row order: the result does not depend on the threads.
   std::vector<double> row_loss(N);
-  for_each_row(N, C, [&](index_t i) {
+  parallel_for(N, N * C, [&](index_t i) {
     const T* x = logits + i * C;
     T* p = probs + i * C;
     T m;
@@ -50,7 +50,7 @@ void cross_entropy_backward(T* dlogits, const T* probs, const std::int64_t* labe
   if (N == 0) return;
   const T scale = static_cast<T>(grad / double(N));
   const T keep = static_cast<T>(1.0 - label_smoothing), spread = static_cast<T>(label_smoothing / double(C));
-  for_each_row(N, C, [&](index_t i) {
+  parallel_for(N, N * C, [&](index_t i) {
     const T* p = probs + i * C;
     T* d = dlogits + i * C;
     if (labels != nullptr) {

@@ -7,13 +7,6 @@ namespace nntrain {
 
 namespace {
 
-// Planes (n, c) are independent: threads take whole planes, so no two write the same element.
-template <class F>
-void for_each_plane(index_t planes, index_t work, F&& body) {
-#pragma omp parallel for schedule(static) num_threads(num_threads()) if(parallel_worth(work) && planes > 1)
-  for (index_t p = 0; p < planes; ++p) body(p);
-}
-
 // The input rows (or columns) a window covers: [begin, end) clipped to the image, and the count the
 // average divides by, which with count_include_pad stops at the padded border, like PyTorch.
 struct Span {
@@ -99,13 +92,15 @@ void max_pool_any(T* o, std::int64_t* idx, const T* plane, index_t H, index_t W,
   }
 }
 
+// Every op below runs in parallel over the (n, c) planes: threads take whole planes, so no two write
+// the same element.
 template <class T>
 void max_pool2d_forward(T* out, std::int64_t* indices, const T* x, index_t N, index_t C, index_t H, index_t W,
                         const Window2d& win) {
   const index_t OH = win.OH(H), OW = win.OW(W);
   const bool two_by_two = win.KH == 2 && win.KW == 2 && win.SH == 2 && win.SW == 2 && win.PH == 0 &&
                           win.PW == 0 && win.DH == 1 && win.DW == 1;
-  for_each_plane(N * C, N * C * OH * OW * win.KH * win.KW, [&](index_t p) {
+  parallel_for(N * C, N * C * OH * OW * win.KH * win.KW, [&](index_t p) {
     if (two_by_two) max_pool_2x2(out + p * OH * OW, indices + p * OH * OW, x + p * H * W, W, OH, OW);
     else max_pool_any(out + p * OH * OW, indices + p * OH * OW, x + p * H * W, H, W, OH, OW, win);
   });
@@ -115,7 +110,7 @@ template <class T>
 void max_pool2d_backward(T* dx, const T* dout, const std::int64_t* indices, index_t N, index_t C, index_t H,
                          index_t W, const Window2d& win) {
   const index_t P = win.OH(H) * win.OW(W);
-  for_each_plane(N * C, N * C * P, [&](index_t p) {
+  parallel_for(N * C, N * C * P, [&](index_t p) {
     T* d = dx + p * H * W;
     const T* g = dout + p * P;
     const std::int64_t* idx = indices + p * P;
@@ -127,7 +122,7 @@ template <class T>
 void avg_pool2d_forward(T* out, const T* x, index_t N, index_t C, index_t H, index_t W, const Window2d& win,
                         bool count_include_pad) {
   const index_t OH = win.OH(H), OW = win.OW(W);
-  for_each_plane(N * C, N * C * OH * OW * win.KH * win.KW, [&](index_t p) {
+  parallel_for(N * C, N * C * OH * OW * win.KH * win.KW, [&](index_t p) {
     const T* plane = x + p * H * W;
     T* o = out + p * OH * OW;
     for (index_t oh = 0; oh < OH; ++oh) {
@@ -148,7 +143,7 @@ template <class T>
 void avg_pool2d_backward(T* dx, const T* dout, index_t N, index_t C, index_t H, index_t W, const Window2d& win,
                          bool count_include_pad) {
   const index_t OH = win.OH(H), OW = win.OW(W);
-  for_each_plane(N * C, N * C * OH * OW * win.KH * win.KW, [&](index_t p) {
+  parallel_for(N * C, N * C * OH * OW * win.KH * win.KW, [&](index_t p) {
     T* d = dx + p * H * W;
     const T* g = dout + p * OH * OW;
     for (index_t oh = 0; oh < OH; ++oh) {

@@ -22,7 +22,7 @@ void softmax_row_exp(T* e, const T* x, index_t n, T inv_t, T* max_out, double* s
 template <class T>
 void softmax_forward(T* out, const T* x, index_t rows, index_t cols, double temperature) {
   const T inv_t = static_cast<T>(1.0 / temperature);
-  for_each_row(rows, cols, [&](index_t r) {
+  parallel_for(rows, rows * cols, [&](index_t r) {
     T* o = out + r * cols;
     T m;
     double s;
@@ -35,7 +35,7 @@ void softmax_forward(T* out, const T* x, index_t rows, index_t cols, double temp
 template <class T>
 void softmax_backward(T* dinp, const T* dout, const T* y, index_t rows, index_t cols, double temperature) {
   const T inv_t = static_cast<T>(1.0 / temperature);
-  for_each_row(rows, cols, [&](index_t r) {
+  parallel_for(rows, rows * cols, [&](index_t r) {
     const T* g = dout + r * cols;
     const T* yr = y + r * cols;
     double dot = 0.0;
@@ -49,7 +49,7 @@ void softmax_backward(T* dinp, const T* dout, const T* y, index_t rows, index_t 
 template <class T>
 void log_softmax_forward(T* out, const T* x, index_t rows, index_t cols, double temperature) {
   const T inv_t = static_cast<T>(1.0 / temperature);
-  for_each_row(rows, cols, [&](index_t r) {
+  parallel_for(rows, rows * cols, [&](index_t r) {
     T* o = out + r * cols;
     const T* xr = x + r * cols;
     T m;
@@ -63,7 +63,7 @@ void log_softmax_forward(T* out, const T* x, index_t rows, index_t cols, double 
 template <class T>
 void log_softmax_backward(T* dinp, const T* dout, const T* y, index_t rows, index_t cols, double temperature) {
   const T inv_t = static_cast<T>(1.0 / temperature);
-  for_each_row(rows, cols, [&](index_t r) {
+  parallel_for(rows, rows * cols, [&](index_t r) {
     const T* g = dout + r * cols;
     const T* yr = y + r * cols;
     double sum = 0.0;

@@ -28,12 +28,4 @@ void log_softmax_backward(T* dinp, const T* dout, const T* y, index_t rows, inde
 template <class T>
 void softmax_row_exp(T* e, const T* x, index_t n, T inv_t, T* max_out, double* sum_out);
 
-// Runs body(row) for every row of a (rows, cols) matrix in parallel when worth it; rows are
-// independent, so the split never changes a result.
-template <class F>
-void for_each_row(index_t rows, index_t cols, F&& body) {
-#pragma omp parallel for schedule(static) num_threads(num_threads()) if(parallel_worth(rows * cols) && rows > 1)
-  for (index_t r = 0; r < rows; ++r) body(r);
-}
-
 }  // namespace nntrain
