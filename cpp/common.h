@@ -35,6 +35,7 @@ int num_threads();              // threads an op may use (set_num_threads / OMP_
 void set_num_threads(int n);    // n >= 1
 bool openmp_enabled();          // false when built without OpenMP
 int current_thread();           // 0 outside a parallel region
+int team_size();                // threads in the current parallel region (1 outside one)
 bool in_parallel();             // true inside an OpenMP parallel region
 // Below this many scalar operations a fork/join costs more than it saves.
 constexpr index_t kParallelWork = 32768;

@@ -147,6 +147,32 @@ void gemm(T* C, index_t ldc, const T* A, index_t lda, const T* B, index_t ldb, i
     const index_t a_capacity = std::min(K, kc) * m_step;
     T* abuf = thread_scratch<T>(kScratchGemmA, static_cast<std::size_t>(a_capacity));
 
+    if (m_blocks == 1 && N <= nc) {
+      // The small GEMMs of a training step (M = the batch): each thread packs and computes its own
+      // contiguous share of B's panels, with no barrier at all. Sharing one packed B block would cost
+      // two barriers per K block, a large part of a product this size.
+      const index_t n_panels = ceil_div(N, nr);
+      const int team = team_size(), me = current_thread();
+      const index_t jp0 = n_panels * me / team, jp1 = n_panels * (me + 1) / team;
+      T* own = thread_scratch<T>(kScratchGemmTile, static_cast<std::size_t>(std::min(K, kc) * std::max<index_t>(jp1 - jp0, 1) * nr));
+      for (index_t pc = 0; pc < K && jp0 < jp1; pc += kc) {
+        const index_t kb = std::min(kc, K - pc);
+        const T beta_block = pc == 0 ? beta : T(1);
+        const bool last_k = pc + kb == K;
+        pack_a(abuf, A, lda, trans_a, 0, M, pc, kb, mr);
+        for (index_t jp = jp0; jp < jp1; ++jp) {
+          const int cols = static_cast<int>(std::min<index_t>(nr, N - jp * nr));
+          T* bpanel = own + (jp - jp0) * nr * kb;
+          pack_b_panel(bpanel, B, ldb, trans_b, pc, kb, jp * nr, cols, nr);
+          for (index_t ir = 0; ir < M; ir += mr) {
+            const int m = static_cast<int>(std::min<index_t>(mr, M - ir));
+            T* c = C + ir * ldc + jp * nr;
+            kern.ukernel(kb, alpha, abuf + ir * kb, bpanel, beta_block, c, ldc, m, cols);
+            if (last_k && bias_along != BiasAlong::None) add_bias_tile(c, ldc, m, cols, bias, bias_along, ir, jp * nr);
+          }
+        }
+      }
+    } else
     for (index_t jc = 0; jc < N; jc += nc) {
       const index_t nb = std::min(nc, N - jc);
       const index_t n_panels = ceil_div(nb, nr);

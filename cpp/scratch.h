@@ -9,7 +9,7 @@ namespace nntrain {
 enum ScratchSlot : int {
   kScratchGemmA = 0,   // packed A block (one per thread)
   kScratchGemmB,       // packed B block (the calling thread's, shared with its team)
-  kScratchGemmTile,    // small-GEMM tiles
+  kScratchGemmTile,    // a thread's own B panels (GEMMs whose M fits one block)
   kScratchIm2col,      // column matrix of one image
   kScratchConvTmp,     // conv2d partial results
   kScratchCount

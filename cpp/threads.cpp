@@ -51,6 +51,14 @@ int current_thread() {
 #endif
 }
 
+int team_size() {
+#ifdef _OPENMP
+  return omp_get_num_threads();
+#else
+  return 1;
+#endif
+}
+
 bool in_parallel() {
 #ifdef _OPENMP
   return omp_in_parallel() != 0;
