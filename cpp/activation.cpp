@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "fast_math.h"
+
 namespace nntrain {
 
 namespace {
@@ -20,11 +22,17 @@ void for_each_chunk(index_t n, F&& body) {
   parallel_for(ceil_div(n, kChunk), n, [&](index_t c) { body(c * kChunk, std::min(n, (c + 1) * kChunk)); });
 }
 
+// The loops copy f and the pointers into locals first: f's parameters (a slope, an alpha) then live in
+// registers. Read through the closure, the compiler must assume the stores may overwrite them, reloads
+// them every element and gives up vectorising.
 template <class T, class F>
 void map_forward(T* out, const T* x, index_t n, F f) {
   for_each_chunk(n, [&](index_t b, index_t e) {
+    const F g = f;
+    T* const o = out;
+    const T* const in = x;
 #pragma omp simd
-    for (index_t i = b; i < e; ++i) out[i] = f(x[i]);
+    for (index_t i = b; i < e; ++i) o[i] = g(in[i]);
   });
 }
 
@@ -34,8 +42,12 @@ void map_forward(T* out, const T* x, index_t n, F f) {
 template <class T, class F>
 void map_backward(T* dinp, const T* dout, const T* v, index_t n, F df) {
   for_each_chunk(n, [&](index_t b, index_t e) {
+    const F g = df;
+    T* const d = dinp;
+    const T* const go = dout;
+    const T* const in = v;
 #pragma omp simd
-    for (index_t i = b; i < e; ++i) dinp[i] += df(dout[i], v[i]);
+    for (index_t i = b; i < e; ++i) d[i] += g(go[i], in[i]);
   });
 }
 
@@ -50,18 +62,18 @@ void activation_forward(Activation kind, T* out, const T* x, index_t n, double p
       // relies on NaN reaching the loss.
       return map_forward(out, x, n, [](T v) { return v < T(0) ? T(0) : v; });
     case Activation::LeakyRelu:
-      return map_forward(out, x, n, [a](T v) { return v > T(0) ? v : v * a; });
+      return map_forward(out, x, n, [a](T v) { return v * (v > T(0) ? T(1) : a); });
     case Activation::Elu:
       return map_forward(out, x, n, [a](T v) { return v > T(0) ? v : a * std::expm1(v); });
     case Activation::Sigmoid:
-      return map_forward(out, x, n, [](T v) { return T(1) / (T(1) + std::exp(-v)); });
+      return map_forward(out, x, n, [](T v) { return T(1) / (T(1) + fast_exp(-v)); });
     case Activation::Tanh:
-      return map_forward(out, x, n, [](T v) { return std::tanh(v); });
+      return map_forward(out, x, n, [](T v) { return fast_tanh(v); });
     case Activation::GeluErf:
       return map_forward(out, x, n, [](T v) { return T(0.5) * v * (T(1) + std::erf(v * T(kSqrt1_2))); });
     case Activation::GeluTanh:
       return map_forward(out, x, n, [](T v) {
-        return T(0.5) * v * (T(1) + std::tanh(T(kSqrt2_Pi) * (v + T(kGeluCubic) * v * v * v)));
+        return T(0.5) * v * (T(1) + fast_tanh(T(kSqrt2_Pi) * (v + T(kGeluCubic) * v * v * v)));
       });
   }
 }

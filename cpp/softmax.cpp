@@ -2,6 +2,9 @@
 
 #include <cmath>
 
+#include "fast_math.h"
+#include "lane_sum.h"
+
 namespace nntrain {
 
 template <class T>
@@ -10,11 +13,8 @@ void softmax_row_exp(T* e, const T* x, index_t n, T inv_t, T* max_out, double* s
   for (index_t j = 0; j < n; ++j) m = x[j] > m ? x[j] : m;
   // A row of -inf (or an empty row) has no finite maximum; subtracting 0 keeps exp well defined.
   const T shift = std::isfinite(m) ? m : T(0);
-  double s = 0.0;
-  for (index_t j = 0; j < n; ++j) {
-    e[j] = std::exp((x[j] - shift) * inv_t);
-    s += e[j];
-  }
+  for (index_t j = 0; j < n; ++j) e[j] = fast_exp((x[j] - shift) * inv_t);  // vectorises
+  const double s = lane_sum(n, [e](index_t j) { return double(e[j]); });
   *max_out = shift;
   *sum_out = s;
 }
@@ -70,7 +70,7 @@ void log_softmax_backward(T* dinp, const T* dout, const T* y, index_t rows, inde
     for (index_t j = 0; j < cols; ++j) sum += g[j];
     const T s = static_cast<T>(sum);
     T* di = dinp + r * cols;
-    for (index_t j = 0; j < cols; ++j) di[j] += (g[j] - std::exp(yr[j]) * s) * inv_t;
+    for (index_t j = 0; j < cols; ++j) di[j] += (g[j] - fast_exp(yr[j]) * s) * inv_t;
   });
 }
 
