@@ -25,6 +25,14 @@ def launched_by_mpi():
     return any(v in os.environ for v in _LAUNCHER_VARIABLES)
 
 
+_active = None  # the Distributed of this process, once made
+
+
+def active():
+    """This process's Distributed, or None outside an MPI job."""
+    return _active
+
+
 class DistributedError(RuntimeError):
     """MPI is not usable here; the message says what to install."""
 
@@ -42,6 +50,13 @@ class Distributed:
         self.comm = MPI.COMM_WORLD
         self.rank = self.comm.Get_rank()
         self.size = self.comm.Get_size()
+        global _active
+        _active = self
+
+    def abort(self, status):
+        """Ends every rank: one rank's error must not leave the others waiting in a collective forever."""
+        if self.size > 1:
+            self.comm.Abort(status)
 
     @property
     def is_root(self):

@@ -13,6 +13,9 @@ EXIT_USAGE, EXIT_FAILED, EXIT_INTERRUPTED = 2, 1, 130
 
 def fail(message, status=EXIT_USAGE):
     click.echo(f"Error: {message}", err=True)
+    dist = sys.modules.get("nntrain.distributed")
+    if dist is not None and dist.active() is not None:
+        dist.active().abort(status)  # the other ranks would wait for this one forever
     sys.exit(status)
 
 

@@ -169,9 +169,8 @@ def command(config_file, preset, data, epochs, batch_size, optimizer, lr, weight
     dist = Distributed() if distributed or launched_by_mpi() else None
     if dist is not None and not dist.is_root:
         quiet, as_json = True, False  # only rank 0 talks
-    if dist is not None and threads is None:
-        threads = dist.threads_per_rank()
-    threads_option(threads)
+    # each rank's default share of the cores is how this job runs, not part of the run's configuration
+    threads_option(dist.threads_per_rank() if dist is not None and threads is None else threads)
     if resume_dir is not None:
         changed = [name for name, value in (("CONFIG.toml", config_file), ("--model", preset), ("--data", data),
                    ("--batch-size", batch_size), ("--optimizer", optimizer), ("--lr", lr),
