@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <vector>
 
 #include "dispatch.h"
 #include "gemm.h"
@@ -101,7 +100,7 @@ void conv2d_backward(T* dx, T* dweight, T* dbias, const T* dout, const T* x, con
   // (conv1's K = 9 leaves most of a tile empty one way; conv2's OC = 64 wastes 8 of 72 rows).
   const GemmKernel<T>& kern = gemm_kernel<T>();
   const bool transposed_partial = tile_fill(p.K, s.OC, kern.mr, kern.nr) > tile_fill(s.OC, p.K, kern.mr, kern.nr);
-  std::vector<T> partial(dweight ? static_cast<std::size_t>(p.groups * wsize) : 0);
+  T* partial = dweight ? thread_scratch<T>(kScratchConvPartial, static_cast<std::size_t>(p.groups * wsize)) : nullptr;
   for_each_group(p, 3 * s.N * s.OC * p.P * p.K, [&](index_t g) {
     const index_t n0 = g * p.images, nb = std::min(p.images, s.N - n0), ld = nb * p.P;
     const T* d = dout + n0 * s.OC * p.P;
@@ -112,10 +111,9 @@ void conv2d_backward(T* dx, T* dweight, T* dbias, const T* dout, const T* x, con
     }
     T* col = thread_scratch<T>(kScratchIm2col, p.K * ld);
     if (dweight) {
-      // partial (OC, K) = dout_group (OC, nb*P) . col^T (nb*P, K), or its transpose (K, OC) when K is
-      // the narrower side (a first layer's K = 9): the microkernel's wide dimension then stays full.
+      // partial (OC, K) = dout_group (OC, nb*P) . col^T (nb*P, K), or its transpose (see transposed_partial)
       const T* c = columns_of(col, x, s, p, n0, nb);
-      T* part = partial.data() + g * wsize;
+      T* part = partial + g * wsize;
       if (transposed_partial) gemm<T>(part, s.OC, c, ld, d, ld, p.K, s.OC, ld, false, true, T(1), T(0));
       else gemm<T>(part, p.K, d, ld, c, ld, s.OC, p.K, ld, false, true, T(1), T(0));
     }

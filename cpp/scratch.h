@@ -11,7 +11,8 @@ enum ScratchSlot : int {
   kScratchGemmB,       // packed B block (the calling thread's, shared with its team)
   kScratchGemmTile,    // a thread's own B panels (GEMMs whose M fits one block)
   kScratchIm2col,      // column matrix of one image
-  kScratchConvTmp,     // conv2d partial results
+  kScratchConvTmp,     // conv2d: a group's output or output gradient in GEMM layout
+  kScratchConvPartial, // conv2d: the per-group weight gradients (the calling thread's, shared by the team)
   kScratchCount
 };
 
