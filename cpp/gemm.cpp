@@ -118,15 +118,10 @@ void scale_and_bias(T* C, index_t ldc, index_t M, index_t N, T beta, const T* bi
 
 }  // namespace
 
+// The five loops (see the top of the file), for M, N, K > 0.
 template <class T>
-void gemm(T* C, index_t ldc, const T* A, index_t lda, const T* B, index_t ldb, index_t M, index_t N,
-          index_t K, bool trans_a, bool trans_b, T alpha, T beta, const T* bias, BiasAlong bias_along) {
-  if (M <= 0 || N <= 0) return;
-  if (bias == nullptr) bias_along = BiasAlong::None;
-  if (K <= 0 || alpha == T(0)) {
-    scale_and_bias(C, ldc, M, N, beta, bias, bias_along);
-    return;
-  }
+void gemm_blocked(T* C, index_t ldc, const T* A, index_t lda, const T* B, index_t ldb, index_t M, index_t N,
+                  index_t K, bool trans_a, bool trans_b, T alpha, T beta, const T* bias, BiasAlong bias_along) {
   const GemmKernel<T>& kern = gemm_kernel<T>();
   const int mr = kern.mr, nr = kern.nr;
   const index_t kc = kern.kc;
@@ -134,6 +129,7 @@ void gemm(T* C, index_t ldc, const T* A, index_t lda, const T* B, index_t ldb, i
   const index_t nc = kern.nc;
 
   const int threads = (in_parallel() || !parallel_worth(M * N * K)) ? 1 : num_threads();
+
   T* bbuf = thread_scratch<T>(kScratchGemmB, static_cast<std::size_t>(std::min(K, kc)) *
                                                  ceil_div(std::min(N, nc), nr) * nr);
 
@@ -217,6 +213,45 @@ void gemm(T* C, index_t ldc, const T* A, index_t lda, const T* B, index_t ldb, i
       }
     }
   }
+}
+
+template <class T>
+void gemm(T* C, index_t ldc, const T* A, index_t lda, const T* B, index_t ldb, index_t M, index_t N,
+          index_t K, bool trans_a, bool trans_b, T alpha, T beta, const T* bias, BiasAlong bias_along) {
+  if (M <= 0 || N <= 0) return;
+  if (bias == nullptr) bias_along = BiasAlong::None;
+  if (K <= 0 || alpha == T(0)) {
+    scale_and_bias(C, ldc, M, N, beta, bias, bias_along);
+    return;
+  }
+  const GemmKernel<T>& kern = gemm_kernel<T>();
+  const int mr = kern.mr, nr = kern.nr;
+  const index_t kc = kern.kc;
+  // A result of a few tiles with a long K (a first conv layer's weight gradient: 32 x 9, K = 50176)
+  // leaves every thread but one idle. Split K into parts fixed by the shape alone, compute the parts'
+  // products independently and add them in order: the same sums for any thread count.
+  const index_t k_parts = std::min<index_t>(16, K / (4 * kc));
+  if (!in_parallel() && ceil_div(M, mr) * ceil_div(N, nr) <= 4 && k_parts >= 2) {
+    const index_t k_step = ceil_div(K, k_parts), mn = M * N;
+    T* parts = thread_scratch<T>(kScratchGemmSplitK, static_cast<std::size_t>(k_parts * mn));
+    parallel_for(k_parts, M * N * K, [&](index_t part) {
+      const index_t p0 = part * k_step, kb = std::min(k_step, K - p0);
+      const T* a = trans_a ? A + p0 * lda : A + p0;
+      const T* b = trans_b ? B + p0 : B + p0 * ldb;
+      gemm_blocked<T>(parts + part * mn, N, a, lda, b, ldb, M, N, kb, trans_a, trans_b, alpha, T(0), nullptr,
+                      BiasAlong::None);
+    });
+    for (index_t i = 0; i < M; ++i)
+      for (index_t j = 0; j < N; ++j) {
+        T sum = beta == T(0) ? T(0) : beta * C[i * ldc + j];
+        for (index_t part = 0; part < k_parts; ++part) sum += parts[part * mn + i * N + j];
+        if (bias_along == BiasAlong::Rows) sum += bias[i];
+        if (bias_along == BiasAlong::Cols) sum += bias[j];
+        C[i * ldc + j] = sum;
+      }
+    return;
+  }
+  gemm_blocked(C, ldc, A, lda, B, ldb, M, N, K, trans_a, trans_b, alpha, beta, bias, bias_along);
 }
 
 template <class T>

@@ -10,6 +10,7 @@ enum ScratchSlot : int {
   kScratchGemmA = 0,   // packed A block (one per thread)
   kScratchGemmB,       // packed B block (the calling thread's, shared with its team)
   kScratchGemmTile,    // a thread's own B panels (GEMMs whose M fits one block)
+  kScratchGemmSplitK,  // partial products of a GEMM split along K (the calling thread's, shared by the team)
   kScratchIm2col,      // column matrix of one image
   kScratchConvTmp,     // conv2d: a group's output or output gradient in GEMM layout
   kScratchConvPartial, // conv2d: the per-group weight gradients (the calling thread's, shared by the team)

@@ -121,3 +121,23 @@ def test_bad_arguments_raise_value_error(rng):
         _core.gemm(ro, a, np.zeros((4, 2), np.float32))
     with pytest.raises(ValueError, match="bias_along"):
         _core.gemm(np.zeros((3, 2), np.float32), a, np.zeros((4, 2), np.float32), bias_along="diag")
+
+
+@pytest.mark.parametrize("trans_a,trans_b", [(False, False), (False, True), (True, False), (True, True)])
+@pytest.mark.parametrize("M,N,K", [(32, 9, 50176), (5, 7, 5003), (12, 64, 2049)])
+def test_long_k_products_split_along_k_match_the_naive_twin(rng, isa, trans_a, trans_b, M, N, K):
+    # Results of a few tiles with K in the thousands are computed in K parts summed in a fixed order.
+    a = rng.standard_normal((K, M) if trans_a else (M, K))
+    b = rng.standard_normal((N, K) if trans_b else (K, N))
+    c = rng.standard_normal((M, N))
+    bias = rng.standard_normal(N)
+    want = c.copy()
+    _core.gemm(want, a, b, trans_a, trans_b, 0.5, 2.0, bias, "cols", naive=True)
+    runs = []
+    for n in (1, 2):
+        with num_threads(n):
+            got = c.copy()
+            _core.gemm(got, a, b, trans_a, trans_b, 0.5, 2.0, bias, "cols")
+            runs.append(got)
+    np.testing.assert_allclose(runs[0], want, rtol=1e-10, atol=1e-9)
+    np.testing.assert_array_equal(runs[0], runs[1])
