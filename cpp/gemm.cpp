@@ -124,7 +124,9 @@ void gemm_blocked(T* C, index_t ldc, const T* A, index_t lda, const T* B, index_
                   index_t K, bool trans_a, bool trans_b, T alpha, T beta, const T* bias, BiasAlong bias_along) {
   const GemmKernel<T>& kern = gemm_kernel<T>();
   const int mr = kern.mr, nr = kern.nr;
-  const index_t kc = kern.kc;
+  // K is cut into equal blocks of at most the kernel's kc: K = 784 as 4 x 196 rather than 3 x 256 + 16,
+  // whose last block would pay a whole C tile load and store for 16 multiply-adds per element.
+  const index_t kc = ceil_div(K, ceil_div(K, kern.kc));
   const index_t mc = kern.mc;
   const index_t nc = kern.nc;
 
