@@ -27,8 +27,10 @@ inline float fast_exp(float x) {
   p = p * r + 1.6666665459e-1f;
   p = p * r + 5.0000001201e-1f;
   p = p * (r * r) + r + 1.0f;
-  // times 2^n through the exponent bits (n is in [-126, 128] after the clamp)
-  const std::int32_t bits = (static_cast<std::int32_t>(n) + 127) << 23;
+  // times 2^n through the exponent bits: n is in [-126, 128] after the clamp, or NaN for a NaN input,
+  // which must not reach the integer conversion (undefined behaviour; the result is replaced below)
+  const float n_finite = n == n ? n : 0.0f;
+  const std::uint32_t bits = static_cast<std::uint32_t>(static_cast<std::int32_t>(n_finite) + 127) << 23;
   float scale;
   std::memcpy(&scale, &bits, sizeof scale);
   const float y = n > 127.0f ? p * 1.70141183e38f * 2.0f : p * scale;  // 2^128 overflows the bits trick
