@@ -47,8 +47,10 @@ def _read_npy(path, input_shape):
 
 
 def _read_csv(path, input_shape):
-    from ..data import read_csv
+    """Rows of pixels, optionally after a label (ignored); values above 1 are taken as 0..255."""
     import numpy as np
+
+    from ..data import read_csv
 
     size = int(np.prod(input_shape))
     with open(path, "rb") as f:
@@ -56,14 +58,15 @@ def _read_csv(path, input_shape):
     fields = len(first.split(","))
     if fields not in (size, size + 1):
         fail(f"{path}: rows of {fields} fields; the model takes {size} pixels (optionally after a label)")
-    if fields == size:  # pixels only: read them as if a label column of zeros were there
-        raw = np.loadtxt(path, delimiter=",", dtype=np.float64, ndmin=2)
-        x = raw
+    if fields == size + 1:
+        x = read_csv(path).x.reshape(-1, size)  # the data reader checks the rows and scales the pixels
     else:
-        x = read_csv(path).x.reshape(-1, size)
-        return x.astype(np.float32), [f"{path}:{i + 1}" for i in range(len(x))]
-    if x.max(initial=0) > 1:
-        x = x / 255.0
+        try:
+            x = np.loadtxt(path, delimiter=",", dtype=np.float64, ndmin=2)
+        except ValueError as e:
+            fail(f"{path}: not a CSV of numbers ({' '.join(str(e).split())})")
+        if x.max(initial=0) > 1:
+            x = x / 255.0
     return x.astype(np.float32), [f"{path}:{i + 1}" for i in range(len(x))]
 
 
