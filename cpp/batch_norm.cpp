@@ -18,7 +18,8 @@ inline void for_each_run(const T* x, index_t c, index_t N, index_t C, index_t S,
 
 template <class T>
 void batch_norm_forward(T* out, T* mean, T* invstd, T* running_mean, T* running_var, const T* x, const T* weight,
-                        const T* bias, index_t N, index_t C, index_t S, bool training, double momentum, double eps) {
+                        const T* bias, index_t N, index_t C, index_t S, bool training, double momentum, double eps,
+                        bool relu) {
   const index_t M = N * S;
   parallel_for(C, N * C * S, [&](index_t c) {
     double mu, inv;
@@ -49,22 +50,42 @@ void batch_norm_forward(T* out, T* mean, T* invstd, T* running_mean, T* running_
     const T scale = T(w * inv), shift = T(b - mu * w * inv);
     for_each_run(x, c, N, C, S, [&](const T* r, index_t offset) {
       T* o = out + offset;
-      for (index_t s = 0; s < S; ++s) o[s] = r[s] * scale + shift;
+      if (relu) {
+#pragma omp simd
+        for (index_t s = 0; s < S; ++s) {
+          const T v = r[s] * scale + shift;
+          o[s] = v < T(0) ? T(0) : v;
+        }
+      } else {
+#pragma omp simd
+        for (index_t s = 0; s < S; ++s) o[s] = r[s] * scale + shift;
+      }
     });
   });
 }
 
 template <class T>
 void batch_norm_backward(T* dx, T* dweight, T* dbias, const T* dout, const T* x, const T* weight, const T* mean,
-                         const T* invstd, index_t N, index_t C, index_t S, bool training) {
+                         const T* invstd, index_t N, index_t C, index_t S, bool training, const T* relu_out) {
   const index_t M = N * S;
   parallel_for(C, N * C * S, [&](index_t c) {
     const double mu = mean[c], inv = invstd[c];
     double sum_dy = 0.0, sum_dy_xhat = 0.0;
+    // The gradient reaching the normalisation: dout, or dout where the fused ReLU let the value through.
+    // Both loads happen unconditionally so the select stays a vector blend.
+    auto gated = [relu_out](const T* g, index_t offset, index_t s) {
+      const T gs = g[s];
+      return relu_out[offset + s] > T(0) ? gs : T(0);
+    };
     for_each_run(dout, c, N, C, S, [&](const T* g, index_t offset) {
       const T* r = x + offset;
-      sum_dy += lane_sum(S, [g](index_t s) { return double(g[s]); });
-      sum_dy_xhat += lane_sum(S, [g, r, mu](index_t s) { return double(g[s]) * (double(r[s]) - mu); });
+      if (relu_out) {
+        sum_dy += lane_sum(S, [&](index_t s) { return double(gated(g, offset, s)); });
+        sum_dy_xhat += lane_sum(S, [&](index_t s) { return double(gated(g, offset, s)) * (double(r[s]) - mu); });
+      } else {
+        sum_dy += lane_sum(S, [g](index_t s) { return double(g[s]); });
+        sum_dy_xhat += lane_sum(S, [g, r, mu](index_t s) { return double(g[s]) * (double(r[s]) - mu); });
+      }
     });
     sum_dy_xhat *= inv;
     if (dweight) dweight[c] += T(sum_dy_xhat);
@@ -80,12 +101,20 @@ void batch_norm_backward(T* dx, T* dweight, T* dbias, const T* dout, const T* x,
       for_each_run(dout, c, N, C, S, [&](const T* g, index_t offset) {
         const T* r = x + offset;
         T* d = dx + offset;
-        for (index_t s = 0; s < S; ++s) d[s] += g[s] * k + r[s] * a + b;
+        if (relu_out) {
+          for (index_t s = 0; s < S; ++s) d[s] += gated(g, offset, s) * k + r[s] * a + b;
+        } else {
+          for (index_t s = 0; s < S; ++s) d[s] += g[s] * k + r[s] * a + b;
+        }
       });
     } else {
       for_each_run(dout, c, N, C, S, [&](const T* g, index_t offset) {
         T* d = dx + offset;
-        for (index_t s = 0; s < S; ++s) d[s] += g[s] * k;
+        if (relu_out) {
+          for (index_t s = 0; s < S; ++s) d[s] += gated(g, offset, s) * k;
+        } else {
+          for (index_t s = 0; s < S; ++s) d[s] += g[s] * k;
+        }
       });
     }
   });
@@ -93,9 +122,9 @@ void batch_norm_backward(T* dx, T* dweight, T* dbias, const T* dout, const T* x,
 
 #define NNTRAIN_INSTANTIATE(T)                                                                               \
   template void batch_norm_forward<T>(T*, T*, T*, T*, T*, const T*, const T*, const T*, index_t, index_t,     \
-                                      index_t, bool, double, double);                                        \
+                                      index_t, bool, double, double, bool);                                  \
   template void batch_norm_backward<T>(T*, T*, T*, const T*, const T*, const T*, const T*, const T*, index_t, \
-                                       index_t, index_t, bool);
+                                       index_t, index_t, bool, const T*);
 NNTRAIN_INSTANTIATE(float)
 NNTRAIN_INSTANTIATE(double)
 #undef NNTRAIN_INSTANTIATE

@@ -104,3 +104,29 @@ def test_softmax_temperature_flattens(rng):
     np.testing.assert_allclose(cold.sum(axis=1), 1, rtol=1e-6)
     assert hot.max() < cold.max()
     np.testing.assert_allclose(nn.Softmax(2.0)(x), F.softmax(x / 2), rtol=1e-6)
+
+
+@pytest.mark.parametrize("bn,shape", [(nn.BatchNorm2d, (6, 3, 5, 5)), (nn.BatchNorm1d, (9, 4))])
+def test_batchnorm_relu_fused_by_sequential_equals_the_two_layers(rng, bn, shape):
+    # Sequential runs BatchNorm+ReLU as one fused pass while training; outputs, input gradients, parameter
+    # gradients and running statistics must equal those of the two layers run one after the other.
+    x = rng.standard_normal(shape)
+    g = rng.standard_normal(shape)
+    fused = nn.Sequential(bn(shape[1]), nn.ReLU()).to(np.float64)
+    apart_bn, apart_relu = bn(shape[1]).to(np.float64), nn.ReLU()
+    for m in (fused[0], apart_bn):
+        m.weight.data[:] = rng.standard_normal(shape[1]) if m is fused[0] else fused[0].weight.data
+        m.bias.data[:] = np.linspace(-1, 1, shape[1])
+    y = fused(x)
+    assert fused._fused_relus == {1}
+    y2 = apart_relu(apart_bn(x))
+    np.testing.assert_allclose(y, y2, rtol=1e-12, atol=1e-12)
+    dx = fused.backward(g)
+    dx2 = apart_bn.backward(apart_relu.backward(g))
+    np.testing.assert_allclose(dx, dx2, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(fused[0].weight.grad, apart_bn.weight.grad, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(fused[0].bias.grad, apart_bn.bias.grad, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(fused[0].running_var, apart_bn.running_var, rtol=1e-12)
+    fused.eval()
+    fused(x)
+    assert fused._fused_relus == frozenset()  # evaluation runs the layers as they are

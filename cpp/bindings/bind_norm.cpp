@@ -30,7 +30,7 @@ const T* per_channel(const py::object& o, const char* name, index_t C) {
 
 py::tuple batch_norm_fwd(const py::array& x, const py::object& running_mean, const py::object& running_var,
                          const py::object& weight, const py::object& bias, bool training, double momentum,
-                         double eps) {
+                         double eps, bool relu) {
   const NormShape s = norm_shape(x);
   if (!(eps > 0)) fail("eps: must be positive, got " + std::to_string(eps));
   if (!(momentum >= 0 && momentum <= 1)) fail("momentum: must be in [0, 1], got " + std::to_string(momentum));
@@ -52,14 +52,14 @@ py::tuple batch_norm_fwd(const py::array& x, const py::object& running_mean, con
     auto mean = empty<T>({s.C});
     auto invstd = empty<T>({s.C});
     T *op = data(out), *mp = data(mean), *ip = data(invstd);
-    run_kernel([&] { batch_norm_forward<T>(op, mp, ip, rm, rv, xp, wp, bp, s.N, s.C, s.S, training, momentum, eps); });
+    run_kernel([&] { batch_norm_forward<T>(op, mp, ip, rm, rv, xp, wp, bp, s.N, s.C, s.S, training, momentum, eps, relu); });
     return py::make_tuple(out, mean, invstd);
   });
 }
 
 void batch_norm_bwd(const py::array& dout, const py::array& x, const py::object& weight, const py::array& mean,
                     const py::array& invstd, bool training, const py::object& dx, const py::object& dweight,
-                    const py::object& dbias) {
+                    const py::object& dbias, const py::object& relu_out) {
   const NormShape s = norm_shape(x);
   expect_same_shape(dout, "dout", x, "x");
   expect_shape(mean, "mean", {s.C});
@@ -74,7 +74,9 @@ void batch_norm_bwd(const py::array& dout, const py::array& x, const py::object&
     T* dxp = out_or_null<T>(dx, "dx", shape_of(x));
     T* dwp = out_or_null<T>(dweight, "dweight", {s.C});
     T* dbp = out_or_null<T>(dbias, "dbias", {s.C});
-    run_kernel([&] { batch_norm_backward<T>(dxp, dwp, dbp, gp, xp, wp, mp, ip, s.N, s.C, s.S, training); });
+    const T* rp = in_or_null<T>(relu_out, "relu_out");
+    if (rp) expect_same_shape(py::reinterpret_borrow<py::array>(relu_out), "relu_out", x, "x");
+    run_kernel([&] { batch_norm_backward<T>(dxp, dwp, dbp, gp, xp, wp, mp, ip, s.N, s.C, s.S, training, rp); });
   });
 }
 
@@ -83,11 +85,14 @@ void batch_norm_bwd(const py::array& dout, const py::array& x, const py::object&
 void bind_norm(py::module_& m) {
   m.def("batch_norm_forward", &batch_norm_fwd, py::arg("x"), py::arg("running_mean"), py::arg("running_var"),
         py::arg("weight"), py::arg("bias"), py::arg("training"), py::arg("momentum") = 0.1, py::arg("eps") = 1e-5,
+        py::arg("relu") = false,
         "(out, mean, invstd): batch statistics when training (updating the running ones in place), running "
-        "statistics otherwise.");
+        "statistics otherwise; relu=True also applies a ReLU to out in the same pass.");
   m.def("batch_norm_backward", &batch_norm_bwd, py::arg("dout"), py::arg("x"), py::arg("weight"), py::arg("mean"),
         py::arg("invstd"), py::arg("training"), py::arg("dx") = py::none(), py::arg("dweight") = py::none(),
-        py::arg("dbias") = py::none(), "Accumulates the input, weight and bias gradients (None skips one).");
+        py::arg("dbias") = py::none(), py::arg("relu_out") = py::none(),
+        "Accumulates the input, weight and bias gradients (None skips one); relu_out, the output of a forward with "
+        "relu=True, gates dout as the fused ReLU's backward would.");
 }
 
 }  // namespace nntrain::bind

@@ -26,12 +26,29 @@ class Sequential(Module):
         return iter(self._modules.values())
 
     def forward(self, x):
-        for layer in self._modules.values():
+        from .activation import ReLU
+        from .norm import _BatchNorm
+
+        layers = list(self._modules.values())
+        # While training, a BatchNorm followed by a ReLU runs as one fused pass each way (the ReLU's work
+        # is done inside the BatchNorm kernels, exactly); the ReLU module is skipped for this step.
+        fused, i = [], 0
+        while i < len(layers):
+            layer = layers[i]
+            if (self.training and isinstance(layer, _BatchNorm) and i + 1 < len(layers)
+                    and type(layers[i + 1]) is ReLU):
+                x = layer.forward(x, relu=True)
+                fused.append(i + 1)
+                i += 2
+                continue
             x = layer(x)
+            i += 1
+        object.__setattr__(self, "_fused_relus", frozenset(fused))
         return x
 
     def backward(self, grad_out):
         layers = list(self._modules.values())
+        fused = getattr(self, "_fused_relus", frozenset())
         # Without a consumer for the input gradient, the chain can stop at the first layer with
         # parameters: what lies before it (a Flatten, say) has nothing to learn.
         stop = 0
@@ -39,6 +56,8 @@ class Sequential(Module):
             stop = next((i for i, layer in enumerate(layers) if next(layer.named_parameters(), None) is not None),
                         len(layers))
         for i in reversed(range(stop, len(layers))):
+            if i in fused:
+                continue  # the BatchNorm before it applies this ReLU's backward
             layers[i].needs_input_grad = self.needs_input_grad or i > stop
             grad_out = layers[i].backward(grad_out)
         return grad_out if self.needs_input_grad else None

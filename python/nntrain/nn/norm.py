@@ -39,7 +39,8 @@ class _BatchNorm(Module):
             self.running_var.fill(1)
             self.num_batches_tracked[...] = 0
 
-    def forward(self, x):
+    def forward(self, x, relu=False):
+        """relu=True: max(batch_norm(x), 0) in one pass, for a ReLU that follows (Sequential fuses them)."""
         if x.ndim != self._input_ndim or x.shape[1] != self.num_features:
             shape = "(N, C)" if self._input_ndim == 2 else "(N, C, H, W)"
             raise ValueError(f"{type(self).__name__}({self.num_features}): expected input {shape} with "
@@ -51,15 +52,17 @@ class _BatchNorm(Module):
             x, self.running_mean if self.track_running_stats else None,
             self.running_var if self.track_running_stats else None,
             None if self.weight is None else self.weight.data, None if self.bias is None else self.bias.data,
-            training=use_batch_stats, momentum=self.momentum, eps=self.eps, return_stats=True)
+            training=use_batch_stats, momentum=self.momentum, eps=self.eps, return_stats=True, relu=relu)
         self._x, self._batch_stats = x, use_batch_stats
+        self._relu_out = out if relu else None
         return out
 
     def backward(self, grad_out):
         weight = None if self.weight is None else self.weight.data
         dx, _, _ = F.batch_norm_backward(
             grad_out, self._x, weight, self._mean, self._invstd, training=self._batch_stats,
-            dweight=None if weight is None else self.weight.grad, dbias=None if weight is None else self.bias.grad)
+            dweight=None if weight is None else self.weight.grad, dbias=None if weight is None else self.bias.grad,
+            relu_out=self._relu_out)
         return dx
 
     def extra_repr(self):
