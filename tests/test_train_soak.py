@@ -1,5 +1,9 @@
-"""Memory stays flat over a long run: after the first epochs, resident memory does not grow with more
-epochs (no leak per step, per epoch or per checkpoint)."""
+"""Memory stays flat over a long run: once the heap has settled, resident memory does not grow with more
+epochs (no leak per step, per epoch or per checkpoint).
+
+Freed memory is kept for reuse (memory.h), so the heap takes some epochs to reach the layout it then keeps:
+on this test's run it steps up by about 1.4 MiB twice in the first ~25 epochs and is flat for the next
+hundred. The test therefore compares the second half of an 80-epoch run with the first half."""
 
 import os
 import subprocess
@@ -25,7 +29,7 @@ splits, _ = data.normalise(data.load_digits())
 model = presets.build("cnn", splits.train.input_shape, 10, rng=np.random.default_rng(0))
 record = Record()
 trainer = Trainer(model, optim.Adam(model.parameters(), lr=1e-3), callbacks=[record])
-trainer.fit(data.DataLoader(splits.train, batch_size=32, shuffle=True, seed=0), splits.test, epochs=40)
+trainer.fit(data.DataLoader(splits.train, batch_size=32, shuffle=True, seed=0), splits.test, epochs=80)
 print(" ".join(map(str, record.rss)))
 """
 
@@ -38,7 +42,7 @@ def test_resident_memory_is_flat_after_warm_up():
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
     out = subprocess.run([sys.executable, "-c", SOAK], capture_output=True, text=True, env=env, timeout=600, check=True)
     rss = [int(v) for v in out.stdout.split()]
-    assert len(rss) == 40
-    warm = max(rss[:5])
-    # 40 epochs of ~45 steps: a leak of even a few KiB per step would add megabytes.
-    assert max(rss[5:]) - warm < 2048, f"resident memory grew from {warm} KiB to {max(rss[5:])} KiB"
+    assert len(rss) == 80
+    settled = max(rss[:40])
+    # 40 more epochs of ~45 steps: a leak of even 1 KiB per step would add almost two megabytes.
+    assert max(rss[40:]) - settled < 1024, f"resident memory grew from {settled} KiB to {max(rss[40:])} KiB"

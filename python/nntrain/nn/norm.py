@@ -63,6 +63,7 @@ class _BatchNorm(Module):
             grad_out, self._x, weight, self._mean, self._invstd, training=self._batch_stats,
             dweight=None if weight is None else self.weight.grad, dbias=None if weight is None else self.bias.grad,
             relu_out=self._relu_out)
+        self._relu_out = None  # the next layer's input array: do not keep it alive past its use
         return dx
 
     def extra_repr(self):
