@@ -10,3 +10,12 @@ def grad_buffer(given, shape, dtype):
     if given is False:
         return None
     return given
+
+
+def single_grad(given, shape, dtype, compute):
+    """The whole backward of an op with one input: resolve its gradient argument, let ``compute(buffer)``
+    accumulate into it unless it is skipped, and return it (None when skipped)."""
+    buffer = grad_buffer(given, shape, dtype)
+    if buffer is not None:
+        compute(buffer)
+    return buffer

@@ -7,15 +7,12 @@ cheapest in one of them (sigmoid and tanh in y, the rest in x), and the other ma
 import numpy as np
 
 from .. import _core
-from ._grads import grad_buffer
+from ._grads import single_grad
 
 
 def _backward(kind, dout, x, y, dx, param=0.0):
     dout = np.asarray(dout)
-    dx = grad_buffer(dx, dout.shape, dout.dtype)
-    if dx is not None:
-        _core.activation_backward(kind, dout, x, y, dx, param)
-    return dx
+    return single_grad(dx, dout.shape, dout.dtype, lambda d: _core.activation_backward(kind, dout, x, y, d, param))
 
 
 def relu(x):
@@ -87,10 +84,7 @@ def softmax(x, temperature=1.0):
 def softmax_backward(dout, y, temperature=1.0, *, dx=None):
     """Gradient w.r.t. x of softmax, from its output y."""
     y = np.asarray(y)
-    dx = grad_buffer(dx, y.shape, y.dtype)
-    if dx is not None:
-        _core.softmax_backward(dout, y, dx, float(temperature))
-    return dx
+    return single_grad(dx, y.shape, y.dtype, lambda d: _core.softmax_backward(dout, y, d, float(temperature)))
 
 
 def log_softmax(x, temperature=1.0):
@@ -101,7 +95,4 @@ def log_softmax(x, temperature=1.0):
 def log_softmax_backward(dout, y, temperature=1.0, *, dx=None):
     """Gradient w.r.t. x of log_softmax, from its output y."""
     y = np.asarray(y)
-    dx = grad_buffer(dx, y.shape, y.dtype)
-    if dx is not None:
-        _core.log_softmax_backward(dout, y, dx, float(temperature))
-    return dx
+    return single_grad(dx, y.shape, y.dtype, lambda d: _core.log_softmax_backward(dout, y, d, float(temperature)))

@@ -4,7 +4,7 @@ the same seed gives the same mask on any number of threads."""
 import numpy as np
 
 from .. import _core
-from ._grads import grad_buffer
+from ._grads import single_grad
 
 
 def _seed(seed):
@@ -21,7 +21,4 @@ def dropout(x, p=0.5, seed=0, training=True):
 def dropout_backward(dout, p, seed, *, dx=None):
     """dout through the same mask and scale as :func:`dropout` with this seed."""
     dout = np.asarray(dout)
-    dx = grad_buffer(dx, dout.shape, dout.dtype)
-    if dx is not None:
-        _core.dropout_backward(dout, dx, float(p), _seed(seed))
-    return dx
+    return single_grad(dx, dout.shape, dout.dtype, lambda d: _core.dropout_backward(dout, d, float(p), _seed(seed)))

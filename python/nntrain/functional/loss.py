@@ -3,7 +3,7 @@
 import numpy as np
 
 from .. import _core
-from ._grads import grad_buffer
+from ._grads import single_grad
 
 
 def _target(target, logits):
@@ -28,10 +28,8 @@ def cross_entropy(logits, target, label_smoothing=0.0, return_probs=False):
 def cross_entropy_backward(probs, target, label_smoothing=0.0, grad=1.0, *, dlogits=None):
     """Gradient of grad * cross_entropy w.r.t. the logits: grad / N * (probs - smoothed target)."""
     probs = np.asarray(probs)
-    dlogits = grad_buffer(dlogits, probs.shape, probs.dtype)
-    if dlogits is not None:
-        _core.cross_entropy_backward(probs, _target(target, probs), dlogits, float(label_smoothing), float(grad))
-    return dlogits
+    return single_grad(dlogits, probs.shape, probs.dtype, lambda d: _core.cross_entropy_backward(
+        probs, _target(target, probs), d, float(label_smoothing), float(grad)))
 
 
 def mse_loss(pred, target):
@@ -42,7 +40,4 @@ def mse_loss(pred, target):
 def mse_loss_backward(pred, target, grad=1.0, *, dpred=None):
     """Gradient of grad * mse_loss w.r.t. pred: grad * 2 / n * (pred - target)."""
     pred = np.asarray(pred)
-    dpred = grad_buffer(dpred, pred.shape, pred.dtype)
-    if dpred is not None:
-        _core.mse_backward(pred, target, dpred, float(grad))
-    return dpred
+    return single_grad(dpred, pred.shape, pred.dtype, lambda d: _core.mse_backward(pred, target, d, float(grad)))

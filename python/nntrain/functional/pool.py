@@ -4,7 +4,7 @@ import numpy as np
 
 from .. import _core
 from ._args import pair
-from ._grads import grad_buffer
+from ._grads import single_grad
 
 
 def _window(kernel_size, stride, padding):
@@ -21,10 +21,8 @@ def max_pool2d(x, kernel_size, stride=None, padding=0, return_indices=False):
 def max_pool2d_backward(dout, indices, input_shape, kernel_size, stride=None, padding=0, *, dx=None):
     """Gradient w.r.t. the input (input_shape): each dout goes to the position its maximum came from."""
     dout = np.asarray(dout)
-    dx = grad_buffer(dx, tuple(input_shape), dout.dtype)
-    if dx is not None:
-        _core.max_pool2d_backward(dout, indices, dx, *_window(kernel_size, stride, padding))
-    return dx
+    return single_grad(dx, tuple(input_shape), dout.dtype, lambda d: _core.max_pool2d_backward(
+        dout, indices, d, *_window(kernel_size, stride, padding)))
 
 
 def avg_pool2d(x, kernel_size, stride=None, padding=0, count_include_pad=True):
@@ -35,7 +33,5 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0, count_include_pad=True):
 def avg_pool2d_backward(dout, input_shape, kernel_size, stride=None, padding=0, count_include_pad=True, *, dx=None):
     """Gradient w.r.t. the input (input_shape): each dout shared equally over its window."""
     dout = np.asarray(dout)
-    dx = grad_buffer(dx, tuple(input_shape), dout.dtype)
-    if dx is not None:
-        _core.avg_pool2d_backward(dout, dx, *_window(kernel_size, stride, padding), bool(count_include_pad))
-    return dx
+    return single_grad(dx, tuple(input_shape), dout.dtype, lambda d: _core.avg_pool2d_backward(
+        dout, d, *_window(kernel_size, stride, padding), bool(count_include_pad)))

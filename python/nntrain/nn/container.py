@@ -2,7 +2,9 @@
 
 import numpy as np
 
+from .activation import ReLU
 from .module import Module
+from .norm import _BatchNorm
 
 
 class Sequential(Module):
@@ -26,9 +28,6 @@ class Sequential(Module):
         return iter(self._modules.values())
 
     def forward(self, x):
-        from .activation import ReLU
-        from .norm import _BatchNorm
-
         layers = list(self._modules.values())
         # While training, a BatchNorm followed by a ReLU runs as one fused pass each way (the ReLU's work
         # is done inside the BatchNorm kernels, exactly); the ReLU module is skipped for this step.
