@@ -3,12 +3,12 @@
 import numpy as np
 import pytest
 
-from nntrain.data import DataLoader, Dataset, DataSplits, Normalizer, normalise, one_hot, split
+from nntrain.data import ArrayDataset, DataLoader, DataSplits, Normalizer, normalise, one_hot, split
 
 
 def dataset(n=10, classes=3):
     x = np.arange(n * 2 * 2, dtype=np.float32).reshape(n, 1, 2, 2)
-    return Dataset(x, np.arange(n) % classes, classes, "toy")
+    return ArrayDataset(x, np.arange(n) % classes, classes, "toy")
 
 
 @pytest.mark.parametrize("n, batch, drop_last, batches, last", [
@@ -114,8 +114,8 @@ def test_split_rejects_fractions_that_leave_a_part_empty(fraction):
 def test_normalise_uses_train_statistics_for_every_split():
     rng = np.random.default_rng(0)
     x = rng.normal([1, -2, 5], [2, 0.5, 3], size=(400, 4, 4, 3)).transpose(0, 3, 1, 2)  # 3 channels, own stats
-    train = Dataset(x, np.zeros(400, int), 1)
-    test = Dataset(rng.normal(size=(50, 3, 4, 4)), np.zeros(50, int), 1)
+    train = ArrayDataset(x, np.zeros(400, int), 1)
+    test = ArrayDataset(rng.normal(size=(50, 3, 4, 4)), np.zeros(50, int), 1)
     out, norm = normalise(DataSplits(train=train, test=test, name="n"))
     np.testing.assert_allclose(out.train.x.mean(axis=(0, 2, 3)), 0, atol=1e-5)
     np.testing.assert_allclose(out.train.x.std(axis=(0, 2, 3)), 1, atol=1e-4)
@@ -128,7 +128,7 @@ def test_normalise_uses_train_statistics_for_every_split():
 
 def test_normaliser_leaves_constant_channels_centred():
     x = np.stack([np.full((6, 2), 3.0), np.arange(12.0).reshape(6, 2)], axis=1)
-    out = Normalizer.fit(Dataset(x, np.zeros(6, int), 1))(Dataset(x, np.zeros(6, int), 1))
+    out = Normalizer.fit(ArrayDataset(x, np.zeros(6, int), 1))(ArrayDataset(x, np.zeros(6, int), 1))
     assert np.isfinite(out.x).all() and (out.x[:, 0] == 0).all()
 
 

@@ -33,7 +33,7 @@ def test_evaluate_reports_per_class_accuracy_and_confusion():
 
     logits = np.array([[5, 0, 0], [0, 5, 0], [0, 5, 0], [0, 0, 5]], np.float32)
     labels = np.array([0, 1, 2, 2])
-    ev = evaluate(Fixed(), data.Dataset(logits, labels, 3, "t"), num_classes=3)
+    ev = evaluate(Fixed(), data.ArrayDataset(logits, labels, 3, "t"), num_classes=3)
     assert ev.accuracy == 0.75
     np.testing.assert_array_equal(ev.confusion, [[1, 0, 0], [0, 1, 0], [0, 1, 1]])
     np.testing.assert_allclose(ev.per_class_accuracy, [1, 1, 0.5])
@@ -42,7 +42,7 @@ def test_evaluate_reports_per_class_accuracy_and_confusion():
 def small_problem(rng, n=64):
     x = rng.standard_normal((n, 6)).astype(np.float32)
     y = (x[:, 0] > 0).astype(np.int64)
-    return data.Dataset(x, y, 2, "toy")
+    return data.ArrayDataset(x, y, 2, "toy")
 
 
 def test_a_nan_loss_stops_training_naming_epoch_and_step(rng):
