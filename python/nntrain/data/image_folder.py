@@ -149,16 +149,37 @@ class ImageFolder(Dataset):
         return img, target
 
     def _drop_unreadable(self):
-        kept = []
-        for path, target in self.samples:
-            try:
-                read_image(path, self.mode)
-                kept.append((path, target))
-            except DataError as e:
-                self.skipped.append((path, str(e)))
-        self.samples = kept
-        if not kept:
+        results = scan_images([p for p, _ in self.samples])
+        self.skipped = [(p, r) for (p, _), r in zip(self.samples, results) if isinstance(r, str)]
+        self.samples = [s for s, r in zip(self.samples, results) if not isinstance(r, str)]
+        if not self.samples:
             raise DataError(f"{self.root}: none of its {len(self.skipped)} images is readable")
 
     def __repr__(self):
         return f"ImageFolder({self.root!r}, {len(self)} images of {len(self.classes)} classes)"
+
+
+class _Decoded(Dataset):
+    """(height, width, gray) of each image, fully decoded, or the message of why it cannot be."""
+
+    def __init__(self, paths):
+        self.paths = paths
+
+    def __len__(self):
+        return len(self.paths)
+
+    def __getitem__(self, index):
+        try:
+            img = read_image(self.paths[index])
+        except DataError as e:
+            return str(e)
+        return img.size[1], img.size[0], img.mode == "L"
+
+
+def scan_images(paths, workers=0):
+    """For each path, (height, width, gray) of the image, decoded in full — or, for one that cannot be, the
+    one-line DataError message naming it. ``workers`` processes decode in parallel."""
+    from .loader import DataLoader
+
+    loader = DataLoader(_Decoded(list(paths)), batch_size=64, collate_fn=list, num_workers=workers)
+    return [result for batch in loader for result in batch]
