@@ -123,7 +123,8 @@ SETTINGS = (
 SETTING = {s.key: s for s in SETTINGS}
 
 
-def _nested(flat):
+def nested(flat):
+    """{"a.b": 1} -> {"a": {"b": 1}}: dotted keys as the sections of a configuration."""
     out = {}
     for dotted, value in flat.items():
         section, _, key = dotted.rpartition(".")
@@ -131,7 +132,7 @@ def _nested(flat):
     return out
 
 
-DEFAULTS = _nested({s.key: s.default for s in SETTINGS})
+DEFAULTS = nested({s.key: s.default for s in SETTINGS})
 
 
 def default_config():

@@ -5,7 +5,7 @@ A map-style data set answers ``len(ds)`` and ``ds[i]`` for 0 <= i < len(ds), as 
 in this package returns; ``DataSplits`` groups the train/val/test parts of one data set.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, List, Optional
 
 import numpy as np
@@ -114,6 +114,21 @@ class Subset(Dataset):
         return len(self.indices)
 
 
+class TransformedDataset(Dataset):
+    """``(transform(x), y)`` for each example ``(x, y)`` of ``dataset``: one data set seen through two
+    pipelines, e.g. training examples augmented and validation examples not."""
+
+    def __init__(self, dataset, transform):
+        self.dataset, self.transform = dataset, transform
+
+    def __getitem__(self, index):
+        x, y = self.dataset[index]
+        return self.transform(x), y
+
+    def __len__(self):
+        return len(self.dataset)
+
+
 def random_split(dataset, lengths, generator=None) -> List[Subset]:
     """Non-overlapping Subsets of ``dataset`` with the given lengths, examples drawn at random.
 
@@ -147,6 +162,7 @@ class DataSplits:
 
     The parts are map-style data sets. What they share — number of classes, class names, the shape of
     one input — is read from ``train`` (an ArrayDataset) unless given here (image folders give it).
+    ``skipped`` lists (file, reason) of unreadable images left out of them.
     """
 
     train: Dataset
@@ -156,6 +172,7 @@ class DataSplits:
     num_classes: Optional[int] = None
     names: Optional[List[str]] = None
     shape: Optional[tuple] = None
+    skipped: list = field(default_factory=list)
 
     def parts(self) -> dict:
         """The splits that exist, by name, in train/val/test order."""

@@ -1,0 +1,113 @@
+"""The data of a run, as its configuration asks: read, split, normalised, augmented, ready to batch.
+
+    arrays (digits, IDX, CIFAR-10, .npz, .csv)        image folders
+    read whole into memory                            listed; every image decoded once to check it
+    test, then val, carved at random from train       the same, as index subsets
+    a Normalizer fitted on train                      the same, the images streamed in chunks
+    val and test normalised once; train too, or,      each example decoded, resized, augmented (train
+    when augmented, example by example                only), scaled to [0, 1] and normalised when fetched
+
+The same pixels give the same numbers either way: a folder of PNGs written from an array data set trains
+to the same weights as the arrays themselves.
+"""
+
+import numpy as np
+
+from .config import ConfigError
+from .data import ArrayDataset, DataLoader, Normalizer, find_dataset, load_path, split
+from .data import transforms as T
+from .data.augment import augmentation
+from .data.dataset import TransformedDataset
+from .data.image_splits import image_folder_parts, load_image_folder
+from .data.normalize import chunk_examples
+
+EVAL_BATCH = 256  # examples per evaluation batch fetched from files
+
+
+def read_data(config, input_shape=None):
+    """The configured data as stored: DataSplits with train, and val/test when the data has them.
+
+    ``input_shape`` (C, H, W) of a trained model makes an image folder read in its mode and size.
+    """
+    d = config["data"]
+    if d["path"] and image_folder_parts(d["path"]):
+        size, mode = tuple(d["image_size"]) or None, None
+        if input_shape is not None and len(input_shape) == 3:
+            size, mode = tuple(input_shape[1:]), ("L" if input_shape[0] == 1 else "RGB")
+        return load_image_folder(d["path"], size, d["workers"], d["skip_bad"], mode)
+    if d["image_size"]:
+        raise ConfigError("'data.image_size' resizes images read from an image folder; "
+                          f"{d['path'] or d['name']} is not one")
+    return load_path(d["path"]) if d["path"] else find_dataset(d["name"])
+
+
+def carve(splits, config):
+    """Test, then validation examples drawn at random (from the run's seed) out of train, as configured,
+    when the data has no such split of its own."""
+    d, seed = config["data"], config["seed"]
+    if splits.test is None and d["test_split"] > 0:
+        splits.train, splits.test = split(splits.train, d["test_split"], seed=np.random.default_rng([seed, 1]),
+                                          names=("train", "test"))
+    if splits.val is None and d["val_split"] > 0:
+        splits.train, splits.val = split(splits.train, d["val_split"], seed=seed)
+    return splits
+
+
+def load_data(config, normalizer=None, input_shape=None):
+    """(splits ready to batch, the Normalizer or None): fitted on train when ``data.normalize`` is set and
+    none is given. ``input_shape`` is that of a trained model (see read_data)."""
+    d = config["data"]
+    splits = carve(read_data(config, input_shape), config)
+    if not d["normalize"]:
+        normalizer = None
+    if isinstance(splits.train, ArrayDataset):
+        return _arrays(splits, normalizer, d)
+    return _images(splits, normalizer, d)
+
+
+def _augmentation(splits, names):
+    if not names:
+        return []
+    shape = splits.input_shape
+    if len(shape) != 3:
+        raise ConfigError(f"'data.augment' changes images (C, H, W), but {splits.name} holds examples of {shape}")
+    return augmentation(names, shape[1], shape[2])
+
+
+def _arrays(splits, normalizer, d):
+    if d["normalize"] and normalizer is None:
+        normalizer = Normalizer.fit(splits.train)
+    augment = _augmentation(splits, d["augment"])
+    for part in ("val", "test"):
+        if getattr(splits, part) is not None and normalizer is not None:
+            setattr(splits, part, normalizer(getattr(splits, part)))
+    train = splits.train
+    if augment:  # augment the stored pixels, then normalise: padding is black, as for image files
+        steps = augment + ([T.Normalize(normalizer.mean, normalizer.std)] if normalizer is not None else [])
+        splits.train = ArrayDataset(train.x, train.y, train.classes, train.name, train.class_names,
+                                    T.Compose(steps))
+    elif normalizer is not None:
+        splits.train = normalizer(train)
+    return splits, normalizer
+
+
+def _images(splits, normalizer, d):
+    c, h, w = splits.input_shape
+    decode = [T.Resize((h, w))]  # a no-op for images already of that size
+    if d["normalize"] and normalizer is None:
+        unnormalised = TransformedDataset(splits.train, T.Compose(decode + [T.ToArray()]))
+        chunks = DataLoader(unnormalised, batch_size=chunk_examples(c * h * w), num_workers=d["workers"])
+        normalizer = Normalizer.fit_chunks(x for x, _ in chunks)
+    scale = [T.ToArray()] + ([T.Normalize(normalizer.mean, normalizer.std)] if normalizer is not None else [])
+    splits.train = TransformedDataset(splits.train, T.Compose(decode + _augmentation(splits, d["augment"]) + scale))
+    for part in ("val", "test"):
+        if getattr(splits, part) is not None:
+            setattr(splits, part, TransformedDataset(getattr(splits, part), T.Compose(decode + scale)))
+    return splits, normalizer
+
+
+def eval_batches(dataset, workers=0):
+    """What ``train.evaluate`` takes: an ArrayDataset as it is, any other data set as a DataLoader."""
+    if dataset is None or isinstance(dataset, ArrayDataset):
+        return dataset
+    return DataLoader(dataset, batch_size=EVAL_BATCH, num_workers=workers)
