@@ -95,10 +95,10 @@ def test_predict_images_arrays_and_csv(run_dir, tmp_path):
 def test_predict_errors(run_dir, tmp_path):
     np.save(tmp_path / "wrong.npy", np.zeros((2, 5, 5), np.float32))
     assert_clean_error(*invoke("predict", run_dir, tmp_path / "wrong.npy")[::2], 2, r"the model takes \(1, 8, 8\)")
-    assert_clean_error(*invoke("predict", run_dir, tmp_path / "x.bmp")[::2], 2, r"unsupported input type '.bmp'")
+    assert_clean_error(*invoke("predict", run_dir, tmp_path / "x.txt")[::2], 2, r"unsupported input type '.txt'")
     assert_clean_error(*invoke("predict", run_dir, tmp_path / "none.npy")[::2], 2, r"no such file")
     (tmp_path / "bad.png").write_bytes(b"not a png")
-    assert_clean_error(*invoke("predict", run_dir, tmp_path / "bad.png")[::2], 2, r"bad.png: not a readable PNG")
+    assert_clean_error(*invoke("predict", run_dir, tmp_path / "bad.png")[::2], 2, r"bad.png: not a readable image")
     assert_clean_error(*invoke("predict", run_dir, tmp_path / "wrong.npy", "--temperature", 0)[::2], 2,
                        r"--temperature must be positive")
 

@@ -39,7 +39,9 @@ def command(config_file, preset, data, batch, tol, max_checks):
     for m in model.modules():
         if isinstance(m, Dropout):
             m.eval()
-    x, y = train.x[:batch], train.y[:batch]
+    from ..data import DataLoader
+
+    x, y = next(iter(DataLoader(train, batch_size=batch)))
     result = gradcheck(model, x, y, CrossEntropyLoss(), tol=tol, max_checks=max_checks)
     table = Table("layer", "parameter", "checked", "max relative error", "")
     for r in result.rows:
