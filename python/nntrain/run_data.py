@@ -1,9 +1,10 @@
 """The data of a run, as its configuration asks: read, split, normalised, augmented, ready to batch.
 
     arrays (digits, IDX, CIFAR-10, .npz, .csv)        image folders
-    read whole into memory                            listed; every image decoded once to check it
+    read whole into memory                            listed
     test, then val, carved at random from train       the same, as index subsets
-    a Normalizer fitted on train                      the same, the images streamed in chunks
+    a Normalizer fitted on train                      every image decoded once to check it, counting the
+                                                      values of train's pixels: the Normalizer, exactly
     val and test normalised once; train too, or,      each example decoded, resized, augmented (train
     when augmented, example by example                only), scaled to [0, 1] and normalised when fetched
 
@@ -18,27 +19,25 @@ from .data import ArrayDataset, DataLoader, Normalizer, find_dataset, load_path,
 from .data import transforms as T
 from .data.augment import augmentation
 from .data.dataset import TransformedDataset
-from .data.image_splits import image_folder_parts, load_image_folder
-from .data.normalize import chunk_examples
+from .data.image_splits import image_folder_parts, image_folder_splits, inspect_images
 
 EVAL_BATCH = 256  # examples per evaluation batch fetched from files
 
 
 def read_data(config, input_shape=None):
-    """The configured data as stored: DataSplits with train, and val/test when the data has them.
+    """The configured data as stored, with test and validation parts carved as configured: DataSplits of
+    ArrayDatasets, or of ImageFolders (listed, not yet decoded: see load_data).
 
     ``input_shape`` (C, H, W) of a trained model makes an image folder read in its mode and size.
     """
     d = config["data"]
     if d["path"] and image_folder_parts(d["path"]):
-        size, mode = tuple(d["image_size"]) or None, None
-        if input_shape is not None and len(input_shape) == 3:
-            size, mode = tuple(input_shape[1:]), ("L" if input_shape[0] == 1 else "RGB")
-        return load_image_folder(d["path"], size, d["workers"], d["skip_bad"], mode)
+        mode = None if input_shape is None else ("L" if input_shape[0] == 1 else "RGB")
+        return carve(image_folder_splits(d["path"], mode), config)
     if d["image_size"]:
         raise ConfigError("'data.image_size' resizes images read from an image folder; "
                           f"{d['path'] or d['name']} is not one")
-    return load_path(d["path"]) if d["path"] else find_dataset(d["name"])
+    return carve(load_path(d["path"]) if d["path"] else find_dataset(d["name"]), config)
 
 
 def carve(splits, config):
@@ -57,11 +56,15 @@ def load_data(config, normalizer=None, input_shape=None):
     """(splits ready to batch, the Normalizer or None): fitted on train when ``data.normalize`` is set and
     none is given. ``input_shape`` is that of a trained model (see read_data)."""
     d = config["data"]
-    splits = carve(read_data(config, input_shape), config)
+    splits = read_data(config, input_shape)
     if not d["normalize"]:
         normalizer = None
     if isinstance(splits.train, ArrayDataset):
         return _arrays(splits, normalizer, d)
+    size = tuple(input_shape[1:]) if input_shape is not None else tuple(d["image_size"]) or None
+    counts = inspect_images(splits, size, d["workers"], d["skip_bad"])
+    if d["normalize"] and normalizer is None:
+        normalizer = Normalizer.from_counts(counts)
     return _images(splits, normalizer, d)
 
 
@@ -92,12 +95,8 @@ def _arrays(splits, normalizer, d):
 
 
 def _images(splits, normalizer, d):
-    c, h, w = splits.input_shape
+    _, h, w = splits.input_shape
     decode = [T.Resize((h, w))]  # a no-op for images already of that size
-    if d["normalize"] and normalizer is None:
-        unnormalised = TransformedDataset(splits.train, T.Compose(decode + [T.ToArray()]))
-        chunks = DataLoader(unnormalised, batch_size=chunk_examples(c * h * w), num_workers=d["workers"])
-        normalizer = Normalizer.fit_chunks(x for x, _ in chunks)
     scale = [T.ToArray()] + ([T.Normalize(normalizer.mean, normalizer.std)] if normalizer is not None else [])
     splits.train = TransformedDataset(splits.train, T.Compose(decode + _augmentation(splits, d["augment"]) + scale))
     for part in ("val", "test"):

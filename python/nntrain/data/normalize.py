@@ -74,6 +74,19 @@ class Normalizer:
         mean, std = channel_stats(chunks)
         return cls(mean, np.where(std > 1e-8, std, 1.0))
 
+    @classmethod
+    def from_counts(cls, counts) -> "Normalizer":
+        """Fitted on 8-bit images fed as x = value / 255, from ``counts[c, v]``: how many pixels of channel c
+        hold value v. Exact sums of exact products, so any order of counting gives the same statistics."""
+        counts = np.asarray(counts, dtype=np.float64)
+        values = (np.arange(counts.shape[1], dtype=np.float32) / 255).astype(np.float64)  # as ToArray makes them
+        pixels = counts.sum(axis=1)
+        if not (pixels > 0).all():
+            raise ValueError("Normalizer.from_counts: no pixels counted")
+        mean = (counts * values).sum(axis=1) / pixels
+        std = np.sqrt((counts * np.square(values - mean[:, None])).sum(axis=1) / pixels)
+        return cls(mean, np.where(std > 1e-8, std, 1.0))
+
     def apply(self, x: np.ndarray) -> np.ndarray:
         """x (N, C, ...) standardised: float32."""
         if x.ndim < 2 or x.shape[1] != len(self.mean):
