@@ -152,7 +152,7 @@ def test_skip_bad_images_says_how_many_it_left_out(tmp_path):
     done = run_process("train", "--data", photos, "--model", "mlp", "--epochs", 1, "--out", tmp_path / "run",
                        "--skip-bad-images", "--threads", 1)
     assert done.returncode == 0, done.stderr
-    assert "skipped 1 unreadable images (the first: " in done.stdout and "owl/002.jpg" in done.stdout
+    assert "skipped 1 unreadable image (the first: " in done.stdout and "owl/002.jpg" in done.stdout
     assert "14 train" not in done.stdout and "examples of (3, 12, 12)" in done.stdout
 
 

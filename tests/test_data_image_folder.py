@@ -195,3 +195,28 @@ def test_a_loader_with_workers_reads_an_image_folder_in_order(tmp_path):
     for (xa, ya), (xb, yb) in zip(plain, workers):
         np.testing.assert_array_equal(xa, xb)
         np.testing.assert_array_equal(ya, yb)
+
+
+def test_the_course_dataset_runs_as_written(tmp_path):
+    # The map-style data set of the teaching material (issue 12), verbatim apart from the imports.
+    from nntrain.data import Dataset
+
+    class MyDataset(Dataset):                       # a map-style dataset over image files
+        def __init__(self, items, transform=None): self.items, self.transform = items, transform  # noqa: E701
+        def __len__(self): return len(self.items)  # noqa: E301, E704
+        def __getitem__(self, index):  # noqa: E301
+            path, label = self.items[index]
+            img = Image.open(path).convert("RGB").resize((100, 100))
+            img = np.asarray(img, dtype=np.float32) / 255.0          # HWC in [0, 1]
+            return img.transpose(2, 0, 1), label
+
+    write_folder(tmp_path, ["ants", "bees"], per_class=5, size=(30, 40), mode="RGB", ext="jpg")
+    train_set = MyDataset(ImageFolder(tmp_path).samples)
+    train_loader = DataLoader(train_set, batch_size=4, shuffle=True, drop_last=True)
+    batches = list(train_loader)
+    assert len(batches) == 2 and all(x.shape == (4, 3, 100, 100) and x.dtype == np.float32 for x, _ in batches)
+    assert all(y.dtype == np.int64 for _, y in batches)
+    again = list(DataLoader(train_set, batch_size=4, shuffle=True, drop_last=True, num_workers=2))
+    for (xa, ya), (xb, yb) in zip(batches, again):
+        np.testing.assert_array_equal(xa, xb)
+        np.testing.assert_array_equal(ya, yb)

@@ -105,8 +105,8 @@ def _images(splits, normalizer, d):
     return splits, normalizer
 
 
-def eval_batches(dataset, workers=0):
+def eval_batches(dataset, workers=0, worker_type="process"):
     """What ``train.evaluate`` takes: an ArrayDataset as it is, any other data set as a DataLoader."""
     if dataset is None or isinstance(dataset, ArrayDataset):
         return dataset
-    return DataLoader(dataset, batch_size=EVAL_BATCH, num_workers=workers)
+    return DataLoader(dataset, batch_size=EVAL_BATCH, num_workers=workers, worker_type=worker_type)

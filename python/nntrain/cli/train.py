@@ -199,8 +199,9 @@ def _describe(run, dist):
     out.print(f"training {what} on {splits.name}: {sizes['train']:,} train, {sizes['val']:,} val, {sizes['test']:,} "
               f"test examples of {tuple(splits.input_shape)}, {splits.classes} classes -> {run.directory}")
     if splits.skipped:
-        path, reason = splits.skipped[0]
-        out.print(f"skipped {len(splits.skipped):,} unreadable images (the first: {reason})")
+        _, reason = splits.skipped[0]
+        count = len(splits.skipped)
+        out.print(f"skipped {count:,} unreadable image{'' if count == 1 else 's'} (the first: {reason})")
 
 
 @click.command("train")
