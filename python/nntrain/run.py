@@ -111,8 +111,8 @@ class Run:
         # Under MPI, data workers are threads: forking an MPI process is not safe with every MPI library.
         self.worker_type = "process" if distributed is None else "thread"
         self.loader = DataLoader(splits.train, batch_size=d["batch_size"], shuffle=d["shuffle"],
-                                 drop_last=d["drop_last"], seed=config["seed"], num_workers=d["workers"],
-                                 worker_type=self.worker_type)
+                                 drop_last=d["drop_last"], seed=config["seed"], collate_fn=splits.collate_fn,
+                                 num_workers=d["workers"], worker_type=self.worker_type)
         callbacks = [MetricsCSV(os.path.join(directory, METRICS)), CheckpointEachEpoch(self)] if self.writes else []
         if config["training"]["early_stopping"]:
             callbacks.append(EarlyStopping(patience=config["training"]["early_stopping"]))
@@ -173,7 +173,8 @@ class Run:
 
     def batches(self, part):
         """The split ``part`` as ``train.evaluate`` takes it (None if the data has no such split)."""
-        return eval_batches(getattr(self.splits, part), self.config["data"]["workers"], self.worker_type)
+        return eval_batches(getattr(self.splits, part), self.splits.collate_fn, self.config["data"]["workers"],
+                            self.worker_type)
 
     def evaluate(self, part):
         data = self.batches(part)

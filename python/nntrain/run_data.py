@@ -5,8 +5,9 @@
     test, then val, carved at random from train       the same, as index subsets
     a Normalizer fitted on train                      every image decoded once to check it, counting the
                                                       values of train's pixels: the Normalizer, exactly
-    val and test normalised once; train too, or,      each example decoded, resized, augmented (train
-    when augmented, example by example                only), scaled to [0, 1] and normalised when fetched
+    val and test normalised once; train too, or,      each example decoded, resized and augmented (train
+    when augmented, example by example                only) when fetched; each batch scaled to [0, 1] and
+                                                      normalised as a whole (ImageBatch)
 
 The same pixels give the same numbers either way: a folder of PNGs written from an array data set trains
 to the same weights as the arrays themselves.
@@ -97,16 +98,36 @@ def _arrays(splits, normalizer, d):
 def _images(splits, normalizer, d):
     _, h, w = splits.input_shape
     decode = [T.Resize((h, w))]  # a no-op for images already of that size
-    scale = [T.ToArray()] + ([T.Normalize(normalizer.mean, normalizer.std)] if normalizer is not None else [])
-    splits.train = TransformedDataset(splits.train, T.Compose(decode + _augmentation(splits, d["augment"]) + scale))
+    augment = _augmentation(splits, d["augment"])
+    splits.train = TransformedDataset(splits.train, T.Compose(decode + augment + [np.asarray]))
     for part in ("val", "test"):
         if getattr(splits, part) is not None:
-            setattr(splits, part, TransformedDataset(getattr(splits, part), T.Compose(decode + scale)))
+            setattr(splits, part, TransformedDataset(getattr(splits, part), T.Compose(decode + [np.asarray])))
+    splits.collate_fn = ImageBatch(normalizer)
     return splits, normalizer
 
 
-def eval_batches(dataset, workers=0, worker_type="process"):
+class ImageBatch:
+    """Collates examples (an 8-bit image as an (H, W[, C]) array, its label) into float32 (B, C, H, W) in
+    [0, 1], normalised: ToArray and Normalize once per batch rather than once per example — the same
+    numbers at a tenth of the cost."""
+
+    def __init__(self, normalizer=None):
+        self.normalizer = normalizer
+
+    def __call__(self, examples):
+        images = np.stack([image for image, _ in examples])
+        if images.ndim == 3:
+            images = images[:, :, :, None]
+        x = np.ascontiguousarray(images.transpose(0, 3, 1, 2), dtype=np.float32) / 255
+        if self.normalizer is not None:
+            x = self.normalizer.apply(x)
+        return x, np.array([label for _, label in examples], dtype=np.int64)
+
+
+def eval_batches(dataset, collate_fn=None, workers=0, worker_type="process"):
     """What ``train.evaluate`` takes: an ArrayDataset as it is, any other data set as a DataLoader."""
     if dataset is None or isinstance(dataset, ArrayDataset):
         return dataset
-    return DataLoader(dataset, batch_size=EVAL_BATCH, num_workers=workers, worker_type=worker_type)
+    return DataLoader(dataset, batch_size=EVAL_BATCH, collate_fn=collate_fn, num_workers=workers,
+                      worker_type=worker_type)

@@ -30,7 +30,7 @@ def _load_eval_data(meta, data, part, workers):
              f"{tuple(splits.input_shape)}")
     if splits.classes > meta["classes"]:
         fail(f"the model knows {meta['classes']} classes but {splits.name} has {splits.classes}")
-    return eval_batches(chosen, settings["workers"]), splits.name
+    return eval_batches(chosen, splits.collate_fn, settings["workers"]), splits.name
 
 
 @click.command("eval")

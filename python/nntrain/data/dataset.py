@@ -162,7 +162,8 @@ class DataSplits:
 
     The parts are map-style data sets. What they share — number of classes, class names, the shape of
     one input — is read from ``train`` (an ArrayDataset) unless given here (image folders give it).
-    ``skipped`` lists (file, reason) of unreadable images left out of them.
+    ``skipped`` lists (file, reason) of unreadable images left out of them; ``collate_fn``, when set, is
+    how their examples become batches (image folders: one conversion to float per batch).
     """
 
     train: Dataset
@@ -173,6 +174,7 @@ class DataSplits:
     names: Optional[List[str]] = None
     shape: Optional[tuple] = None
     skipped: list = field(default_factory=list)
+    collate_fn: Optional[Callable] = None
 
     def parts(self) -> dict:
         """The splits that exist, by name, in train/val/test order."""
