@@ -7,6 +7,10 @@ OpenMP C++ kernels (``nntrain._core``) under a PyTorch-like Python API:
     nntrain.optim        optimisers, gradient clipping and learning-rate schedules
     nntrain.data         readers (IDX, CIFAR-10, .npz, .csv), the embedded digits, DataLoader
     nntrain.Trainer      the training loop;  nntrain.evaluate  loss, accuracy, confusion matrix
+    nntrain.metric       accuracy, precision, recall, F1, confusion matrix, MAE, RMSE, R2
+    nntrain.callbacks    early stopping, checkpoints, LR on plateau, schedules, stop at a threshold,
+                         gradient norms;  nntrain.tensorboard  TensorBoard event files
+    nntrain.lr_find      the learning-rate range test
     nntrain.summary      the Layer | Input Shape | Output Shape | Param # table
     nntrain.gradcheck    numerical against analytic gradients, per layer
 """
@@ -19,7 +23,9 @@ import importlib
 # compiled core. Functions exported here live in modules named differently (model_summary, not summary),
 # so that importing a module can never shadow the function of the same name.
 _LAZY = {"functional": None, "nn": None, "optim": None, "data": None, "presets": None, "checkpoint": None,
-         "gradcheck": "gradient_check", "summary": "model_summary", "Trainer": "train", "evaluate": "train"}
+         "metric": None, "callbacks": None, "tensorboard": None,
+         "gradcheck": "gradient_check", "summary": "model_summary", "Trainer": "train", "evaluate": "train",
+         "lr_find": "lr_finder", "GradientWarning": "callbacks"}
 
 
 def __getattr__(name):
@@ -37,8 +43,9 @@ def __dir__():
     return sorted(set(globals()) | set(_LAZY))
 
 
-__all__ = ["__version__", "build_info", "data", "evaluate", "functional", "get_num_threads", "gradcheck", "nn",
-           "optim", "set_num_threads", "summary", "Trainer"]
+__all__ = ["__version__", "build_info", "callbacks", "data", "evaluate", "functional", "get_num_threads",
+           "GradientWarning", "gradcheck", "lr_find", "metric", "nn", "optim", "set_num_threads", "summary",
+           "tensorboard", "Trainer"]
 
 
 def build_info() -> dict:

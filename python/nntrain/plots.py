@@ -1,5 +1,5 @@
-"""Pictures of a run: learning curves and the confusion matrix. matplotlib is optional (the `plot` extra);
-without it these return False and write nothing."""
+"""Pictures of a run: learning curves, the confusion matrix, gradient norms per layer. matplotlib is
+optional (the `plot` extra); without it these return False and write nothing."""
 
 import os
 
@@ -65,6 +65,27 @@ def plot_confusion(confusion, class_names, path):
         for j in range(k):
             ax.text(j, i, str(confusion[i, j]), ha="center", va="center",
                     color="white" if confusion[i, j] > top / 2 else "black", fontsize=8)
+    fig.tight_layout()
+    _save(fig, plt, path)
+    return True
+
+
+def plot_grad_norms(history, path):
+    """Gradient norm per layer against the training step, log scale: vanishing gradients show as the
+    early layers' lines lying decades below the last layers'."""
+    plt = _pyplot()
+    if plt is None:
+        return False
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    for layer, points in history.items():
+        steps, norms = zip(*points)
+        ax.plot(steps, [max(n, 1e-30) for n in norms], label=f"layer {layer}" if layer else "model")
+    ax.set_yscale("log")
+    ax.set_xlabel("step")
+    ax.set_ylabel("gradient norm")
+    ax.set_title("gradient norm per layer")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=7, ncol=2)
     fig.tight_layout()
     _save(fig, plt, path)
     return True
