@@ -42,3 +42,20 @@ class MSELoss:
 
     def backward(self, grad=1.0):
         return F.mse_loss_backward(self._pred, self._target, grad)
+
+
+class L1Loss:
+    """Mean absolute error, mean over every element: mean |pred - target|. Its gradient is
+    sign(pred - target) / n, taken as 0 where they are equal (as PyTorch does)."""
+
+    def forward(self, pred, target):
+        target = np.asarray(target, dtype=pred.dtype)
+        if target.shape != pred.shape:
+            raise ValueError(f"target: shape {target.shape} does not match pred {pred.shape}")
+        self._diff = pred - target
+        return float(np.abs(self._diff, dtype=np.float64).mean()) if pred.size else float("nan")
+
+    __call__ = forward
+
+    def backward(self, grad=1.0):
+        return (np.sign(self._diff) * (grad / max(self._diff.size, 1))).astype(self._diff.dtype, copy=False)
