@@ -7,8 +7,11 @@ from .base import Best, Callback, EpochObserver, monitored, resolve_mode
 
 class ReduceLROnPlateau(EpochObserver):
     """Multiplies every parameter group's rate by ``factor`` when ``monitor`` has not improved by more
-    than ``min_delta`` for ``patience`` epochs, never below ``min_lr``; then waits ``cooldown`` epochs
-    before counting again (Keras' semantics; PyTorch's ``ReduceLROnPlateau`` with an absolute threshold).
+    than ``min_delta`` for ``patience`` epochs, never below ``min_lr``; the ``cooldown`` epochs after a
+    cut do not count. Patience counts as in EarlyStopping, Keras and Paddle (the cut comes on the
+    patience-th bad epoch); otherwise this is PyTorch's ``ReduceLROnPlateau(patience=patience - 1,
+    threshold=min_delta, threshold_mode='abs')``, whose cooldown really skips ``cooldown`` epochs (Keras'
+    counts the epoch its cooldown ends in).
 
     A learning-rate schedule on the same trainer would overwrite the reduced rate every epoch, so the two
     together are refused.
@@ -39,17 +42,17 @@ class ReduceLROnPlateau(EpochObserver):
         value = monitored(metrics, self.monitor, "ReduceLROnPlateau")
         if math.isnan(value):
             return
+        if self.best.improves(value):
+            self.best.value, self.wait = value, 0
+        else:
+            self.wait += 1
         if self.cooldown_left > 0:
             self.cooldown_left -= 1
             self.wait = 0
-        if self.best.improves(value):
-            self.best.value, self.wait = value, 0
-        elif self.cooldown_left == 0:
-            self.wait += 1
-            if self.wait >= self.patience:
-                for group in trainer.optimizer.param_groups:
-                    group["lr"] = max(group["lr"] * self.factor, self.min_lr)
-                self.cooldown_left, self.wait = self.cooldown, 0
+        if self.wait >= self.patience:
+            for group in trainer.optimizer.param_groups:
+                group["lr"] = max(group["lr"] * self.factor, self.min_lr)
+            self.cooldown_left, self.wait = self.cooldown, 0
 
     def state_dict(self):
         return {"last_epoch": self.last_epoch, "best": self.best.value, "wait": self.wait,
