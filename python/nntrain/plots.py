@@ -3,6 +3,8 @@ optional (the `plot` extra); without it these return False and write nothing."""
 
 import os
 
+import numpy as np
+
 
 def _pyplot():
     try:
@@ -86,6 +88,30 @@ def plot_grad_norms(history, path):
     ax.set_title("gradient norm per layer")
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=7, ncol=2)
+    fig.tight_layout()
+    _save(fig, plt, path)
+    return True
+
+
+def plot_lr_find(result, path):
+    """The range test: smoothed loss against learning rate (log scale), the suggested rate marked."""
+    plt = _pyplot()
+    if plt is None:
+        return False
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    ax.plot(result.lrs, result.losses, color="0.8", lw=0.8, label="batch loss")
+    ax.plot(result.lrs, result.smoothed, lw=1.8, label="smoothed loss")
+    ax.axvline(result.suggestion, color="C3", ls="--", label=f"suggested {result.suggestion:.2g}")
+    ax.set_xscale("log")
+    finite = result.smoothed[np.isfinite(result.smoothed)]
+    if finite.size:  # the last, diverging points would flatten everything else
+        low, start = finite.min(), finite[0]
+        ax.set_ylim(low - 0.1 * (start - low + 1e-12), start + 0.5 * (start - low + 1e-12))
+    ax.set_xlabel("learning rate")
+    ax.set_ylabel("loss")
+    ax.set_title("learning-rate range test")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend()
     fig.tight_layout()
     _save(fig, plt, path)
     return True
