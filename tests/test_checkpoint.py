@@ -66,3 +66,18 @@ def test_missing_file_and_weights_file_as_checkpoint(rng, tmp_path):
     save_weights(model(rng), tmp_path / "w.safetensors")
     with pytest.raises(CheckpointError, match="not an nntrain checkpoint"):
         load_checkpoint(tmp_path / "w.safetensors")
+
+
+def test_arrays_inside_meta_travel_as_tensors_and_come_back_in_place(rng, tmp_path):
+    model = nn.Sequential(nn.Linear(3, 2, rng=rng))
+    best = {"w": rng.standard_normal((2, 3)).astype(np.float32), "b": np.arange(2, dtype=np.float64)}
+    meta = {"callbacks": {"EarlyStopping": {"best": 0.5, "best_weights": best}}, "list": [1, np.ones(3)]}
+    path = tmp_path / "c.safetensors"
+    save_checkpoint(path, model, trainer=meta)
+    back = load_checkpoint(path).meta["trainer"]
+    stored = back["callbacks"]["EarlyStopping"]["best_weights"]
+    assert back["callbacks"]["EarlyStopping"]["best"] == 0.5 and back["list"][0] == 1
+    for k, v in best.items():
+        assert stored[k].dtype == v.dtype and np.array_equal(stored[k], v)
+    np.testing.assert_array_equal(back["list"][1], np.ones(3))
+    assert sorted(k for k in load_weights(path) if k.startswith("meta.")) == ["meta.2", "meta.3", "meta.4"]

@@ -81,6 +81,12 @@ def test_suggestions_on_a_made_up_curve():
     assert min_over_10 == pytest.approx(lrs[np.argmin(loss)] / 10)
 
 
+def test_it_is_nntrain_lr_find():
+    import nntrain
+
+    assert nntrain.lr_find is lr_find
+
+
 def test_bad_arguments(digits):
     train, _ = digits
     model = nn.Sequential(nn.Flatten(), nn.Linear(64, 10))

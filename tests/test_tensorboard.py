@@ -83,5 +83,5 @@ def test_epoch_tags_pair_train_with_validation():
 
 def test_without_tensorboardx_the_error_says_what_to_install(monkeypatch, tmp_path):
     monkeypatch.setitem(sys.modules, "tensorboardX", None)
-    with pytest.raises(ImportError, match=r"TensorBoard logging needs tensorboardX: pip install 'nntrain\[tensorboard\]'"):
+    with pytest.raises(ImportError, match=r"needs tensorboardX: pip install 'nntrain\[tensorboard\]'"):
         TensorBoard(tmp_path)

@@ -20,7 +20,6 @@ the steepest point can fall on a spike far to the left or right, which the cap a
 over a window of points (not neighbours) keep in check. Both candidates are reported.
 """
 
-import math
 from dataclasses import dataclass
 
 import numpy as np

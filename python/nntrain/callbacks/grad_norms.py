@@ -57,7 +57,8 @@ class GradNormLogger(Callback):
         if isinstance(every, bool) or not isinstance(every, int) or every < 1:
             raise ValueError(f"GradNormLogger: every must be an integer >= 1, got {every!r}")
         self.path, self.every = os.fspath(path), every
-        self.plot_path = os.fspath(plot_path) if plot_path else os.path.join(os.path.dirname(self.path), "grad_norms.png")
+        default_plot = os.path.join(os.path.dirname(self.path), "grad_norms.png")
+        self.plot_path = os.fspath(plot_path) if plot_path else default_plot
         self.vanishing_ratio, self.exploding_factor = float(vanishing_ratio), float(exploding_factor)
         self.step = 0
         self.history = OrderedDict()  # layer -> [(step, gradient norm)] for the plot

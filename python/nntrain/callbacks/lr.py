@@ -2,7 +2,7 @@
 
 import math
 
-from .base import Best, Callback, EpochObserver, monitored, resolve_mode
+from .base import Best, EpochObserver, monitored, resolve_mode
 
 
 class ReduceLROnPlateau(EpochObserver):

@@ -46,7 +46,8 @@ class ModelCheckpoint(EpochObserver):
         if self.save_weights_only:
             ckpt.save_weights(trainer.model, path)
         else:
-            ckpt.save_checkpoint(path, trainer.model, trainer.optimizer, trainer.scheduler, trainer=trainer.state_dict())
+            ckpt.save_checkpoint(path, trainer.model, trainer.optimizer, trainer.scheduler,
+                                 trainer=trainer.state_dict())
         self.last_path = path
 
     def state_dict(self):
