@@ -69,6 +69,9 @@ def test_labels_out_of_range_and_bad_targets_are_errors():
         F.cross_entropy(logits, [0, 1, 2], 1.5)
     with pytest.raises(ValueError, match=r"logits: expected a 2-D array"):
         F.cross_entropy(np.zeros(4, np.float32), [0])
+    # a scalar label for a batch of one is a shape error, not silently a (1,) array
+    with pytest.raises(ValueError, match=r"target: expected labels of shape \(1,\), got \(\)"):
+        F.cross_entropy(np.zeros((1, 4), np.float32), np.int64(2))
 
 
 def test_empty_batch_gives_nan_loss_and_no_gradient():

@@ -69,3 +69,15 @@ def test_cli_export(tmp_path):
     onnx.checker.check_model(proto)
     assert proto.graph.input[0].type.tensor_type.shape.dim[0].dim_param == "batch"
     assert_clean_error(*invoke("export", tmp_path / "nothing")[::2], 2, r"no such file|not a run directory|no model")
+
+
+def test_initializers_keep_the_shapes_of_the_arrays_they_hold(rng):
+    # A 0-d array (Softmax's temperature) must stay a scalar tensor, not become shape (1,).
+    model = nn.Sequential(nn.Linear(4, 3, rng=rng), nn.BatchNorm1d(3), nn.Softmax(temperature=2.0))
+    proto = to_onnx(model, (4,))
+    shapes = {init.name.rsplit("_", 1)[0]: list(init.dims) for init in proto.graph.initializer}
+    state = model.state_dict()
+    assert shapes["2.temperature"] == []
+    for name, dims in shapes.items():
+        if name in state:
+            assert dims == list(state[name].shape), name

@@ -58,9 +58,9 @@ def gradcheck(model, x, y, loss, eps=1e-6, tol=1e-6, max_checks=64, seed=0):
     draw a new mask per forward, so check models with dropout in eval mode (``model.eval()``).
     """
     model = copy.deepcopy(model).to(np.float64)
-    x = np.ascontiguousarray(x, dtype=np.float64)
+    x = np.asarray(x, dtype=np.float64, order="C")
     if np.asarray(y).dtype.kind == "f":
-        y = np.ascontiguousarray(y, dtype=np.float64)
+        y = np.asarray(y, dtype=np.float64, order="C")
     rng = np.random.default_rng(seed)
 
     def loss_value():

@@ -45,7 +45,8 @@ class _GraphBuilder:
 
     def constant(self, array, hint):
         name = self.name(hint)
-        self.initializers.append(self.numpy_helper.from_array(np.ascontiguousarray(array), name))
+        # asarray(order="C") keeps a scalar (Softmax's temperature) a 0-d tensor; ascontiguousarray would not.
+        self.initializers.append(self.numpy_helper.from_array(np.asarray(array, order="C"), name))
         return name
 
     def node(self, op, inputs, hint, **attrs):

@@ -10,7 +10,7 @@ def _target(target, logits):
     """Integer labels travel as int64; probability rows must have the logits' dtype."""
     target = np.asarray(target)
     if target.dtype.kind in "iub":
-        return np.ascontiguousarray(target, dtype=np.int64)
+        return np.asarray(target, dtype=np.int64, order="C")  # a 0-d label stays 0-d, and is refused
     return target
 
 

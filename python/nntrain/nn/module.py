@@ -17,7 +17,7 @@ class Parameter:
     __slots__ = ("data", "grad", "requires_grad")
 
     def __init__(self, data, requires_grad=True):
-        self.data = np.ascontiguousarray(data)
+        self.data = np.asarray(data, order="C")  # not ascontiguousarray: it turns a 0-d array into shape (1,)
         if self.data.dtype not in (np.float32, np.float64):
             raise ValueError(f"Parameter: expected float32 or float64 data, got {self.data.dtype}")
         self.grad = np.zeros_like(self.data)
@@ -78,7 +78,7 @@ class Module:
 
     def register_buffer(self, name, array):
         """Registers a non-trainable array (None allowed) that belongs in the state_dict."""
-        self._buffers[name] = None if array is None else np.ascontiguousarray(array)
+        self._buffers[name] = None if array is None else np.asarray(array, order="C")  # keeps 0-d arrays 0-d
         object.__setattr__(self, name, self._buffers[name])
 
     def _set_buffer(self, name, array):
@@ -175,8 +175,13 @@ class Module:
         """Copies arrays into this model's parameters and buffers, checking names and shapes.
 
         Raises ValueError naming missing, unexpected and wrongly shaped keys. Nothing is changed unless
-        every key checks out.
+        every key checks out. As in PyTorch, each module may first complete or translate its own keys
+        (``_upgrade_state``: BatchNorm accepts a state without ``num_batches_tracked``), and a (1,) array
+        loads into a 0-d parameter or buffer (files written before 0-d arrays were kept 0-d).
         """
+        state = OrderedDict(state)  # the hooks below may add keys; never change the caller's dict
+        for prefix, module in self.named_modules():
+            module._upgrade_state(state, f"{prefix}." if prefix else "")
         own = OrderedDict(self.named_parameters())
         own_buffers = OrderedDict(self.named_buffers())
         expected = list(own) + list(own_buffers)
@@ -190,18 +195,23 @@ class Module:
         for k in expected:
             if k in state:
                 target = own[k].data if k in own else own_buffers[k]
-                got = np.shape(state[k])
-                if tuple(got) != target.shape:
-                    problems.append(f"{k}: expected shape {target.shape}, got {tuple(got)}")
+                got = tuple(np.shape(state[k]))
+                if got != target.shape and not (target.ndim == 0 and got == (1,)):
+                    problems.append(f"{k}: expected shape {target.shape}, got {got}")
         if problems:
             raise ValueError("load_state_dict: " + "; ".join(problems))
         for k, p in own.items():
             if k in state:
-                np.copyto(p.data, np.asarray(state[k]), casting="same_kind")
+                np.copyto(p.data, np.asarray(state[k]).reshape(p.data.shape), casting="same_kind")
         for k, b in own_buffers.items():
             if k in state:
-                np.copyto(b, np.asarray(state[k]), casting="unsafe")
+                np.copyto(b, np.asarray(state[k]).reshape(b.shape), casting="unsafe")
         return self
+
+    def _upgrade_state(self, state, prefix):
+        """Adds or renames this module's own entries (keys starting with ``prefix``) of a state dict
+        about to be loaded, in place; the counterpart of PyTorch's ``_load_from_state_dict`` hooks.
+        Most modules have nothing to do."""
 
     # ---- seeing inside ------------------------------------------------------------------------
     def grad_norms(self):

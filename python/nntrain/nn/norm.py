@@ -39,6 +39,13 @@ class _BatchNorm(Module):
             self.running_var.fill(1)
             self.num_batches_tracked[...] = 0
 
+    def _upgrade_state(self, state, prefix):
+        # PyTorch's rule for a state without version metadata (a safetensors file, a plain dict): a
+        # missing num_batches_tracked (older PyTorch did not save it) keeps this module's own count.
+        key = prefix + "num_batches_tracked"
+        if self.track_running_stats and key not in state:
+            state[key] = self.num_batches_tracked.copy()
+
     def forward(self, x, relu=False):
         """relu=True: max(batch_norm(x), 0) in one pass, for a ReLU that follows (Sequential fuses them)."""
         if x.ndim != self._input_ndim or x.shape[1] != self.num_features:
