@@ -18,8 +18,6 @@ from reference import conv as ref_conv
 from reference.linear import linear_backward as ref_linear_backward
 from reference.linear import matmul as ref_matmul
 
-PYTHON_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "python")
-
 # Holds malloc blocks of odd sizes between calls, so that the heap the next std::vector (or any
 # malloc-backed buffer) comes from is shifted off 32 and 64 bytes: with storage only malloc-aligned,
 # the AVX2 / AVX-512 kernels' aligned loads fault on the first call or soon after.
@@ -41,8 +39,8 @@ SHIFTED_HEAP = textwrap.dedent("""
 @pytest.mark.parametrize("isa_name", supported_isas())
 def test_peak_measurement_survives_a_shifted_heap(isa_name):
     # In a child process: a segfault must fail this test, not end the test run.
-    env = dict(os.environ, NNTRAIN_ISA=isa_name,
-               PYTHONPATH=os.pathsep.join(filter(None, [PYTHON_DIR, os.environ.get("PYTHONPATH")])))
+    # The same interpreter and import path as the tests: the installed, development or sanitizer build.
+    env = dict(os.environ, NNTRAIN_ISA=isa_name, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
     done = subprocess.run([sys.executable, "-X", "faulthandler", "-c", SHIFTED_HEAP], env=env,
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, f"exit status {done.returncode}\n{done.stderr[-2000:]}"
