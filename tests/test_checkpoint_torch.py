@@ -1,12 +1,15 @@
 """Weights move both ways between nntrain and PyTorch: a model.safetensors written by `nntrain train` loads
 into the same torch.nn architecture with load_state_dict and gives the same outputs, and weights saved from
-PyTorch initialise an nntrain model (--init-from). Skips when PyTorch is not installed."""
+PyTorch initialise an nntrain model (--init-from). Oracle tests: marked `torch` (see tests/conftest.py)."""
 
 import numpy as np
 import pytest
 
-torch = pytest.importorskip("torch", reason="PyTorch is not installed (a test oracle only: pip install torch==2.13.0)")
-safetensors_torch = pytest.importorskip("safetensors.torch")
+from conftest import import_torch
+
+pytestmark = pytest.mark.torch
+torch = import_torch()
+import safetensors.torch as safetensors_torch  # noqa: E402
 
 from nntrain import presets  # noqa: E402
 from nntrain.checkpoint import load_weights, save_weights  # noqa: E402
