@@ -47,7 +47,7 @@ def test_load_state_dict_names_every_problem(rng):
 
 def test_to_float64_and_back(rng):
     model = small_cnn(rng).to(np.float64)
-    assert all(p.dtype == np.float64 and p.grad.dtype == np.float64 for p in model.parameters())
+    assert all(p.dtype == np.float64 and p.grad is None for p in model.parameters())
     assert model[1].running_mean.dtype == np.float64
     assert model[1].num_batches_tracked.dtype == np.int64
     out = model(rng.standard_normal((2, 1, 8, 8)))
@@ -66,8 +66,10 @@ def test_parameters_zero_grad_and_norms(rng):
     assert list(norms) == ["0.weight", "0.bias", "2.weight", "2.bias"]
     np.testing.assert_allclose(norms["2.bias"], np.sqrt(2) * 5, rtol=1e-6)
     np.testing.assert_allclose(model.weight_norms()["0.weight"], np.linalg.norm(model[0].weight.data), rtol=1e-6)
-    model.zero_grad()
+    model.zero_grad(set_to_none=False)
     assert all(not p.grad.any() for p in model.parameters())
+    model.zero_grad()
+    assert all(p.grad is None for p in model.parameters())
 
 
 def test_repr_lists_layers(rng):
@@ -90,4 +92,4 @@ def test_without_an_input_gradient_the_first_layer_skips_it_and_parameters_are_u
     mlp = nn.Sequential(nn.Flatten(), nn.Linear(64, 4, rng=rng))
     mlp.needs_input_grad = False
     mlp(x)
-    assert mlp.backward(np.ones((2, 4), np.float32)) is None and mlp[1].needs_input_grad is False
+    assert mlp.backward(np.ones((2, 4), np.float32)) is None and mlp[1].weight.grad is not None

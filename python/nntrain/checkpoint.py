@@ -54,7 +54,7 @@ def atomic_write_bytes(path, data):
 def _encode(tensors, metadata):
     from safetensors.numpy import save
 
-    arrays = {k: np.ascontiguousarray(v) for k, v in tensors.items()}
+    arrays = {k: v if v.flags.c_contiguous else np.ascontiguousarray(v) for k, v in ((k, np.asarray(v)) for k, v in tensors.items())}
     return save(arrays, metadata={k: json.dumps(v) for k, v in metadata.items()})
 
 

@@ -76,47 +76,53 @@ def summary(model, input_shape, dtype=None):
     """Runs one forward pass on zeros of shape (1, *input_shape) and records every module's shapes.
 
     input_shape excludes the batch dimension, e.g. (1, 28, 28) for MNIST images or (64,) for features.
+    Every module call is seen through forward hooks, so any network works, whatever its forward does.
     A layer whose input does not fit raises ValueError naming the layer and both shapes.
     """
+    from .autograd.grad_mode import no_grad
+    from .nn.module import register_module_forward_hook, register_module_forward_pre_hook
+    from .tensor import Tensor
+
     if not isinstance(model, Module):
         raise TypeError(f"summary: expected a Module, got {type(model).__name__}")
     dtype = model.dtype if dtype is None else np.dtype(dtype)
-    rows, stack = [], []
-    originals = []
-    for name, m in model.named_modules():
-        if m is model and list(model.children()):
-            continue
-        originals.append(m)
+    names = {id(m): name for name, m in model.named_modules()}
+    rows, open_rows = [], []
 
-        def traced(x, m=m, name=name, depth=name.count(".") if name else 0):
-            row = SummaryRow(name or type(m).__name__, _layer_text(m), depth, tuple(np.shape(x)), (),
-                             sum(p.size for p in m._parameters.values()))
-            rows.append(row)
-            stack.append(row)
-            try:
-                y = type(m).forward(m, x)
-            except ValueError as e:
-                raise ValueError(f"layer {row.name} ({type(m).__name__}) cannot take input {_shape(np.shape(x))}: {e}") from None
-            finally:
-                stack.pop()
-            row.output_shape = tuple(np.shape(y))
-            return y
+    def before(m, inputs):
+        name = names.get(id(m))
+        if name is None or (m is model and list(model.children())):
+            open_rows.append(None)
+            return
+        row = SummaryRow(name or type(m).__name__, _layer_text(m), name.count(".") if name else 0,
+                         tuple(np.shape(inputs[0])) if inputs else (), (),
+                         sum(p.numel() for p in m._parameters.values() if p is not None))
+        rows.append(row)
+        open_rows.append(row)
 
-        object.__setattr__(m, "forward", traced)
+    def after(m, inputs, output):
+        row = open_rows.pop()
+        if row is not None:
+            row.output_shape = tuple(np.shape(output[0] if isinstance(output, tuple) else output))
+
     was_training = model.training
     model.eval()
     try:
-        model(np.zeros((1,) + tuple(input_shape), dtype=dtype))
+        with no_grad(), register_module_forward_pre_hook(before), register_module_forward_hook(after):
+            model(Tensor(np.zeros((1,) + tuple(input_shape), dtype=dtype)))
+    except ValueError as e:
+        row = next((r for r in reversed(open_rows) if r is not None), None)
+        if row is None:
+            raise
+        raise ValueError(f"layer {row.name} ({row.layer.split('(')[0]}) cannot take input {_shape(row.input_shape)}: {e}") from None
     finally:
-        for m in originals:
-            del m.__dict__["forward"]
         model.train(was_training)
     result = Summary(rows=rows)
     for p in model.parameters():
         if p.requires_grad:
-            result.trainable += p.size
+            result.trainable += p.numel()
         else:
-            result.non_trainable += p.size
+            result.non_trainable += p.numel()
         result.param_bytes += p.data.nbytes
     for _, b in model.named_buffers():
         if b.dtype.kind == "f":

@@ -16,20 +16,20 @@ class Linear(Module):
         self.out_features = int(out_features)
         self.weight = Parameter(np.empty((out_features, in_features), dtype=dtype))
         self.bias = Parameter(np.empty(out_features, dtype=dtype)) if bias else None
+        self.reset_parameters(rng)
+
+    def reset_parameters(self, rng=None):
+        """PyTorch's default: U(-1/sqrt(in_features), 1/sqrt(in_features)) for weight and bias."""
         init.default_init_(self.weight, self.bias, rng)
 
     def forward(self, x):
-        if x.ndim != 2 or x.shape[1] != self.in_features:
+        if x.ndim < 1 or x.shape[-1] != self.in_features:
             raise ValueError(f"Linear({self.in_features}, {self.out_features}): expected input (N, "
                              f"{self.in_features}), got {tuple(x.shape)}")
-        self._x = x
-        return F.linear(x, self.weight.data, None if self.bias is None else self.bias.data)
-
-    def backward(self, grad_out):
-        dx, _, _ = F.linear_backward(
-            grad_out, self._x, self.weight.data, None if self.bias is None else self.bias.data,
-            dx=None if self.needs_input_grad else False, dweight=self.weight.grad, dbias=None if self.bias is None else self.bias.grad)
-        return dx
+        if x.ndim == 2:
+            return F.linear(x, self.weight, self.bias)
+        lead = x.shape[:-1]  # (*, in_features), as in PyTorch: the leading dims are one batch
+        return F.linear(x.reshape(-1, self.in_features), self.weight, self.bias).reshape(lead + (self.out_features,))
 
     def extra_repr(self):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
