@@ -255,7 +255,8 @@ class Trainer:
         correct predictions). Under MPI (``self.distributed``) x, y is the global batch: this rank works on
         its slice and the gradients, loss and counts are combined over the ranks."""
         model, dist = self.model, self.distributed
-        model.zero_grad()
+        for p in self._params:
+            p.grad = None
         total = len(x)
         if dist is not None:
             lo, hi = dist.shard(total)

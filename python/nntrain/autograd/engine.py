@@ -11,6 +11,8 @@ an array that anything else may hold is copied before it becomes a leaf's ``.gra
 accumulations and the optimiser change in place): no two ``.grad`` ever share memory.
 """
 
+import weakref
+
 import numpy as np
 
 from .function import Context
@@ -18,55 +20,112 @@ from .function import Context
 
 def backward(root, gradient=None, retain_graph=False):
     """Accumulates d(root)/d(leaf), weighted by ``gradient``, into every leaf's ``.grad``."""
-    if not root.requires_grad:
+    if not root._requires_grad:
         raise RuntimeError("backward: this tensor does not require a gradient and has no grad_fn (did the "
                            "computation start from tensors with requires_grad=True, outside no_grad?)")
     gradient = _root_gradient(root, gradient)
-    handed = {id(gradient)}   # arrays that something else may hold: copied before they become a .grad
-    owned = set()             # sums this engine made: safe to add into in place
-    if root.grad_fn is None:
+    handed = _Handed(gradient)  # arrays that something else may hold: copied before they become a .grad
+    root_ctx = root.grad_fn
+    if root_ctx is None:
         _accumulate_leaf(root, gradient, handed)
         return
-    order, pending = _schedule(root.grad_fn), {root.grad_fn: [None] * len(root.grad_fn._out_shapes)}
-    pending[root.grad_fn][root._out_index] = gradient
-    for ctx in order:
+    consumers = _count_consumers(root_ctx)
+    owned = set()             # sums this engine made: safe to add into in place
+    pending = {root_ctx: _slots(root_ctx, root._out_index, gradient)}
+    ready = [root_ctx]
+    while ready:
+        ctx = ready.pop()
         grads = pending.pop(ctx, None)
-        if grads is None or all(g is None for g in grads):
-            continue
-        if ctx._freed:
-            raise RuntimeError(_freed_message(ctx))
-        for g in grads:
-            if g is not None:
-                owned.discard(id(g))
-                handed.add(id(g))
-        if ctx.function.contiguous_inputs:
-            grads = [g if g is None or g.flags.c_contiguous else np.ascontiguousarray(g) for g in grads]
-        result = ctx.function.backward(ctx, *grads)
-        if not retain_graph:
-            ctx.release()
-        if not isinstance(result, tuple):
-            result = (result,)
-        if len(result) != len(ctx.next_edges):
-            raise RuntimeError(f"{ctx.name}.backward returned {len(result)} gradients, but forward had "
-                               f"{len(ctx.next_edges)} inputs")
-        for i, (edge, g) in enumerate(zip(ctx.next_edges, result)):
-            if edge is None or g is None:
+        result = None
+        if grads is not None:
+            if ctx._freed:
+                raise RuntimeError(_freed_message(ctx))
+            for g in grads:
+                if g is not None:
+                    if owned:
+                        owned.discard(id(g))
+                    handed.add(g)
+                    if ctx.function.contiguous_inputs and not g.flags.c_contiguous:
+                        grads = [x if x is None or x.flags.c_contiguous else np.ascontiguousarray(x) for x in grads]
+            result = ctx.function.backward(ctx, *grads)
+            if not retain_graph:
+                ctx.release()
+            if type(result) is not tuple:
+                result = (result,)
+            if len(result) != len(ctx.next_edges):
+                raise RuntimeError(f"{ctx.name}.backward returned {len(result)} gradients, but forward had "
+                                   f"{len(ctx.next_edges)} inputs")
+        i = -1
+        for edge in ctx.next_edges:
+            i += 1
+            if edge is None:
                 continue
             target, index = edge
+            g = None if result is None else result[i]
+            if g is not None and type(g) is not np.ndarray:
+                g = np.asarray(g)  # NumPy turns 0-d results into scalars
             if type(target) is Context:
-                expected = target._out_shapes[index]
-                if g.shape != expected:
-                    raise RuntimeError(f"{ctx.name}.backward returned a gradient of shape {g.shape} for input {i}, "
-                                       f"which has shape {expected}")
-                slots = pending.get(target)
-                if slots is None:
-                    slots = pending[target] = [None] * len(target._out_shapes)
-                slots[index] = _add(slots[index], g, handed, owned)
-            else:
+                if g is not None:
+                    if g.shape != target._out_shapes[index]:
+                        raise RuntimeError(_shape_message(ctx, i, g, target._out_shapes[index]))
+                    slots = pending.get(target)
+                    if slots is None:
+                        pending[target] = _slots(target, index, g)
+                    else:
+                        slots[index] = _add(slots[index], g, owned)
+                left = consumers[target] - 1
+                consumers[target] = left
+                if not left:
+                    ready.append(target)
+            elif g is not None:
                 if g.shape != target.data.shape:
-                    raise RuntimeError(f"{ctx.name}.backward returned a gradient of shape {g.shape} for input {i}, "
-                                       f"which has shape {target.data.shape}")
+                    raise RuntimeError(_shape_message(ctx, i, g, target.data.shape))
                 _accumulate_leaf(target, g, handed)
+
+
+class _Handed:
+    """Arrays given to a backward or stored as a .grad during one backward pass, by identity. Weak
+    references, so that an array freed meanwhile neither stays alive nor lends its id to a fresh one."""
+
+    __slots__ = ("refs",)
+
+    def __init__(self, first):
+        self.refs = {id(first): weakref.ref(first)}
+
+    def add(self, array):
+        self.refs[id(array)] = weakref.ref(array)
+
+    def __contains__(self, array):
+        ref = self.refs.get(id(array))
+        return ref is not None and ref() is array
+
+
+def _shape_message(ctx, i, g, expected):
+    return f"{ctx.name}.backward returned a gradient of shape {g.shape} for input {i}, which has shape {expected}"
+
+
+def _slots(ctx, index, g):
+    if len(ctx._out_shapes) == 1:
+        return [g]
+    slots = [None] * len(ctx._out_shapes)
+    slots[index] = g
+    return slots
+
+
+def _count_consumers(root_ctx):
+    """For every Context reachable from root_ctx, the number of edges into it: it runs when all have fired."""
+    consumers = {root_ctx: 0}
+    stack = [root_ctx]
+    while stack:
+        for edge in stack.pop().next_edges:
+            if edge is not None and type(edge[0]) is Context:
+                child = edge[0]
+                if child in consumers:
+                    consumers[child] += 1
+                else:
+                    consumers[child] = 1
+                    stack.append(child)
+    return consumers
 
 
 def _root_gradient(root, gradient):
@@ -81,37 +140,9 @@ def _root_gradient(root, gradient):
     return gradient
 
 
-def _schedule(root_ctx):
-    """Every Context reachable from root_ctx, in an order where each comes after all its consumers."""
-    consumers = {root_ctx: 0}
-    stack = [root_ctx]
-    while stack:
-        ctx = stack.pop()
-        for edge in ctx.next_edges:
-            if edge is not None and type(edge[0]) is Context:
-                child = edge[0]
-                if child in consumers:
-                    consumers[child] += 1
-                else:
-                    consumers[child] = 1
-                    stack.append(child)
-    order, ready = [], [root_ctx]
-    while ready:
-        ctx = ready.pop()
-        order.append(ctx)
-        for edge in ctx.next_edges:
-            if edge is not None and type(edge[0]) is Context:
-                child = edge[0]
-                consumers[child] -= 1
-                if consumers[child] == 0:
-                    ready.append(child)
-    return order
-
-
-def _add(total, g, handed, owned):
+def _add(total, g, owned):
     """total + g, in place when total is a sum this engine made itself."""
     if total is None:
-        handed.add(id(g))
         return g
     if id(total) in owned:
         total += g
@@ -125,10 +156,10 @@ def _accumulate_leaf(t, g, handed):
     if g.dtype != t.data.dtype:
         g = g.astype(t.data.dtype)
     if t.grad is None:
-        if id(g) in handed or not g.flags.owndata or not g.flags.writeable:
+        if not g.flags.owndata or not g.flags.writeable or g in handed:
             g = g.copy()
         t.grad = g
-        handed.add(id(g))
+        handed.add(g)
     else:
         t.grad += g
     hooks = t._hooks

@@ -31,8 +31,8 @@ from .grad_mode import _Mode
 class Context:
     """The record of one call: the Function, where each input's gradient goes, and what backward needs."""
 
-    __slots__ = ("function", "next_edges", "needs_input_grad", "_saved", "_versions", "_inputs", "_out_shapes",
-                 "_freed", "__dict__")
+    __slots__ = ("function", "next_edges", "needs_input_grad", "_saved", "_versions", "_out_shapes", "_freed",
+                 "__dict__")
 
     def __init__(self, function, needs_input_grad):
         self.function = function
@@ -40,7 +40,6 @@ class Context:
         self.next_edges = ()
         self._saved = ()
         self._versions = None
-        self._inputs = None
         self._out_shapes = ()
         self._freed = False
 
@@ -49,15 +48,6 @@ class Context:
         """Keeps arrays (inputs or outputs of forward) for backward; an in-place change of a saved input
         before backward is caught there."""
         self._saved = arrays
-        inputs = self._inputs
-        if inputs is not None:
-            versions = []
-            for a in arrays:
-                for t in inputs:
-                    if isinstance(t, Tensor) and t.data is a:
-                        versions.append((t, t._version[0]))
-                        break
-            self._versions = versions
 
     @property
     def saved_tensors(self):
@@ -115,58 +105,60 @@ class Function:
 
     @classmethod
     def apply(cls, *args, **kwargs):
-        raw = list(args)
-        edges = None
-        has_tensor = False
-        for i, a in enumerate(args):
+        raw = edges = None
+        n = len(args)
+        for i in range(n):
+            a = args[i]
             if isinstance(a, Tensor):
-                has_tensor = True
-                raw[i] = a.data if not cls.contiguous_inputs or a.data.flags.c_contiguous else np.ascontiguousarray(a.data)
-                if a.requires_grad and _Mode.enabled:
+                if raw is None:
+                    raw = list(args)
+                data = a.data
+                if cls.contiguous_inputs and not data.flags.c_contiguous:
+                    data = np.ascontiguousarray(data)
+                raw[i] = data
+                if a._requires_grad and _Mode.enabled:
                     if edges is None:
-                        edges = [None] * len(args)
+                        edges = [None] * n
                     node = a.grad_fn
                     edges[i] = (a, 0) if node is None else (node, a._out_index)
-        if not has_tensor:
-            return cls.forward(Context(cls, _NO_GRADS.get(len(args)) or (False,) * len(args)), *args, **kwargs)
+        if raw is None:  # arrays in, arrays out: nothing to record
+            return cls.forward(Context(cls, _no_grads(n)), *args, **kwargs)
         if edges is None:
-            out = cls.forward(Context(cls, (False,) * len(args)), *raw, **kwargs)
-            result = _wrap(out, None)
+            result = _wrap(cls.forward(Context(cls, _no_grads(n)), *raw, **kwargs), None)
         else:
-            ctx = Context(cls, tuple(e is not None for e in edges))
-            ctx.next_edges = tuple(edges)
-            ctx._inputs = args
+            ctx = Context(cls, tuple([e is not None for e in edges]))
+            ctx.next_edges = edges
             out = cls.forward(ctx, *raw, **kwargs)
-            ctx._inputs = None  # do not keep inputs alive that backward does not need
             result = _wrap(out, ctx)
             if ctx._saved:
-                _track_saved_outputs(ctx, result)
+                _record_versions(ctx, args, result)
         if cls.view_of_input and isinstance(args[0], Tensor):
             _share_version(args[0], result)
         return result
 
 
-_NO_GRADS = {n: (False,) * n for n in range(8)}
+_NO_GRADS = [(False,) * n for n in range(8)]
+
+
+def _no_grads(n):
+    return _NO_GRADS[n] if n < 8 else (False,) * n
 
 
 def _wrap(out, ctx):
     """Tensors around forward's arrays; with a Context, the floating ones carry it as their grad_fn."""
-    if isinstance(out, tuple):
-        wrapped = tuple(_wrap_one(o, ctx, i) for i, o in enumerate(out))
+    if type(out) is np.ndarray:
         if ctx is not None:
-            ctx._out_shapes = tuple(np.shape(o) for o in out)
-        return wrapped
-    if ctx is not None:
-        ctx._out_shapes = (out.shape,)
-    return _wrap_one(out, ctx, 0)
-
-
-def _wrap_one(array, ctx, index):
-    if not isinstance(array, np.ndarray):
-        array = np.asarray(array)
-    if ctx is None or array.dtype.kind not in "fc":
-        return Tensor._make(array, None, 0, False)
-    return Tensor._make(array, ctx, index, True)
+            ctx._out_shapes = (out.shape,)
+            if out.dtype.kind == "f":
+                return Tensor._make(out, ctx, 0, True)
+        return Tensor._make(out, None, 0, False)
+    if isinstance(out, tuple):
+        out = tuple(o if type(o) is np.ndarray else np.asarray(o) for o in out)
+        if ctx is not None:
+            ctx._out_shapes = tuple(o.shape for o in out)
+        return tuple(Tensor._make(o, ctx, i, True) if ctx is not None and o.dtype.kind == "f"
+                     else Tensor._make(o, None, 0, False) for i, o in enumerate(out))
+    return _wrap(np.asarray(out), ctx)
 
 
 def _share_version(base, result):
@@ -175,14 +167,22 @@ def _share_version(base, result):
             t._version = base._version
 
 
-def _track_saved_outputs(ctx, result):
+def _record_versions(ctx, inputs, result):
+    """The version of every tensor (input or output) whose array was saved: backward checks it is unchanged."""
     outputs = result if isinstance(result, tuple) else (result,)
-    versions = ctx._versions if ctx._versions is not None else []
+    versions = []
     for a in ctx._saved:
-        for t in outputs:
-            if t.data is a:
+        if a is None:
+            continue
+        for t in inputs:
+            if isinstance(t, Tensor) and t.data is a:
                 versions.append((t, t._version[0]))
                 break
+        else:
+            for t in outputs:
+                if t.data is a:
+                    versions.append((t, t._version[0]))
+                    break
     ctx._versions = versions
 
 
