@@ -5,6 +5,7 @@ import numpy as np
 from .. import functional as F
 from ..functional._args import pair
 from . import init
+from .linear import _shape_text
 from .module import Module, Parameter
 
 
@@ -22,6 +23,12 @@ class Conv2d(Module):
         self.weight = Parameter(np.empty((out_channels, in_channels) + self.kernel_size, dtype=dtype))
         self.bias = Parameter(np.empty(out_channels, dtype=dtype)) if bias else None
         self.reset_parameters(rng)
+
+    @classmethod
+    def infer_args(cls, input_shape):
+        if len(input_shape) != 3:
+            raise ValueError(f"expects input (N, C, H, W) but receives {_shape_text(input_shape)}")
+        return {"in_channels": int(input_shape[0])}
 
     def reset_parameters(self, rng=None):
         """PyTorch's default: U(-1/sqrt(fan_in), 1/sqrt(fan_in)), fan_in = in_channels * kh * kw."""

@@ -145,6 +145,12 @@ class Module:
         self._buffers[name] = array
         object.__setattr__(self, name, array)
 
+    @classmethod
+    def infer_args(cls, input_shape):
+        """The constructor arguments this layer takes from the shape of its input (without the batch): how a
+        network declared as a list of layers is sized. Raises ValueError when the shape cannot feed it."""
+        return {}
+
     # ---- the computation ----------------------------------------------------------------------
     def forward(self, *inputs):
         raise NotImplementedError(f"{type(self).__name__} does not define forward(self, x)")
