@@ -82,3 +82,10 @@ def test_unused_parameters_keep_no_gradient_and_are_not_stepped(digits):
     Trainer(model, optim.Adam(model.parameters(), lr=0.1)).train_step(digits.train.x[:8], digits.train.y[:8])
     assert model.unused.weight.grad is None and model.used.weight.grad is not None
     np.testing.assert_array_equal(model.unused.weight.data, before)
+
+
+def test_the_top_level_names_are_the_functions_not_modules():
+    import nntrain.autograd.function  # noqa: F401  (imports the Tensor module as a side effect)
+
+    assert callable(nntrain.tensor) and nntrain.tensor([1.0, 2.0]).dtype == np.float32
+    assert callable(nntrain.matmul) and callable(nntrain.cat) and callable(nntrain.no_grad)

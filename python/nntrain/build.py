@@ -22,7 +22,7 @@ import numpy as np
 from . import nn, optim, presets
 from .autograd.grad_mode import no_grad
 from .config import ConfigError
-from .tensor import Tensor
+from ._tensor import Tensor
 
 def _layer_types():
     """Every layer of nntrain.nn a layer list can name: the Modules that compute something, except losses and

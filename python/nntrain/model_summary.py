@@ -82,7 +82,7 @@ def _shape_text(shape):
 
 
 def _shapes(value):
-    from .tensor import Tensor
+    from ._tensor import Tensor
 
     if isinstance(value, (Tensor, np.ndarray)):
         return [tuple(value.shape)]
@@ -99,7 +99,7 @@ def summary(model, input_size, batch_size=1, dtype=None):
     """
     from .autograd.grad_mode import no_grad
     from .nn.module import register_module_forward_hook, register_module_forward_pre_hook
-    from .tensor import Tensor
+    from ._tensor import Tensor
 
     if not isinstance(model, Module):
         raise TypeError(f"summary: expected a Module, got {type(model).__name__}")

@@ -188,4 +188,4 @@ def _record_versions(ctx, inputs, result):
     ctx._versions = versions
 
 
-from ..tensor import Tensor  # noqa: E402  (tensor.py's operators import the Functions defined above)
+from .._tensor import Tensor  # noqa: E402  (_tensor.py's operators import the Functions defined above)

@@ -4,7 +4,7 @@ module that called it, so the graph can be read back op by op (ONNX export does)
 Training never pays for this: outside ``Tracer`` the recording keeps only what each backward needs.
 """
 
-from ..tensor import Tensor
+from .._tensor import Tensor
 from .grad_mode import _Mode, enable_grad
 
 

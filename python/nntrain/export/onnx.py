@@ -67,7 +67,7 @@ def _graph(g, model, input_shape):
     """Runs the model once under a Tracer and emits every recorded op, inputs before users; returns the
     output's name. Parameters become initializers under their state-dict names."""
     from ..autograd.trace import Tracer
-    from ..tensor import Tensor
+    from .._tensor import Tensor
 
     x = Tensor(np.zeros((TRACE_BATCH,) + tuple(input_shape), np.float32), requires_grad=True)
     with Tracer(model) as tracer:
@@ -103,7 +103,7 @@ def _graph(g, model, input_shape):
 
 def _calls_in_order(out, tracer):
     """The traced Contexts that out depends on, each after the Contexts of its inputs."""
-    from ..tensor import Tensor
+    from .._tensor import Tensor
 
     order, state, stack = [], {}, [out.grad_fn] if out.grad_fn is not None else []
     while stack:

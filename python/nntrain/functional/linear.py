@@ -10,7 +10,7 @@ from ._grads import grad_buffer
 def matmul(a, b, trans_a=False, trans_b=False):
     """``op(a) @ op(b)`` where ``op`` transposes when its flag is set; no transposed copy is made of arrays.
     Tensors go through :func:`nntrain.matmul` (recorded, batched shapes allowed)."""
-    from ..tensor import Tensor
+    from .._tensor import Tensor
 
     if isinstance(a, Tensor) or isinstance(b, Tensor):
         from ..ops import matmul as tensor_matmul

@@ -56,7 +56,7 @@ def cross_entropy(input, target, weight=None, label_smoothing=0.0, return_probs=
     if isinstance(loss, np.ndarray):
         loss = float(loss)
     if return_probs:
-        from ..tensor import Tensor
+        from .._tensor import Tensor
 
         return loss, (Tensor(probs[0]) if not isinstance(loss, float) else probs[0])
     return loss

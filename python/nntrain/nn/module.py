@@ -16,7 +16,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..autograd.grad_mode import _Mode
-from ..tensor import Tensor
+from .._tensor import Tensor
 
 
 class Parameter(Tensor):
