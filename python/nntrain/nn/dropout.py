@@ -15,6 +15,11 @@ class Dropout(Module):
         self.p = float(p)
         self.rng = rng if rng is not None else np.random.default_rng()
 
+    def reset_parameters(self, rng=None):
+        """A generator of its own, seeded from ``rng``: the masks of a run follow from the run's seed."""
+        if rng is not None:
+            self.rng = np.random.default_rng(int(rng.integers(0, 2**63 - 1)))
+
     def forward(self, x):
         if not self.training or self.p == 0:
             return x

@@ -120,7 +120,9 @@ def initialize(model, scheme="default", rng=None, value=0.0, std=0.01):
     default: each layer's own ``reset_parameters`` (PyTorch's defaults). The others set every weight
     matrix or kernel (a parameter of 2 or more dimensions): xavier / xavier_normal (Glorot), he / he_normal
     (Kaiming, ReLU gain), normal (N(0, std)), uniform (U(-std, std)), zeros, constant (``value``); biases
-    start at zero, and layers without such weights (BatchNorm, LayerNorm) are reset to their defaults.
+    start at zero, and layers without such weights (BatchNorm, LayerNorm) are reset to their defaults. Layers
+    that draw random numbers while training (Dropout) take a generator seeded from ``rng``, so one seed fixes
+    a whole run even for a network whose layers were built without one.
     """
     if scheme not in SCHEMES:
         raise ValueError(f"initialize: unknown scheme '{scheme}' (choose from {', '.join(SCHEMES)})")
@@ -128,10 +130,9 @@ def initialize(model, scheme="default", rng=None, value=0.0, std=0.01):
     for m in model.modules():
         own = [(name, p) for name, p in m._parameters.items() if p is not None]
         if scheme == "default" or not any(p.data.ndim >= 2 for _, p in own):
-            if own or m._buffers:
-                reset = getattr(m, "reset_parameters", None)
-                if reset is not None:
-                    reset(rng)
+            reset = getattr(m, "reset_parameters", None)
+            if reset is not None:
+                reset(rng)
             continue
         for name, p in own:
             if p.data.ndim >= 2:
