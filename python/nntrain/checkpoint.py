@@ -55,7 +55,8 @@ def atomic_write_bytes(path, data):
 def _encode(tensors, metadata):
     from safetensors.numpy import save
 
-    arrays = {k: np.ascontiguousarray(v) for k, v in tensors.items()}
+    # asarray(order="C"), not ascontiguousarray, which would store a 0-d array (num_batches_tracked) as (1,).
+    arrays = {k: np.asarray(v, order="C") for k, v in tensors.items()}
     return save(arrays, metadata={k: json.dumps(v) for k, v in metadata.items()})
 
 

@@ -70,7 +70,7 @@ def lr_find(model, optimizer, train_data, loss_fn=None, start_lr=1e-7, end_lr=10
     if not diverge > 1:
         raise ValueError(f"lr_find: diverge must be > 1, got {diverge}")
     saved = {"model": {k: v.copy() for k, v in model.state_dict().items()}, "optimizer": optimizer.state_dict(),
-             "training": model.training, "needs_input_grad": model.needs_input_grad,
+             "training": model.training,
              "loader": train_data.state_dict() if hasattr(train_data, "state_dict") else None}
     trainer = Trainer(model, optimizer, loss_fn, **trainer_options)
     lrs = start_lr * (end_lr / start_lr) ** (np.arange(num_steps) / (num_steps - 1))
@@ -97,7 +97,6 @@ def lr_find(model, optimizer, train_data, loss_fn=None, start_lr=1e-7, end_lr=10
         model.load_state_dict(saved["model"])
         optimizer.load_state_dict(saved["optimizer"])
         model.train(saved["training"])
-        model.needs_input_grad = saved["needs_input_grad"]
         if saved["loader"] is not None:
             train_data.load_state_dict(saved["loader"])
     lrs, losses, smoothed = np.array(taken), np.array(losses), np.array(smoothed)

@@ -3,9 +3,11 @@
     for each epoch:
         for (x, y) in the training batches:
             logits = model(x);  loss = loss_fn(logits, y) [+ penalties]
-            model.backward(loss_fn.backward())        # chain rule, layer by layer, into .grad
+            loss.backward()                           # chain rule, op by op, into every parameter's .grad
             [clip the global gradient norm];  optimizer.step()
         evaluate on the validation data; scheduler.step(); callbacks
+
+Any Module trains: a Sequential of built-in layers or a network whose forward the user wrote.
 
 No printing here: progress, logging, checkpoints and early stopping are callbacks (nntrain.callbacks).
 What is measured on the validation data is the ``metrics`` list (nntrain.metric): accuracy and the
@@ -20,6 +22,8 @@ from dataclasses import asdict, dataclass, field, fields
 import numpy as np
 
 from . import functional as F
+from ._tensor import Tensor
+from .autograd.grad_mode import no_grad
 from .callbacks import Callback, EarlyStopping  # noqa: F401  (their home was here; kept importable)
 from .metric import Accuracy, ConfusionMatrix, class_labels
 
@@ -119,6 +123,13 @@ def _batches(data, batch_size):
         yield from data
 
 
+def _output(model, out):
+    if not isinstance(out, Tensor):
+        raise TypeError(f"{type(model).__name__}.forward returned {type(out).__name__}, expected a Tensor "
+                        "(the network's outputs, e.g. logits)")
+    return out
+
+
 def default_metrics(num_classes=None):
     """What evaluate measures unless told otherwise: accuracy and the confusion matrix."""
     return [Accuracy(), ConfusionMatrix(num_classes)]
@@ -140,9 +151,10 @@ def evaluate(model, data, loss_fn=None, num_classes=None, batch_size=1024, metri
         for x, y in _batches(data, batch_size):
             if len(x) == 0:
                 continue
-            x = np.ascontiguousarray(x, dtype=model.dtype)
-            out = model(x)
-            total_loss += float(loss_fn(out, y)) * len(x)
+            with no_grad():
+                logits = _output(model, model(Tensor(np.ascontiguousarray(x, dtype=model.dtype))))
+                total_loss += float(loss_fn(logits, y)) * len(x)
+            out = logits.data
             n += len(x)
             for m in metrics:
                 m.update(out, y)
@@ -154,6 +166,37 @@ def evaluate(model, data, loss_fn=None, num_classes=None, batch_size=1024, metri
     for m in metrics:
         results.update(m.results())
     return Evaluation(total_loss / n, n, results)
+
+
+def first_non_finite_module(model, x):
+    """The name of the first layer whose output holds a NaN or Inf when ``model`` runs on ``x`` again, or None.
+
+    Only called once training has gone wrong: the forward is repeated with a hook on every module, and
+    buffers (BatchNorm statistics) and random generators (Dropout) are restored afterwards.
+    """
+    from .nn.module import register_module_forward_hook
+
+    names = {id(m): name or type(m).__name__ for name, m in model.named_modules()}
+    buffers = [(b, b.copy()) for _, b in model.named_buffers()]
+    generators = [(g, g.bit_generator.state) for m in model.modules() for g in vars(m).values()
+                  if isinstance(g, np.random.Generator)]
+    found = []
+
+    def check(module, inputs, output):
+        if not found and isinstance(output, Tensor) and output.dtype.kind == "f" and not np.isfinite(output.data).all():
+            found.append(f"'{names.get(id(module), '?')}' ({type(module).__name__})")
+
+    try:
+        with no_grad(), register_module_forward_hook(check):
+            model(Tensor(x))
+    except Exception:  # a failure while diagnosing must not hide the error being reported
+        pass
+    finally:
+        for b, saved in buffers:
+            b[...] = saved
+        for g, state in generators:
+            g.bit_generator.state = state
+    return found[0] if found else None
 
 
 @dataclass
@@ -189,7 +232,6 @@ class Trainer:
         self.epoch = 0
         self.last_grad_norm = float("nan")
         self._params = self.model.parameters()
-        self.model.needs_input_grad = False  # nothing consumes d(loss)/d(x): the first layer skips it
         self._interrupt = False
         self._partial = None  # sums of an epoch interrupted part-way: resumed by the next fit
         self._counts_correct = self.metrics is None or any(isinstance(m, Accuracy) for m in self.metrics)
@@ -223,7 +265,7 @@ class Trainer:
     def _first_non_finite_gradient(self):
         # Backward runs from the output towards the input, so the last parameter in model order with a
         # non-finite gradient is the first one that went non-finite.
-        bad = [name for name, p in self.model.named_parameters() if not np.isfinite(p.grad).all()]
+        bad = [name for name, p in self.model.named_parameters() if p.grad is not None and not np.isfinite(p.grad).all()]
         return bad[-1] if bad else None
 
     def train_step(self, x, y, epoch=0, step=0):
@@ -231,31 +273,36 @@ class Trainer:
         correct predictions). Under MPI (``self.distributed``) x, y is the global batch: this rank works on
         its slice and the gradients, loss and counts are combined over the ranks."""
         model, dist = self.model, self.distributed
-        model.zero_grad()
+        for p in self._params:
+            p.grad = None
         total = len(x)
         if dist is not None:
             lo, hi = dist.shard(total)
             x, y = x[lo:hi], y[lo:hi]
         count = len(x)
-        loss, correct = 0.0, 0
+        loss, loss_value, correct = None, 0.0, 0
         if count:
-            logits = model(x)
-            loss = float(self.loss_fn(logits, y))
+            logits = _output(model, model(Tensor(x)))
+            loss = self.loss_fn(logits, y)
+            loss_value = float(loss)
             if self._counts_correct:
-                correct = int((logits.argmax(axis=1) == class_labels(y)).sum())
+                correct = int((logits.data.argmax(axis=1) == class_labels(y)).sum())
         if dist is not None:  # every rank takes the same decisions below from the same global values
-            loss, correct = dist.sum(loss * count) / total, dist.sum(correct)
+            loss_value, correct = dist.sum(loss_value * count) / total, dist.sum(correct)
         for penalty in self.penalties:
-            loss += penalty(model)
-        if not np.isfinite(loss):
-            raise NonFiniteError(f"loss became {loss} at epoch {epoch}, step {step}")
-        if count:
-            model.backward(self.loss_fn.backward())
+            term = penalty(model)
+            loss_value += float(term)
+            if loss is not None:
+                loss = loss + term
+        if not np.isfinite(loss_value):
+            where = first_non_finite_module(model, x) if count else None
+            raise NonFiniteError(f"loss became {loss_value} at epoch {epoch}, step {step}"
+                                 + (f": first non-finite output in layer {where}" if where else ""))
+        if loss is not None:
+            loss.backward()
         if dist is not None:
             dist.average_gradients(self._params, count, total)
-        for penalty in self.penalties:
-            penalty.backward(model)
-        grads = [p.grad for p in self._params]
+        grads = [p.grad for p in self._params if p.grad is not None]
         if self.clip_grad_norm is not None:
             self.last_grad_norm = F.clip_grad_norm(grads, self.clip_grad_norm)
         else:
@@ -264,7 +311,7 @@ class Trainer:
             raise NonFiniteError(f"gradient became non-finite at epoch {epoch}, step {step}: first in "
                                  f"layer parameter '{self._first_non_finite_gradient()}'")
         self.optimizer.step()
-        return loss, correct
+        return loss_value, correct
 
     def fit(self, train_data, val_data=None, epochs=1):
         """Trains from ``self.epoch`` up to ``epochs``; returns the list of EpochMetrics (also ``history``)."""
