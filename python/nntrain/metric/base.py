@@ -49,6 +49,8 @@ class Metric:
 def class_labels(target):
     """Integer class labels (N,) from labels (N,) or (N, 1), or from one-hot / probability rows (N, C)."""
     target = np.asarray(target)
+    if target.ndim == 1 and target.dtype == np.int64:  # what loaders hand out: nothing to do (once per step)
+        return target
     if target.ndim == 2 and target.shape[1] == 1:
         target = target[:, 0]
     if target.ndim == 2:
