@@ -85,6 +85,16 @@ def test_the_csv_holds_every_parameters_norms_at_every_logged_step(digits, tmp_p
     assert list(logger.history) == ["1", "3", "5"] and len(logger.history["1"]) == len(steps)
 
 
+def test_a_frozen_layer_is_left_out_not_reported_as_vanished(digits, tmp_path):
+    model = deep_mlp(nn.ReLU, hidden_layers=2)
+    for p in model[1].parameters():
+        p.requires_grad = False
+    logger, truth, caught = train_logged(model, digits, tmp_path, every=4)
+    assert not caught and list(logger.history) == ["3", "5"]
+    with open(tmp_path / "grad_norms.csv", newline="") as f:
+        assert {r["layer"] for r in csv.DictReader(f)} == {"3", "5"}
+
+
 def test_exploding_gradients_warn_once_per_layer_per_epoch(tmp_path):
     logger = GradNormLogger(tmp_path / "g.csv")
     with warnings.catch_warnings(record=True) as caught:

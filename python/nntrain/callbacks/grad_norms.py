@@ -36,12 +36,17 @@ def layer_of(parameter_name):
 
 def layer_norms(model):
     """(per-parameter rows, per-layer gradient norms): rows are (layer, parameter, grad norm, weight norm);
-    a layer's norm is that of all its parameters' gradients together."""
-    grads, weights = model.grad_norms(), model.weight_norms()
+    a layer's norm is that of all its parameters' gradients together. Parameters without a gradient
+    (frozen, or unused by this step's forward) are left out rather than counted as vanished."""
+    from .. import functional as F
+
+    named = [(name, p) for name, p in model.named_parameters() if p.grad is not None]
+    grads = F.array_norms([p.grad for _, p in named])
+    weights = F.array_norms([p.data for _, p in named])
     rows, layers = [], OrderedDict()
-    for name, g in grads.items():
+    for (name, _), g, w in zip(named, grads, weights):
         layer, parameter = layer_of(name)
-        rows.append((layer, parameter, g, weights[name]))
+        rows.append((layer, parameter, g, w))
         layers[layer] = layers.get(layer, 0.0) + g * g
     return rows, OrderedDict((k, math.sqrt(v)) for k, v in layers.items())
 
