@@ -146,6 +146,15 @@ def test_one_hot():
         one_hot(np.array([0.5]), 3)
 
 
+def test_scalars_are_not_data_sets():
+    from nntrain.data import DataError
+
+    with pytest.raises(DataError, match="x must have a leading example axis, got a scalar"):
+        ArrayDataset(np.float32(1.0), np.zeros(1, np.int64), 2)
+    with pytest.raises(DataError, match=r"y must have shape \(N,\), got \(\)"):
+        ArrayDataset(np.zeros((1, 3), np.float32), np.int64(0), 2)
+
+
 # ---- any map-style data set: collate, workers, per-example random keys -------------------------------
 class Squares(Dataset):
     """Example i is (an array made from i, plus a random draw of its own, the label i % 3)."""
