@@ -4,6 +4,7 @@ import os
 
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
 from PIL import Image
 
 from nntrain.data import DataError, DataLoader, Normalizer, Subset, load_path
@@ -220,3 +221,33 @@ def test_the_course_dataset_runs_as_written(tmp_path):
     for (xa, ya), (xb, yb) in zip(batches, again):
         np.testing.assert_array_equal(xa, xb)
         np.testing.assert_array_equal(ya, yb)
+
+
+def _encoded(fmt, mode):
+    import io
+
+    pixels = np.random.default_rng(3).integers(0, 256, (12, 10) if mode == "L" else (12, 10, 3), dtype=np.uint8)
+    out = io.BytesIO()
+    Image.fromarray(pixels).save(out, fmt)
+    return out.getvalue()
+
+
+ENCODED = {(fmt, mode): _encoded(fmt, mode) for fmt in ("PNG", "JPEG", "BMP", "GIF", "WEBP") for mode in ("L", "RGB")}
+
+
+@settings(max_examples=150, deadline=None)
+@given(which=st.sampled_from(sorted(ENCODED)), cut=st.floats(0, 1),
+       flips=st.lists(st.tuples(st.floats(0, 1), st.integers(1, 255)), max_size=4))
+def test_damaged_image_files_are_read_or_a_data_error_naming_them(tmp_path_factory, which, cut, flips):
+    data = bytearray(ENCODED[which])
+    data = data[:max(1, int(len(data) * cut))] if cut < 1 else data
+    for where, xor in flips:
+        data[min(int(where * len(data)), len(data) - 1)] ^= xor
+    path = tmp_path_factory.mktemp("damaged") / f"image.{which[0].lower()}"
+    path.write_bytes(bytes(data))
+    try:
+        img = read_image(path)
+    except DataError as e:
+        assert str(path) in str(e) and "\n" not in str(e)
+    else:
+        assert img.mode in ("L", "RGB") and T.ToArray()(img).shape[0] in (1, 3)
