@@ -277,3 +277,12 @@ def test_resume_takes_only_the_flags_that_do_not_change_the_run(tmp_path):
     assert_clean_error(status, err, 2, r"--seed, --augment cannot change it \(only --epochs, --threads, --workers can\)")
     status, out, err = invoke("train", "--resume", tmp_path / "run", "--epochs", 2, "--workers", 1, "--json")
     assert status == 0 and parse_json(out)["epochs"] == 2, err
+
+
+def test_schedule_flag(tmp_path):
+    status, _, err = invoke("train", "--epochs", 3, "--schedule", "cosine", "--out", tmp_path / "run", "--quiet")
+    assert status == 0, err
+    with open(tmp_path / "run" / "metrics.csv") as f:
+        rates = [float(r["lr"]) for r in csv.DictReader(f)]
+    assert rates[0] == 0.001 and rates[0] > rates[1] > rates[2] > 0
+    assert read_toml(tmp_path / "run" / "config.toml")["schedule"]["name"] == "cosine"

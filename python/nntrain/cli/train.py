@@ -44,6 +44,7 @@ FLAGS = (
     Flag("--optimizer", "optimizer.name"),
     Flag("--lr", "optimizer.lr"),
     Flag("--weight-decay", "optimizer.weight_decay"),
+    Flag("--schedule", "schedule.name"),
     Flag("--seed", "seed"),
     Flag("--threads", "threads", resumable=True),
     Flag("--val-split", "data.val_split"),
