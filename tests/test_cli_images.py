@@ -63,9 +63,10 @@ def test_the_digits_as_png_files_train_to_the_weights_of_the_same_pixels_in_memo
     memory = train("--data", tmp_path / "digits.npz", "--epochs", 3, "--out", tmp_path / "memory")
     assert files.returncode == 0 and memory.returncode == 0, files.stderr + memory.stderr
     a, b = parse_json(files.stdout), parse_json(memory.stdout)
-    for part in ("train", "val", "test"):  # evaluation sums the loss over batches of another size: rounding
+    for part in ("train", "val", "test"):
         assert a[part]["accuracy"] == b[part]["accuracy"]
-        assert a[part]["loss"] == pytest.approx(b[part]["loss"], rel=1e-12)
+        # evaluation reads files in batches of another size than arrays: float32 batch means, summed
+        assert a[part]["loss"] == pytest.approx(b[part]["loss"], rel=1e-6)
     assert a["test"]["accuracy"] > 0.85
     wa, wb = load_weights(tmp_path / "files" / "model.safetensors"), load_weights(tmp_path / "memory" / "model.safetensors")
     for k in wa:
