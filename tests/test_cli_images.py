@@ -68,7 +68,7 @@ def test_the_digits_as_png_files_train_to_the_weights_of_the_same_pixels_in_memo
         # evaluation reads files in batches of another size than arrays: float32 batch means, summed
         assert a[part]["loss"] == pytest.approx(b[part]["loss"], rel=1e-6)
     assert a["test"]["accuracy"] > 0.85
-    wa, wb = load_weights(tmp_path / "files" / "model.safetensors"), load_weights(tmp_path / "memory" / "model.safetensors")
+    wa, wb = (load_weights(tmp_path / run / "model.safetensors") for run in ("files", "memory"))
     for k in wa:
         np.testing.assert_array_equal(wa[k], wb[k])
     # and about as well as the embedded arrays (scaled by 1/16, in another order) do

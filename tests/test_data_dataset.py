@@ -49,7 +49,8 @@ def test_random_split_by_counts_is_a_seeded_partition():
 
 
 @pytest.mark.parametrize("fractions, lengths", [
-    ([0.5, 0.5], [5, 5]), ([0.3, 0.3, 0.4], [3, 3, 4]), ([0.33, 0.33, 0.34], [4, 3, 3]), ([0.25, 0.25, 0.25, 0.25], [3, 3, 2, 2])])
+    ([0.5, 0.5], [5, 5]), ([0.3, 0.3, 0.4], [3, 3, 4]), ([0.33, 0.33, 0.34], [4, 3, 3]),
+    ([0.25, 0.25, 0.25, 0.25], [3, 3, 2, 2])])
 def test_random_split_by_fractions_hands_out_the_remainder_like_pytorch(fractions, lengths):
     assert [len(p) for p in random_split(arrays(), fractions, generator=0)] == lengths
 

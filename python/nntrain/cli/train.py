@@ -195,7 +195,7 @@ def _describe(run, dist):
     out = console()
     if dist is not None:
         out.print(f"data-parallel over {dist.size} MPI ranks, {nntrain.get_num_threads()} threads each")
-    sizes = {part: 0 if getattr(splits, part) is None else len(getattr(splits, part)) for part in ("train", "val", "test")}
+    sizes = {part: len(getattr(splits, part) or ()) for part in ("train", "val", "test")}
     what = "a custom network" if config["model"]["layers"] else config["model"]["preset"]
     out.print(f"training {what} on {splits.name}: {sizes['train']:,} train, {sizes['val']:,} val, {sizes['test']:,} "
               f"test examples of {tuple(splits.input_shape)}, {splits.classes} classes -> {run.directory}")
