@@ -20,8 +20,10 @@ run can be repeated or resumed from it alone::
     skip_bad = false            # leave out unreadable images instead of stopping
 
     [model]
-    preset = "mlp"              # mlp | lenet | cnn | resnet, or a layer list (see build.py):
+    preset = "mlp"              # mlp | lenet | cnn | resnet | path/to/net.py:MyNet, or a layer list (build.py):
     # layers = [{type = "Linear", out_features = 128}, {type = "ReLU"}, {type = "Linear"}]
+    # num_classes = 10          # with preset = "net.py:MyNet", any other key is a keyword argument of
+                                # MyNet(...), kept in args (see user_model.py)
     init = "default"            # default | xavier | xavier_normal | he | he_normal | normal | uniform | zeros | constant
     init_from = ""              # a .safetensors of pretrained weights (PyTorch-style keys)
 
@@ -63,7 +65,7 @@ class Setting:
 
     key: str  # dotted: section.name
     default: object
-    kind: type  # int, float, bool, str or list
+    kind: type  # int, float, bool, str, list or dict (a free table)
     low: float = None
     high: float = None
     low_open: bool = False
@@ -93,7 +95,10 @@ SETTINGS = (
                                                 "the training step (0: in the training process)."),
     Setting("data.skip_bad", False, bool, help="Leave out images that cannot be read (and say how many) instead "
                                                "of stopping."),
-    Setting("model.preset", "mlp", str, help="mlp, lenet, cnn or resnet, sized to the data."),
+    Setting("model.preset", "mlp", str, help="mlp, lenet, cnn or resnet, sized to the data; or FILE.py:Class, a "
+                                             "network class of your own (arguments from the [model] table)."),
+    Setting("model.args", {}, dict, help="Keyword arguments of a FILE.py:Class model (other [model] keys)."),
+    Setting("model.sha256", "", str, help="The SHA-256 of a FILE.py:Class model's file, recorded by the run."),
     Setting("model.layers", [], list),
     Setting("model.hidden", [256, 128], list),
     Setting("model.dropout", 0.0, float, low=0.0, high=0.99),
@@ -162,10 +167,19 @@ def merge(base, overrides, where=""):
     out = copy.deepcopy(base)
     for key, value in overrides.items():
         name = f"{where}{key}"
+        if key not in out and where == "model." and isinstance(out.get("args"), dict):
+            # a key [model] does not know: a keyword argument of a FILE.py:Class model (check() refuses it
+            # for any other model)
+            out["args"] = dict(out["args"], **{key: copy.deepcopy(value)})
+            continue
         if key not in out:
             known = ", ".join(sorted(out))
             raise ConfigError(f"unknown setting '{name}' (known{' in [' + where[:-1] + ']' if where else ''}: {known})")
-        if isinstance(out[key], dict):
+        if isinstance(out[key], dict) and getattr(SETTING.get(name), "kind", None) is dict:
+            if not isinstance(value, dict):
+                raise ConfigError(f"'{name}' must be a table, got {_kind(value)}")
+            out[key] = dict(out[key], **copy.deepcopy(value))
+        elif isinstance(out[key], dict):
             if not isinstance(value, dict):
                 raise ConfigError(f"'{name}' must be a [{name}] table, got {_kind(value)}")
             out[key] = merge(out[key], value, name + ".")
@@ -200,7 +214,8 @@ def _expect(config, setting):
     else:
         ok = isinstance(value, kind)
     if not ok:
-        want = {int: "an integer", float: "a number", bool: "true or false", str: "a string", list: "a list"}[kind]
+        want = {int: "an integer", float: "a number", bool: "true or false", str: "a string", list: "a list",
+                dict: "a table"}[kind]
         raise ConfigError(f"'{dotted}' must be {want}, got {value!r}")
     for item in (value if kind is list else [value]) if setting.choices is not None else ():
         if item not in setting.choices:
@@ -210,6 +225,11 @@ def _expect(config, setting):
         raise ConfigError(f"'{dotted}' must be {'>' if setting.low_open else '>='} {low}, got {value}")
     if high is not None and value > high:
         raise ConfigError(f"'{dotted}' must be <= {high}, got {value}")
+
+
+def is_model_file(preset):
+    """Whether model.preset names a class in the user's own file (FILE.py:ClassName) rather than a preset."""
+    return ":" in preset or preset.endswith(".py")
 
 
 def _positive_ints(value):
@@ -222,9 +242,19 @@ def check(config):
 
     for setting in SETTINGS:
         _expect(config, setting)
-    if not config["model"]["layers"] and config["model"]["preset"] not in PRESETS:
-        raise ConfigError(f"'model.preset': unknown preset '{config['model']['preset']}' "
-                          f"(choose from {', '.join(PRESETS)}, or give model.layers)")
+    m = config["model"]
+    from_file = is_model_file(m["preset"]) and not m["layers"]
+    if from_file:
+        from .user_model import parse_spec
+
+        parse_spec(m["preset"])
+    elif not m["layers"] and m["preset"] not in PRESETS:
+        raise ConfigError(f"'model.preset': unknown preset '{m['preset']}' "
+                          f"(choose from {', '.join(PRESETS)}, give model.layers, or FILE.py:ClassName)")
+    if m["args"] and not from_file:
+        known = ", ".join(k for k in m if k != "args")
+        raise ConfigError(f"unknown setting 'model.{next(iter(m['args']))}' (known in [model]: {known}; other keys "
+                          "are constructor arguments of a model from a file, preset = \"FILE.py:ClassName\")")
     if not _positive_ints(config["model"]["hidden"]):
         raise ConfigError(f"'model.hidden' must be a list of positive integers, got {config['model']['hidden']!r}")
     betas = config["optimizer"]["betas"]

@@ -20,6 +20,7 @@ import numpy as np
 
 from . import checkpoint as ckpt
 from . import config as cfg
+from . import user_model
 from .build import build_model, build_optimizer, build_penalties, build_scheduler
 from .data import DataError, DataLoader, Normalizer
 from .nn import CrossEntropyLoss
@@ -60,6 +61,8 @@ def start(config, directory=None, distributed=None):
     """A new Run of the resolved ``config`` in ``directory`` (default runs/<timestamp>): the directory is
     created (under MPI by rank 0, every rank learning its name or rank 0's error) and config.toml written."""
     directory = directory or default_run_dir()
+    if cfg.is_model_file(config["model"]["preset"]) and not config["model"]["layers"]:
+        config = dict(config, model=user_model.record(config["model"]))  # its path and hash, to check later
     if distributed is None:
         directory = prepare_run_dir(directory)
     else:

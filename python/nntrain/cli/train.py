@@ -34,7 +34,7 @@ def _augmentations(value):
 
 
 FLAGS = (
-    Flag("--model", "model.preset", metavar="PRESET",
+    Flag("--model", "model.preset", metavar="PRESET|FILE.py:CLASS",
          to_config=lambda v: {"model.preset": v, "model.layers": []}),
     Flag("--data", "data.path", metavar="NAME|PATH", to_config=_data_settings,
          help="digits (embedded), fashion-mnist, mnist, cifar10, or a folder (IDX files, CIFAR-10, or images "
