@@ -130,8 +130,8 @@ def test_a_constructor_argument_it_does_not_take_is_one_error_line(tmp_path, net
 
 
 def test_an_args_table_holds_arguments_whose_names_model_uses_itself(tmp_path, net):
-    source = NET.replace("width=16", "hidden=16").replace("64, width", "64, hidden").replace("(width, num", "(hidden, num")
-    net.write_text(source)
+    net.write_text(NET.replace("width=16", "hidden=16").replace("64, width", "64, hidden")
+                   .replace("(width, num", "(hidden, num"))
     config = tmp_path / "run.toml"
     config.write_text(f'[model]\npreset = "{net}:Net"\nargs = {{hidden = 20}}\n[training]\nepochs = 1\n')
     status, _, err = invoke("train", config, "--out", tmp_path / "run", "--quiet")

@@ -10,7 +10,8 @@ from .model_options import build, data_shape, resolve_model_config
 
 @click.command("gradcheck")
 @click.argument("config_file", required=False, metavar="[CONFIG.toml]")
-@click.option("--model", "preset", metavar="PRESET|FILE.py:CLASS", help="mlp, lenet, cnn or resnet, or a network class of your own.")
+@click.option("--model", "preset", metavar="PRESET|FILE.py:CLASS", 
+              help="mlp, lenet, cnn or resnet, or a network class of your own.")
 @click.option("--data", metavar="NAME|PATH", help="The data the network is sized to (default: digits).")
 @click.option("--batch", type=click.IntRange(1, 64), default=4, show_default=True, help="Examples in the check.")
 @click.option("--tol", type=float, default=1e-6, show_default=True, help="Largest relative error that passes.")

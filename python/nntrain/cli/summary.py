@@ -8,7 +8,8 @@ from .model_options import build, data_shape, resolve_model_config
 
 @click.command("summary")
 @click.argument("config_file", required=False, metavar="[CONFIG.toml]")
-@click.option("--model", "preset", metavar="PRESET|FILE.py:CLASS", help="mlp, lenet, cnn or resnet, or a network class of your own.")
+@click.option("--model", "preset", metavar="PRESET|FILE.py:CLASS", 
+              help="mlp, lenet, cnn or resnet, or a network class of your own.")
 @click.option("--data", metavar="NAME|PATH", help="The data the network is sized to (default: digits).")
 @user_errors
 def command(config_file, preset, data):
