@@ -197,6 +197,25 @@ def build_scheduler(config, optimizer):
     return after
 
 
+def build_loss(config):
+    """The training loss: cross-entropy (with label smoothing) for classification, MSE or L1 for regression."""
+    t = config["training"]
+    name = t["loss"] if t["loss"] != "auto" else ("mse" if t["task"] == "regression" else "cross_entropy")
+    if name == "mse":
+        return nn.MSELoss()
+    if name == "l1":
+        return nn.L1Loss()
+    return nn.CrossEntropyLoss(config["regularization"]["label_smoothing"])
+
+
+def build_metrics(config, classes):
+    """What each evaluation measures: accuracy and the confusion matrix, or MAE, RMSE and R2."""
+    from .metric import MAE, R2, RMSE
+    from .train import default_metrics
+
+    return [MAE(), RMSE(), R2()] if config["training"]["task"] == "regression" else default_metrics(classes)
+
+
 def build_penalties(config):
     r = config["regularization"]
     penalties = []

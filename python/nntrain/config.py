@@ -27,6 +27,15 @@ run can be repeated or resumed from it alone::
     init = "default"            # default | xavier | xavier_normal | he | he_normal | normal | uniform | zeros | constant
     init_from = ""              # a .safetensors of pretrained weights (PyTorch-style keys)
 
+    [training]
+    epochs = 10
+    task = "classification"     # classification | regression (float targets; MAE, RMSE, R2)
+    loss = "auto"               # auto | cross_entropy | mse | l1
+
+    [diagnostics]
+    grad_norms = 0              # every N steps: per-layer gradient and weight norms (grad_norms.csv, .png)
+    tensorboard = false         # event files in RUNDIR/tensorboard (needs tensorboardX)
+
     [optimizer]
     name = "adam"               # sgd | momentum | adagrad | rmsprop | adam | adamw
     lr = 0.001
@@ -55,6 +64,9 @@ class ConfigError(ValueError):
 OPTIMIZERS = ("sgd", "momentum", "adagrad", "rmsprop", "adam", "adamw")
 SCHEDULES = ("none", "step", "exponential", "cosine")
 INIT_SCHEMES = ("default", "xavier", "xavier_normal", "he", "he_normal", "normal", "uniform", "zeros", "constant")
+TASKS = ("classification", "regression")
+LOSSES = ("auto", "cross_entropy", "mse", "l1")
+REGRESSION_LOSSES = ("mse", "l1")
 AUGMENTATIONS = ("flip", "crop", "rotate", "jitter")  # what each does: data/augment.py
 
 
@@ -125,6 +137,18 @@ SETTINGS = (
     Setting("regularization.clip_grad_norm", 0.0, float, low=0.0),
     Setting("training.epochs", 10, int, low=1, help="Epochs to train (with --resume: the new total)."),
     Setting("training.early_stopping", 0, int, low=0),
+    Setting("training.task", "classification", str, choices=TASKS,
+            help="classification (class labels; accuracy) or regression (float targets in an .npz or .csv; "
+                 "MAE, RMSE and R2)."),
+    Setting("training.loss", "auto", str, choices=LOSSES,
+            help="auto (cross_entropy for classification, mse for regression), cross_entropy, mse or l1."),
+    Setting("diagnostics.grad_norms", 0, int, low=0,
+            help="Every N steps (10 if N is left out), each layer's gradient and weight norms into "
+                 "RUNDIR/grad_norms.csv and grad_norms.png, with a warning when a layer's gradient vanishes or "
+                 "explodes (0: off)."),
+    Setting("diagnostics.tensorboard", False, bool,
+            help="TensorBoard event files in RUNDIR/tensorboard: losses, metrics, learning rate, gradient norms, "
+                 "weight histograms (needs tensorboardX: pip install 'nntrain[tensorboard]')."),
 )
 SETTING = {s.key: s for s in SETTINGS}
 
@@ -260,6 +284,15 @@ def check(config):
     betas = config["optimizer"]["betas"]
     if len(betas) != 2 or not all(isinstance(b, (int, float)) and not isinstance(b, bool) and 0 <= b < 1 for b in betas):
         raise ConfigError(f"'optimizer.betas' must be two numbers in [0, 1), got {betas!r}")
+    t = config["training"]
+    if t["task"] == "regression" and t["loss"] == "cross_entropy":
+        raise ConfigError("'training.loss' = cross_entropy compares class scores with labels; regression takes "
+                          f"{' or '.join(REGRESSION_LOSSES)}")
+    if t["task"] == "classification" and t["loss"] in REGRESSION_LOSSES:
+        raise ConfigError(f"'training.loss' = {t['loss']} is a regression loss; give --task regression, or use "
+                          "cross_entropy for class labels")
+    if t["task"] == "regression" and config["regularization"]["label_smoothing"]:
+        raise ConfigError("'regularization.label_smoothing' smooths class labels; regression has none")
     d = config["data"]
     if d["image_size"] and (len(d["image_size"]) != 2 or not _positive_ints(d["image_size"])):
         raise ConfigError(f"'data.image_size' must be [height, width] (positive integers) or [], "

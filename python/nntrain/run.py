@@ -6,7 +6,9 @@ A run directory holds
     model.safetensors        the weights under PyTorch-style keys, plus what predicting needs (JSON metadata:
                              input shape, classes, class names, normalisation)
     checkpoint.safetensors   model, optimiser, schedule, data order and random state: an exact resume point
-    curves.png               loss and accuracy, train against validation (when matplotlib is installed)
+    curves.png               loss and accuracy (or MAE, RMSE, R2), train against validation (with matplotlib)
+    grad_norms.csv, .png     with --log-grad-norms N: each layer's gradient and weight norms every N steps
+    tensorboard/             with --tensorboard: TensorBoard event files
 
 Every file is written atomically, so a crash at any moment leaves the previous version or the new one.
 """
@@ -21,16 +23,14 @@ import numpy as np
 from . import checkpoint as ckpt
 from . import config as cfg
 from . import user_model
-from .build import build_model, build_optimizer, build_penalties, build_scheduler
+from .build import build_loss, build_metrics, build_model, build_optimizer, build_penalties, build_scheduler
 from .data import DataError, DataLoader, Normalizer
-from .nn import CrossEntropyLoss
 from .run_data import eval_batches, load_data
 from .train import Callback, EarlyStopping, Trainer, evaluate
 
 CONFIG, METRICS, MODEL, CHECKPOINT, CURVES = ("config.toml", "metrics.csv", "model.safetensors",
                                               "checkpoint.safetensors", "curves.png")
-METRIC_FIELDS = ("epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr", "seconds",
-                 "samples_per_second")
+GRAD_NORMS, TENSORBOARD = "grad_norms.csv", "tensorboard"
 
 
 class RunError(ValueError):
@@ -116,14 +116,39 @@ class Run:
         self.loader = DataLoader(splits.train, batch_size=d["batch_size"], shuffle=d["shuffle"],
                                  drop_last=d["drop_last"], seed=config["seed"], collate_fn=splits.collate_fn,
                                  num_workers=d["workers"], worker_type=self.worker_type)
-        callbacks = [MetricsCSV(os.path.join(directory, METRICS)), CheckpointEachEpoch(self)] if self.writes else []
+        callbacks = []
+        if self.writes and directory is not None:
+            callbacks = [MetricsCSV(self.path(METRICS))] + self.diagnostics() + [CheckpointEachEpoch(self)]
         if config["training"]["early_stopping"]:
             callbacks.append(EarlyStopping(patience=config["training"]["early_stopping"]))
-        self.trainer = Trainer(self.model, self.optimizer, CrossEntropyLoss(r["label_smoothing"]), self.scheduler,
+        self.trainer = Trainer(self.model, self.optimizer, build_loss(config), self.scheduler,
                                clip_grad_norm=r["clip_grad_norm"] or None, penalties=build_penalties(config),
-                               callbacks=callbacks, num_classes=splits.classes, distributed=distributed)
+                               callbacks=callbacks, num_classes=splits.classes, distributed=distributed,
+                               metrics=build_metrics(config, splits.classes))
         if distributed is not None:
             distributed.broadcast_model(self.model)
+
+    def diagnostics(self):
+        """The callbacks that show what happens inside: gradient norms, TensorBoard."""
+        from .callbacks import GradNormLogger
+
+        diag = self.config["diagnostics"]
+        callbacks = []
+        if diag["grad_norms"]:
+            callbacks.append(GradNormLogger(self.path(GRAD_NORMS), every=diag["grad_norms"]))
+        if diag["tensorboard"]:
+            from .tensorboard import TensorBoard
+
+            try:
+                callbacks.append(TensorBoard(self.path(TENSORBOARD), every=diag["grad_norms"] or 10,
+                                             grad_norms=bool(diag["grad_norms"])))
+            except ImportError as e:
+                raise cfg.ConfigError(f"'diagnostics.tensorboard': {e}") from None
+        return callbacks
+
+    @property
+    def regression(self):
+        return self.config["training"]["task"] == "regression"
 
     # ---- files ---------------------------------------------------------------------------------------
     def path(self, name):
@@ -181,13 +206,14 @@ class Run:
 
     def evaluate(self, part):
         data = self.batches(part)
-        return None if data is None else evaluate(self.model, data, self.trainer.loss_fn, self.splits.classes)
+        return None if data is None else evaluate(self.model, data, self.trainer.loss_fn, self.splits.classes,
+                                                  metrics=self.trainer.metrics)
 
     def plot_curves(self):
         """Writes curves.png; returns False when matplotlib is not installed."""
         from .plots import plot_curves
 
-        return plot_curves(self.trainer.history, self.path(CURVES))
+        return plot_curves(self.trainer.history, self.path(CURVES), ("mae", "rmse", "r2") if self.regression else None)
 
 
 class MetricsCSV(Callback):
@@ -198,10 +224,12 @@ class MetricsCSV(Callback):
 
     def on_epoch_end(self, trainer, metrics):
         out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=METRIC_FIELDS, lineterminator="\n")
+        rows = [m.as_dict() for m in trainer.history]
+        fields = list(dict.fromkeys(k for row in rows for k in row))  # each epoch's names, in order of appearance
+        writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\n")
         writer.writeheader()
-        for m in trainer.history:
-            writer.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in m.as_dict().items()})
+        for row in rows:
+            writer.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()})
         ckpt.atomic_write_bytes(self.path, out.getvalue().encode())
 
 
@@ -219,9 +247,10 @@ class CheckpointEachEpoch(Callback):
 
 
 def read_metrics(path):
-    """Rows of a metrics.csv as dicts of floats (epoch as int)."""
+    """Rows of a metrics.csv as dicts of floats (epoch as int; a value an epoch did not measure is NaN)."""
     with open(path, newline="") as f:
-        return [{k: (int(v) if k == "epoch" else float(v)) for k, v in row.items()} for row in csv.DictReader(f)]
+        return [{k: (int(v) if k == "epoch" else float(v or "nan")) for k, v in row.items()}
+                for row in csv.DictReader(f)]
 
 
 def load_trained_model(path):

@@ -22,6 +22,7 @@ class Flag:
     metavar: str = None
     help: str = None
     nargs: int = 1
+    flag_value: object = None  # the value of the flag given alone (its value is then optional)
     to_config: Callable = None  # value -> {dotted key: value}, for flags that set more than their key
 
 
@@ -54,6 +55,10 @@ FLAGS = (
     Flag("--workers", "data.workers", resumable=True),
     Flag("--skip-bad-images", "data.skip_bad"),
     Flag("--init-from", "model.init_from", metavar="FILE.safetensors"),
+    Flag("--task", "training.task"),
+    Flag("--loss", "training.loss"),
+    Flag("--log-grad-norms", "diagnostics.grad_norms", metavar="[N]", flag_value=10),
+    Flag("--tensorboard", "diagnostics.tensorboard"),
 )
 
 
@@ -76,8 +81,9 @@ def flag_options(fn):
                 kind = int
             elif setting.choices is not None and setting.kind is str:
                 kind = click.Choice(setting.choices)
+            optional = {} if flag.flag_value is None else {"is_flag": False, "flag_value": flag.flag_value}
             option = click.option(flag.name, _param(flag), type=kind, nargs=flag.nargs, metavar=flag.metavar,
-                                  help=help_text)
+                                  help=help_text, **optional)
         fn = option(fn)
     return fn
 
@@ -146,9 +152,22 @@ class Progress:
     def end(self, m):
         self.close()
         if self.show_lines:
-            val = "" if m.val_loss != m.val_loss else f"  val loss {m.val_loss:.4f} acc {m.val_accuracy:6.2%}"
-            self.out.print(f"epoch {m.epoch:>3}/{self.epochs}  train loss {m.train_loss:.4f} acc "
-                           f"{m.train_accuracy:6.2%}{val}  {m.seconds:6.2f}s  {m.samples_per_second:,.0f} samples/s")
+            train = f"train loss {m.train_loss:.4f}" + ("" if m.train_accuracy != m.train_accuracy else
+                                                        f" acc {m.train_accuracy:6.2%}")
+            val = ""
+            if m.val_loss == m.val_loss:
+                val = f"  val loss {m.val_loss:.4f}" + ("" if m.val_accuracy != m.val_accuracy else
+                                                       f" acc {m.val_accuracy:6.2%}")
+                val += "".join(f" {k[4:]} {v:.4g}" for k, v in m.extra.items() if k[4:] in REGRESSION_METRICS)
+            self.out.print(f"epoch {m.epoch:>3}/{self.epochs}  {train}{val}  {m.seconds:6.2f}s  "
+                           f"{m.samples_per_second:,.0f} samples/s")
+
+    def warn(self, message):
+        """A warning from training (a vanishing or exploding gradient) as one line on stderr."""
+        if self.bar is not None:
+            self.bar.console.print(f"Warning: {message}", markup=False, highlight=False)
+        else:
+            click.echo(f"Warning: {message}", err=True)
 
     def close(self):
         if self.bar is not None:
@@ -176,15 +195,52 @@ class _InterruptOnSigint:
         signal.signal(signal.SIGINT, self.previous)
 
 
+REGRESSION_METRICS = ("mae", "rmse", "r2")
+
+
 def _result(run, history, seconds, trained_samples):
     out = {"run_dir": run.directory, "epochs": len(history), "seconds": round(seconds, 3),
            "samples_per_second": round(trained_samples / seconds, 1) if seconds > 0 else None}
     last = history[-1]
-    out["train"] = {"loss": last.train_loss, "accuracy": last.train_accuracy}
+    out["train"] = {"loss": last.train_loss} if run.regression else {"loss": last.train_loss,
+                                                                      "accuracy": last.train_accuracy}
     for part in ("val", "test"):
         ev = run.evaluate(part)
-        out[part] = None if ev is None else {"loss": ev.loss, "accuracy": ev.accuracy, "samples": ev.samples}
+        # every single number the evaluation measured: loss, accuracy, samples, or loss, samples, mae, rmse, r2
+        out[part] = None if ev is None else {k: v for k, v in ev.as_dict().items() if not isinstance(v, list)}
     return out
+
+
+def _score(result, regression):
+    """The headline of an evaluation: accuracy, or MAE, RMSE and R2."""
+    if regression:
+        return f"MAE {result['mae']:.4g}  RMSE {result['rmse']:.4g}  R2 {result['r2']:.4f}"
+    return f"accuracy {result['accuracy']:.2%}"
+
+
+class _ShowWarnings:
+    """Training's GradientWarnings (and any other warning) shown as `Warning: ...` lines through ``progress``."""
+
+    def __init__(self, progress):
+        self.progress = progress
+
+    def __enter__(self):
+        import warnings
+
+        self.caught = warnings.catch_warnings()
+        self.caught.__enter__()
+        from ..callbacks import GradientWarning
+
+        warnings.simplefilter("always", GradientWarning)
+        warnings.showwarning = lambda message, *args, **kwargs: self.progress.warn(" ".join(str(message).split()))
+        return self
+
+    def __exit__(self, *exc):
+        self.caught.__exit__(*exc)
+
+
+def _plural(n, noun):
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}{'es' if noun.endswith('s') else 's'}"
 
 
 def _describe(run, dist):
@@ -198,7 +254,8 @@ def _describe(run, dist):
     sizes = {part: len(getattr(splits, part) or ()) for part in ("train", "val", "test")}
     what = "a custom network" if config["model"]["layers"] else config["model"]["preset"]
     out.print(f"training {what} on {splits.name}: {sizes['train']:,} train, {sizes['val']:,} val, {sizes['test']:,} "
-              f"test examples of {tuple(splits.input_shape)}, {splits.classes} classes -> {run.directory}")
+              f"test examples of {tuple(splits.input_shape)}, "
+              f"{_plural(splits.classes, 'target') if run.regression else _plural(splits.classes, 'class')} -> {run.directory}")
     if splits.skipped:
         _, reason = splits.skipped[0]
         count = len(splits.skipped)
@@ -260,7 +317,7 @@ def command(config_file, out_dir, resume_dir, distributed, as_json, quiet, **fla
     start = time.perf_counter()
     done_before = sum(m.epoch > 0 for m in run.trainer.history)
     try:
-        with _InterruptOnSigint(run.trainer):
+        with _InterruptOnSigint(run.trainer), _ShowWarnings(progress):
             history = run.fit([progress.callback])
     except TrainingInterrupted as stop:
         progress.close()
@@ -286,7 +343,7 @@ def command(config_file, out_dir, resume_dir, distributed, as_json, quiet, **fla
             console().print("(curves.png not written: install matplotlib, e.g. pip install 'nntrain[plot]')")
         which = "test" if result["test"] else "val"
         if test:
-            console().print(f"{which} accuracy {test['accuracy']:.2%}  (loss {test['loss']:.4f})  "
+            console().print(f"{which} {_score(test, run.regression)}  (loss {test['loss']:.4f})  "
                             f"in {seconds:.1f}s; run saved in {run.directory}")
     elif test:
-        click.echo(f"{test['accuracy']:.4f}")
+        click.echo(f"{test['r2' if run.regression else 'accuracy']:.4f}")
