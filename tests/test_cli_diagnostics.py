@@ -51,8 +51,12 @@ def test_log_grad_norms_alone_logs_every_10_steps_and_resume_continues_the_csv(t
     assert steps == [10, 20, 30, 40]  # 21 steps an epoch, counted across the resume
 
 
-def test_a_negative_interval_is_one_error_line(tmp_path):
-    status, _, err = invoke("train", "--log-grad-norms=-1", "--out", tmp_path / "run")
+def test_a_bad_interval_is_one_error_line(tmp_path):
+    status, _, err = invoke("train", "--log-grad-norms", "often", "--out", tmp_path / "run")
+    assert_clean_error(status, err, match=r"'often' is not a valid integer")
+    config = tmp_path / "run.toml"
+    config.write_text("[diagnostics]\ngrad_norms = -1\n")
+    status, _, err = invoke("train", config, "--out", tmp_path / "run")
     assert_clean_error(status, err, match=r"'diagnostics\.grad_norms' must be >= 0, got -1")
 
 
