@@ -16,6 +16,7 @@ COMMANDS = {
     "gradcheck": "gradcheck",
     "datasets": "datasets",
     "export": "export",
+    "lr-find": "lr_find",
 }
 
 
@@ -38,6 +39,7 @@ def main():
     Start here:
       nntrain train                    the default MLP on the embedded digits, in seconds
       nntrain train --model cnn --data fashion-mnist --epochs 5
-      nntrain eval runs/<timestamp>    accuracy, per-class accuracy, confusion matrix
+      nntrain eval runs/<timestamp>    accuracy, precision/recall/F1 per class, confusion matrix
+      nntrain lr-find                  which learning rate to train with (the range test)
       nntrain datasets                 what data it can find, and where it looks
     """
