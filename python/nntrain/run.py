@@ -118,7 +118,9 @@ class Run:
                                  num_workers=d["workers"], worker_type=self.worker_type)
         callbacks = []
         if self.writes and directory is not None:
-            callbacks = [MetricsCSV(self.path(METRICS))] + self.diagnostics() + [CheckpointEachEpoch(self)]
+            no_accuracy = ("train_accuracy", "val_accuracy") if self.regression else ()
+            callbacks = [MetricsCSV(self.path(METRICS), leave_out=no_accuracy)] + self.diagnostics() + \
+                [CheckpointEachEpoch(self)]
         if config["training"]["early_stopping"]:
             callbacks.append(EarlyStopping(patience=config["training"]["early_stopping"]))
         self.trainer = Trainer(self.model, self.optimizer, build_loss(config), self.scheduler,
@@ -217,14 +219,15 @@ class Run:
 
 
 class MetricsCSV(Callback):
-    """Rewrites metrics.csv (atomically) with every epoch so far at the end of each epoch."""
+    """Rewrites metrics.csv (atomically) with every epoch so far at the end of each epoch: a column for each
+    name of the epochs' metrics (EpochMetrics.as_dict) but those in ``leave_out``."""
 
-    def __init__(self, path):
-        self.path = path
+    def __init__(self, path, leave_out=()):
+        self.path, self.leave_out = path, set(leave_out)
 
     def on_epoch_end(self, trainer, metrics):
         out = io.StringIO()
-        rows = [m.as_dict() for m in trainer.history]
+        rows = [{k: v for k, v in m.as_dict().items() if k not in self.leave_out} for m in trainer.history]
         fields = list(dict.fromkeys(k for row in rows for k in row))  # each epoch's names, in order of appearance
         writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\n")
         writer.writeheader()

@@ -13,6 +13,8 @@ The same pixels give the same numbers either way: a folder of PNGs written from 
 to the same weights as the arrays themselves.
 """
 
+from dataclasses import replace
+
 import numpy as np
 
 from .config import ConfigError
@@ -32,6 +34,11 @@ def read_data(config, input_shape=None):
     ``input_shape`` (C, H, W) of a trained model makes an image folder read in its mode and size.
     """
     d = config["data"]
+    if config["training"]["task"] == "regression":
+        if not d["path"]:
+            raise ConfigError(f"--task regression reads float targets from an .npz or .csv given with --data; "
+                              f"{d['name']} holds class labels")
+        return carve(load_path(d["path"], regression=True), config)
     if d["path"] and image_folder_parts(d["path"]):
         mode = None if input_shape is None else ("L" if input_shape[0] == 1 else "RGB")
         return carve(image_folder_splits(d["path"], mode), config)
@@ -88,8 +95,7 @@ def _arrays(splits, normalizer, d):
     train = splits.train
     if augment:  # augment the stored pixels, then normalise: padding is black, as for image files
         steps = augment + ([T.Normalize(normalizer.mean, normalizer.std)] if normalizer is not None else [])
-        splits.train = ArrayDataset(train.x, train.y, train.classes, train.name, train.class_names,
-                                    T.Compose(steps))
+        splits.train = replace(train, transform=T.Compose(steps))
     elif normalizer is not None:
         splits.train = normalizer(train)
     return splits, normalizer

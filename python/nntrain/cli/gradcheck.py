@@ -31,8 +31,9 @@ def command(config_file, preset, data, batch, tol, max_checks):
     """
     from rich.table import Table
 
+    from ..build import build_loss
     from ..gradient_check import gradcheck
-    from ..nn import CrossEntropyLoss, Dropout
+    from ..nn import Dropout
 
     config = resolve_model_config(config_file, preset, data)
     input_shape, classes, name, splits = data_shape(config)
@@ -43,7 +44,7 @@ def command(config_file, preset, data, batch, tol, max_checks):
     from ..data import DataLoader
 
     x, y = next(iter(DataLoader(splits.train, batch_size=batch, collate_fn=splits.collate_fn)))
-    result = gradcheck(model, x, y, CrossEntropyLoss(), tol=tol, max_checks=max_checks)
+    result = gradcheck(model, x, y, build_loss(config), tol=tol, max_checks=max_checks)
     table = Table("layer", "parameter", "checked", "max relative error", "")
     for r in result.rows:
         table.add_row(r.layer or "(model)", r.param, f"{r.checked}/{r.size}", f"{r.max_error:.2e}",

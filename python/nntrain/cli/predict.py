@@ -77,7 +77,7 @@ def _readers():
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @user_errors
 def command(model_path, files, temperature, top_k, as_json):
-    """Predict the class of each input: images (PNG, JPEG, BMP, GIF, WebP, TIFF), .npy arrays (one example
+    """Predict the class of each input (the value(s), for a regression model): images (PNG, JPEG, BMP, GIF, WebP, TIFF), .npy arrays (one example
     or a batch) or CSV rows.
 
     Inputs get the same preparation as the training data had: images are read in the model's colour mode
@@ -100,6 +100,7 @@ def command(model_path, files, temperature, top_k, as_json):
     input_shape = tuple(meta["input_shape"])
     names = meta.get("class_names") or [str(i) for i in range(meta["classes"])]
     normalizer = normalizer_of(meta)
+    regression = meta["config"]["training"]["task"] == "regression"
     results = []
     readers = _readers()
     for path in files:
@@ -116,7 +117,11 @@ def command(model_path, files, temperature, top_k, as_json):
         if normalizer is not None:
             shape = (1, -1) + (1,) * (x.ndim - 2)
             x = (x - normalizer.mean.reshape(shape)) / normalizer.std.reshape(shape)
-        probs = F.softmax(np.ascontiguousarray(model(np.ascontiguousarray(x, np.float32)), np.float32), temperature=temperature)
+        outputs = np.ascontiguousarray(model(np.ascontiguousarray(x, np.float32)), np.float32)
+        if regression:
+            results += [{"input": label, "value": [float(v) for v in row]} for label, row in zip(labels, outputs)]
+            continue
+        probs = F.softmax(outputs, temperature=temperature)
         for label, p in zip(labels, probs):
             top = np.argsort(-p, kind="stable")[:top_k]
             results.append({"input": label, "class": int(top[0]), "name": names[top[0]],
@@ -126,5 +131,8 @@ def command(model_path, files, temperature, top_k, as_json):
         return
     out = console()
     for r in results:
+        if regression:
+            out.print(f"{r['input']}: {', '.join(f'{v:.6g}' for v in r['value'])}")
+            continue
         others = ", ".join(f"{t['name']} {t['probability']:.1%}" for t in r["top"])
         out.print(f"{r['input']}: {r['name']}  ({others})")

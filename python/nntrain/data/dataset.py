@@ -5,7 +5,7 @@ A map-style data set answers ``len(ds)`` and ``ds[i]`` for 0 <= i < len(ds), as 
 in this package returns; ``DataSplits`` groups the train/val/test parts of one data set.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable, List, Optional
 
 import numpy as np
@@ -37,6 +37,9 @@ class ArrayDataset(Dataset):
     that ``x`` is finite) and raises DataError naming ``name``, so an ArrayDataset that exists is one a model
     can train on. ``ds[i]`` is ``(transform(x[i]), y[i])``; without a transform DataLoader takes whole
     batches with one fancy index instead of example by example.
+
+    With ``regression=True``, ``y`` holds float targets instead: float32 (N, D) (a (N,) y becomes (N, 1)),
+    finite, and ``classes`` is the number of outputs D a model must have.
     """
 
     x: np.ndarray
@@ -45,12 +48,16 @@ class ArrayDataset(Dataset):
     name: str = "dataset"
     class_names: Optional[List[str]] = None
     transform: Optional[Callable] = None
+    regression: bool = False
 
     def __post_init__(self):
         # Converting here (not in every reader) keeps the guarantee in one place; no copy when already right.
         with np.errstate(over="ignore"):  # values beyond float32 become inf and fail the finiteness check
             self.x = np.asarray(self.x, dtype=np.float32, order="C")  # 0-d stays 0-d for the check below
         y = np.asarray(self.y)
+        if self.regression:
+            self._check_targets(y)
+            return
         if y.dtype.kind not in "iu" and y.size:
             raise DataError(f"{self.name}: labels must be integers, got dtype {y.dtype}")
         self.y = np.asarray(y, dtype=np.int64, order="C")  # a 0-d y stays 0-d, for the shape check below
@@ -78,6 +85,25 @@ class ArrayDataset(Dataset):
                 raise DataError(
                     f"{self.name}: {len(self.class_names)} class names for {self.classes} classes")
 
+    def _check_targets(self, y):
+        if y.dtype.kind not in "fiu" or y.dtype == np.bool_:
+            raise DataError(f"{self.name}: regression targets must be numbers, got dtype {y.dtype}")
+        if y.ndim not in (1, 2) or self.x.ndim < 1 or len(self.x) != len(y):
+            raise DataError(f"{self.name}: targets must have shape (N,) or (N, D) for {len(self.x)} inputs, "
+                            f"got {y.shape}")
+        with np.errstate(over="ignore"):
+            self.y = np.ascontiguousarray(y.reshape(len(y), -1), dtype=np.float32)
+        outputs = self.y.shape[1]
+        if self.classes is not None and self.classes != outputs:
+            raise DataError(f"{self.name}: {outputs} target columns, but {self.classes} outputs were asked for")
+        self.classes = outputs
+        if self.class_names is not None:
+            raise DataError(f"{self.name}: regression targets have no class names")
+        for what, values in (("x", self.x), ("targets", self.y)):
+            if not np.isfinite(values).all():
+                raise DataError(f"{self.name}: {what} holds a non-finite value (NaN, Inf, or beyond float32 range) "
+                                f"in example {first_non_finite_example(values)}")
+
     def __len__(self) -> int:
         return len(self.y)
 
@@ -92,8 +118,7 @@ class ArrayDataset(Dataset):
 
     def subset(self, indices, name: Optional[str] = None) -> "ArrayDataset":
         """The examples at ``indices`` (a copy), keeping classes, class names and the transform."""
-        return ArrayDataset(self.x[indices], self.y[indices], self.classes, name or self.name, self.class_names,
-                            self.transform)
+        return replace(self, x=self.x[indices], y=self.y[indices], name=name or self.name)
 
 
 class Subset(Dataset):

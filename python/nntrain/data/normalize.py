@@ -1,5 +1,7 @@
 """Per-channel standardisation of inputs, with statistics from the training set."""
 
+from dataclasses import replace
+
 import numpy as np
 
 from .dataset import ArrayDataset, DataSplits
@@ -95,8 +97,7 @@ class Normalizer:
         return (x - self.mean.reshape(shape)) / self.std.reshape(shape)
 
     def __call__(self, dataset: ArrayDataset) -> ArrayDataset:
-        return ArrayDataset(self.apply(dataset.x), dataset.y, dataset.classes, dataset.name, dataset.class_names,
-                            dataset.transform)
+        return replace(dataset, x=self.apply(dataset.x))
 
     def state_dict(self) -> dict:
         return {"mean": self.mean.copy(), "std": self.std.copy()}
