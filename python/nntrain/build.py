@@ -123,7 +123,7 @@ def build_model(config, input_shape, classes, rng):
     if m["layers"]:
         model = build_layers(m["layers"], input_shape, classes, rng)
     elif is_model_file(m["preset"]):
-        model = build_user_model(m, input_shape, classes, rng)
+        model = build_user_model(m, input_shape, classes, rng, config["training"]["task"] == "classification")
     else:
         options = {}
         if m["preset"] == "mlp":
@@ -141,9 +141,10 @@ def build_model(config, input_shape, classes, rng):
     return model
 
 
-def build_user_model(model_config, input_shape, classes, rng):
+def build_user_model(model_config, input_shape, classes, rng, classification=True):
     """The class of a FILE.py:ClassName model built with its [model] arguments, after checking that the file is
-    the one the run recorded (if any), and that one example of the data gives one output per class."""
+    the one the run recorded (if any), and that one example of the data gives one output per class (or
+    target column)."""
     user_model.check_unchanged(model_config)
     spec = model_config["preset"]
     model = user_model.build(spec, model_config["args"], rng)
@@ -162,7 +163,7 @@ def build_user_model(model_config, input_shape, classes, rng):
         raise ConfigError(f"{path}: {name}.forward returned {type(out).__name__}, expected a Tensor")
     if tuple(out.shape[1:]) != (classes,):
         raise ConfigError(f"{path}: {name} outputs {_shape_str(out.shape[1:])} for inputs {_shape_str(input_shape)} "
-                          f"but the data has {classes} classes")
+                          f"but the data has {classes} {'classes' if classification else 'target columns'}")
     return model
 
 

@@ -5,20 +5,18 @@ import sys
 import click
 
 from .common import EXIT_FAILED, console, user_errors
-from .model_options import build, data_shape, resolve_model_config
+from .model_options import build, data_shape, model_flag_options, resolve_model_config
 
 
 @click.command("gradcheck")
 @click.argument("config_file", required=False, metavar="[CONFIG.toml]")
-@click.option("--model", "preset", metavar="PRESET|FILE.py:CLASS", 
-              help="mlp, lenet, cnn or resnet, or a network class of your own.")
-@click.option("--data", metavar="NAME|PATH", help="The data the network is sized to (default: digits).")
+@model_flag_options
 @click.option("--batch", type=click.IntRange(1, 64), default=4, show_default=True, help="Examples in the check.")
 @click.option("--tol", type=float, default=1e-6, show_default=True, help="Largest relative error that passes.")
 @click.option("--max-checks", type=click.IntRange(1), default=16, show_default=True,
               help="Elements checked per parameter (a seeded sample of larger ones).")
 @user_errors
-def command(config_file, preset, data, batch, tol, max_checks):
+def command(config_file, batch, tol, max_checks, **flags):
     """Compare every parameter's analytic gradient with a numerical one, in float64, on real examples.
 
     Prints the largest relative error per layer; exits with status 1 if any is above --tol. Dropout is
@@ -35,7 +33,7 @@ def command(config_file, preset, data, batch, tol, max_checks):
     from ..gradient_check import gradcheck
     from ..nn import Dropout
 
-    config = resolve_model_config(config_file, preset, data)
+    config = resolve_model_config(config_file, flags)
     input_shape, classes, name, splits = data_shape(config)
     model = build(config, input_shape, classes)
     for m in model.modules():

@@ -66,11 +66,16 @@ def _param(flag):
     return flag.name.lstrip("-").replace("-", "_")
 
 
-def flag_options(fn):
-    """The click options of FLAGS, each typed and explained by its configuration setting."""
+def flag_options(fn=None, only=None):
+    """The click options of FLAGS (or of those named in ``only``), each typed and explained by its configuration
+    setting. ``@flag_options`` or ``@flag_options(only=("--model", "--data"))``."""
     from ..config import SETTING
 
+    if fn is None:
+        return lambda f: flag_options(f, only)
     for flag in reversed(FLAGS):
+        if only is not None and flag.name not in only:
+            continue
         setting = SETTING[flag.key]
         help_text = flag.help or setting.help
         if setting.kind is bool:
