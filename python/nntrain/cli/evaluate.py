@@ -100,7 +100,8 @@ def command(model_path, data, part, plot_path, threads, workers, as_json):
     if regression and plot_path is not None:
         fail("--plot draws a confusion matrix; a regression model has none")
     dataset, name = _load_eval_data(meta, data, part, workers)
-    result = evaluate(model, dataset, build_loss(config), meta["classes"], metrics=eval_metrics(config, meta["classes"]))
+    metrics = eval_metrics(config, meta["classes"])
+    result = evaluate(model, dataset, build_loss(config), meta["classes"], metrics=metrics)
     names = meta.get("class_names") or [str(i) for i in range(meta["classes"])]
     if plot_path is not None:
         from ..plots import plot_confusion

@@ -77,8 +77,8 @@ def _readers():
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @user_errors
 def command(model_path, files, temperature, top_k, as_json):
-    """Predict the class of each input (the value(s), for a regression model): images (PNG, JPEG, BMP, GIF, WebP, TIFF), .npy arrays (one example
-    or a batch) or CSV rows.
+    """Predict the class of each input (its values, for a regression model): images (PNG, JPEG, BMP, GIF,
+    WebP, TIFF), .npy arrays (one example or a batch) or CSV rows.
 
     Inputs get the same preparation as the training data had: images are read in the model's colour mode
     and resized to its input size; pixel values of 0..255 are scaled to [0, 1]; then the training data's

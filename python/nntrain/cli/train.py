@@ -258,9 +258,9 @@ def _describe(run, dist):
         out.print(f"data-parallel over {dist.size} MPI ranks, {nntrain.get_num_threads()} threads each")
     sizes = {part: len(getattr(splits, part) or ()) for part in ("train", "val", "test")}
     what = "a custom network" if config["model"]["layers"] else config["model"]["preset"]
+    outputs = _plural(splits.classes, "target" if run.regression else "class")
     out.print(f"training {what} on {splits.name}: {sizes['train']:,} train, {sizes['val']:,} val, {sizes['test']:,} "
-              f"test examples of {tuple(splits.input_shape)}, "
-              f"{_plural(splits.classes, 'target') if run.regression else _plural(splits.classes, 'class')} -> {run.directory}")
+              f"test examples of {tuple(splits.input_shape)}, {outputs} -> {run.directory}")
     if splits.skipped:
         _, reason = splits.skipped[0]
         count = len(splits.skipped)
