@@ -38,7 +38,7 @@ def plot_curves(history, path, metrics=None):
     names = ("loss",) + tuple(metrics or ("accuracy",))
     fig, axes = plt.subplots(1, len(names), figsize=(5 * len(names), 4))
     for ax, key in zip(axes, names):
-        for part, style, label in (("train", "o-", "train"), ("val", "s-", "validation")):
+        for part, style, label in (("train", "o-C0", "train"), ("val", "s-C1", "validation")):
             values = [row.get(f"{part}_{key}", float("nan")) for row in rows]
             if any(v == v for v in values):  # not all NaN
                 ax.plot(epochs, values, style, label=label)
