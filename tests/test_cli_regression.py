@@ -139,3 +139,11 @@ def test_eval_plot_of_a_regression_run_is_one_error_line(run):
     run_dir, _ = run
     status, _, err = invoke("eval", run_dir, "--plot")
     assert_clean_error(status, err, match="a regression model has none")
+
+
+def test_eval_on_data_with_other_target_columns_is_one_error_line(run, tmp_path):
+    run_dir, _ = run
+    x, y = linear_data(40, outputs=2)
+    np.savez(tmp_path / "two.npz", x_test=x, y_test=y, x_train=x, y_train=y)
+    status, _, err = invoke("eval", run_dir, "--data", tmp_path / "two.npz")
+    assert_clean_error(status, err, match=r"the model predicts 1 target columns but two has 2")

@@ -28,6 +28,8 @@ def _load_eval_data(meta, data, part, workers):
     if tuple(splits.input_shape) != tuple(meta["input_shape"]):
         fail(f"the model takes inputs of {tuple(meta['input_shape'])} but {splits.name} holds "
              f"{tuple(splits.input_shape)}")
+    if config["training"]["task"] == "regression" and splits.classes != meta["classes"]:
+        fail(f"the model predicts {meta['classes']} target columns but {splits.name} has {splits.classes}")
     if splits.classes > meta["classes"]:
         fail(f"the model knows {meta['classes']} classes but {splits.name} has {splits.classes}")
     return eval_batches(chosen, splits.collate_fn, settings["workers"]), splits.name
