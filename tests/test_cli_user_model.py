@@ -71,6 +71,10 @@ def test_eval_predict_export_and_resume_work_on_the_run(run, tmp_path):
     status, out, err = invoke("train", "--resume", run_dir, "--epochs", 3, "--json")
     assert status == 0, err
     assert parse_json(out)["epochs"] == 3
+    for command in ("summary", "gradcheck"):  # the run's own config.toml: its [model] args, its file checked
+        status, out, err = invoke(command, run_dir / "config.toml")
+        assert status == 0, err
+    assert "Linear-2" in invoke("summary", run_dir / "config.toml")[1]
 
 
 def test_summary_and_gradcheck_take_the_class(net):
@@ -88,6 +92,8 @@ def test_resume_refuses_a_changed_model_file(run, net):
     status, _, err = invoke("train", "--resume", run_dir, "--epochs", 3)
     assert_clean_error(status, err, match=r"net\.py: the model file changed since this run was trained")
     status, _, err = invoke("eval", run_dir)
+    assert_clean_error(status, err, match="the model file changed")
+    status, _, err = invoke("summary", run_dir / "config.toml")
     assert_clean_error(status, err, match="the model file changed")
 
 
