@@ -206,7 +206,7 @@ def build_loss(config):
         return nn.MSELoss()
     if name == "l1":
         return nn.L1Loss()
-    return nn.CrossEntropyLoss(config["regularization"]["label_smoothing"])
+    return nn.CrossEntropyLoss(label_smoothing=config["regularization"]["label_smoothing"])
 
 
 def build_metrics(config, classes):
