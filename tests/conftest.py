@@ -56,6 +56,16 @@ def isa(request):
     _core.select_isa(os.environ.get("NNTRAIN_ISA", "auto") if os.environ.get("NNTRAIN_ISA") in ISA_ORDER else "auto")
 
 
+def pytest_collectstart(collector):
+    # Every test of the compiled kernels (tests/test_core_*.py) runs once per instruction set this CPU
+    # offers, so an AVX-512 machine also tests the AVX2 and portable paths and an AVX2 machine the portable
+    # one. A module whose tests do not depend on the kernels in use, or that switch ISAs themselves, says
+    # so with `pytestmark = pytest.mark.isa_independent`.
+    if (isinstance(collector, pytest.Module) and collector.path.name.startswith("test_core_")
+            and collector.obj is not None and collector.get_closest_marker("isa_independent") is None):
+        collector.add_marker(pytest.mark.usefixtures("isa"))
+
+
 @contextlib.contextmanager
 def num_threads(n):
     """Temporarily run the kernels on n threads."""
