@@ -10,6 +10,12 @@ from nntrain import _core
 
 ISA_ORDER = ["ref", "avx2", "avx512"]
 
+# Tests that build from or read the source tree (the sanitizer build, the wheel, the stub generator) skip
+# when run from a copy of tests/ beside an installed wheel, as cibuildwheel runs them.
+SOURCE_TREE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+needs_source_tree = pytest.mark.skipif(not os.path.exists(os.path.join(SOURCE_TREE, "CMakeLists.txt")),
+                                       reason="needs the source tree (cibuildwheel tests the installed wheel)")
+
 # PyTorch is a test oracle, never a dependency. Tests that need it are marked `torch` (pyproject.toml) and
 # skip without it, except when NNTRAIN_REQUIRE_TORCH=1 (CI, after installing it: `.ci/run`), where a
 # missing torch or a skipped oracle test is a failure: an oracle that never runs guards nothing.

@@ -13,14 +13,15 @@ import zipfile
 
 import pytest
 
+from conftest import needs_source_tree
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCRIPT = os.path.join(ROOT, "scripts", "build-wheel")
 COMPILERS = ("gcc", "g++", "cc", "c++", "clang", "clang++")
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(not os.path.exists(os.path.join(ROOT, "CMakeLists.txt")),
-                       reason="needs the source tree (cibuildwheel runs the tests on the installed wheel)"),
+    needs_source_tree,
     pytest.mark.skipif(shutil.which("g++") is None and shutil.which("c++") is None,
                        reason="building the wheel needs a C++ compiler"),
 ]

@@ -8,6 +8,10 @@ import subprocess
 
 import pytest
 
+from conftest import needs_source_tree
+
+pytestmark = [pytest.mark.slow, needs_source_tree]
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCRIPT = os.path.join(ROOT, "scripts", "sanitize-test")
 
