@@ -8,6 +8,8 @@ import pytest
 import nntrain
 from nntrain import _core
 
+import background_builds
+
 ISA_ORDER = ["ref", "avx2", "avx512"]
 
 # Tests that build from or read the source tree (the sanitizer build, the wheel, the stub generator) skip
@@ -60,6 +62,25 @@ def isa(request):
     _core.select_isa(request.param)
     yield request.param
     _core.select_isa(os.environ.get("NNTRAIN_ISA", "auto") if os.environ.get("NNTRAIN_ISA") in ISA_ORDER else "auto")
+
+
+def pytest_collection_modifyitems(session, config, items):
+    # Tests that wait for a background build run last, so that the build has the whole session to finish.
+    items.sort(key=lambda item: item.get_closest_marker("background_build") is not None)
+
+
+def pytest_collection_finish(session):
+    if session.config.option.collectonly:
+        return
+    for item in session.items:
+        mark = item.get_closest_marker("background_build")
+        skipped = any(bool(m.args[0]) for m in item.iter_markers("skipif") if m.args)
+        if mark is not None and not skipped:
+            background_builds.start(mark.args[0])
+
+
+def pytest_sessionfinish(session):
+    background_builds.stop_all()
 
 
 def pytest_collectstart(collector):

@@ -1,7 +1,7 @@
 """The wheel as a user gets it: scripts/build-wheel builds and repairs it (auditwheel: a manylinux tag, libgomp
 inside), then it is installed into a fresh virtual environment whose PATH has no compiler, and the command
-and the library run from there, away from the source tree. Slow (a release build of the core), but part of
-the suite CI runs."""
+and the library run from there, away from the source tree. Slow (a release build of the core, started in the
+background when the session starts: background_builds.py), but part of the suite CI runs."""
 
 import os
 import re
@@ -13,14 +13,14 @@ import zipfile
 
 import pytest
 
+import background_builds
 from conftest import needs_source_tree
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SCRIPT = os.path.join(ROOT, "scripts", "build-wheel")
 COMPILERS = ("gcc", "g++", "cc", "c++", "clang", "clang++")
 
 pytestmark = [
     pytest.mark.slow,
+    pytest.mark.background_build("wheel"),
     needs_source_tree,
     pytest.mark.skipif(shutil.which("g++") is None and shutil.which("c++") is None,
                        reason="building the wheel needs a C++ compiler"),
@@ -34,8 +34,10 @@ def run(args, **kwargs):
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    return run([SCRIPT, tmp_path_factory.mktemp("dist")], cwd=ROOT)
+def built():
+    status, log = background_builds.wait("wheel")
+    assert status == 0, f"scripts/build-wheel failed:\n{log[-3000:]}"
+    return log
 
 
 @pytest.fixture(scope="module")
