@@ -58,7 +58,7 @@ def test_the_sdist_has_the_sources_and_no_build_products(built):
 
 def test_the_repaired_wheel_is_manylinux_and_carries_its_openmp_runtime(wheel):
     path, out = wheel
-    tag = re.search(r'consistent with the following platform tag:\s*"(manylinux_\d+_\d+_x86_64)"', out)
+    tag = re.search(r'consistent with\s+the following platform tag:\s*"(manylinux_\d+_\d+_x86_64)"', out)
     assert tag, out
     assert path.endswith(f"-{tag.group(1)}.whl") or f".{tag.group(1)}." in path, (path, tag.group(1))
     names = zipfile.ZipFile(path).namelist()
