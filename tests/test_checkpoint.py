@@ -30,7 +30,7 @@ def test_checkpoint_restores_optimizer_and_meta(rng, tmp_path):
     a = model(rng)
     opt = optim.Adam(a.parameters(), lr=0.01)
     for p in a.parameters():
-        p.grad[...] = 1.0
+        p.grad = np.ones_like(p.data)
     opt.step()
     path = tmp_path / "ckpt.safetensors"
     rng_state = np.random.default_rng(5).bit_generator.state
@@ -77,7 +77,7 @@ class ScaledCounter(nn.Module):
 
 def test_zero_dim_arrays_stay_zero_dim_in_weights_and_checkpoints(rng, tmp_path):
     m = nn.Sequential(ScaledCounter(), nn.BatchNorm1d(3))
-    m[0].scale.grad[...] = 1.0
+    m[0].scale.grad = np.ones((), np.float32)
     opt = optim.Adam(m.parameters(), lr=0.1)
     opt.step()
     save_weights(m, tmp_path / "w.safetensors")
@@ -93,3 +93,18 @@ def test_zero_dim_arrays_stay_zero_dim_in_weights_and_checkpoints(rng, tmp_path)
     opt2.load_state_dict(ck.optimizer_state)
     np.testing.assert_array_equal(again[0].scale.data, m[0].scale.data)
     assert again[0].scale.shape == ()
+
+
+def test_arrays_inside_meta_travel_as_tensors_and_come_back_in_place(rng, tmp_path):
+    model = nn.Sequential(nn.Linear(3, 2, rng=rng))
+    best = {"w": rng.standard_normal((2, 3)).astype(np.float32), "b": np.arange(2, dtype=np.float64)}
+    meta = {"callbacks": {"EarlyStopping": {"best": 0.5, "best_weights": best}}, "list": [1, np.ones(3)]}
+    path = tmp_path / "c.safetensors"
+    save_checkpoint(path, model, trainer=meta)
+    back = load_checkpoint(path).meta["trainer"]
+    stored = back["callbacks"]["EarlyStopping"]["best_weights"]
+    assert back["callbacks"]["EarlyStopping"]["best"] == 0.5 and back["list"][0] == 1
+    for k, v in best.items():
+        assert stored[k].dtype == v.dtype and np.array_equal(stored[k], v)
+    np.testing.assert_array_equal(back["list"][1], np.ones(3))
+    assert sorted(k for k in load_weights(path) if k.startswith("meta.")) == ["meta.2", "meta.3", "meta.4"]

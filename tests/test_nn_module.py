@@ -1,6 +1,8 @@
 """Module plumbing: registration, PyTorch-style state_dict keys, load_state_dict checks, dtype, norms."""
 
 import numpy as np
+
+import nntrain
 import pytest
 
 from nntrain import nn
@@ -47,7 +49,7 @@ def test_load_state_dict_names_every_problem(rng):
 
 def test_to_float64_and_back(rng):
     model = small_cnn(rng).to(np.float64)
-    assert all(p.dtype == np.float64 and p.grad.dtype == np.float64 for p in model.parameters())
+    assert all(p.dtype == np.float64 and p.grad is None for p in model.parameters())
     assert model[1].running_mean.dtype == np.float64
     assert model[1].num_batches_tracked.dtype == np.int64
     out = model(rng.standard_normal((2, 1, 8, 8)))
@@ -66,8 +68,10 @@ def test_parameters_zero_grad_and_norms(rng):
     assert list(norms) == ["0.weight", "0.bias", "2.weight", "2.bias"]
     np.testing.assert_allclose(norms["2.bias"], np.sqrt(2) * 5, rtol=1e-6)
     np.testing.assert_allclose(model.weight_norms()["0.weight"], np.linalg.norm(model[0].weight.data), rtol=1e-6)
-    model.zero_grad()
+    model.zero_grad(set_to_none=False)
     assert all(not p.grad.any() for p in model.parameters())
+    model.zero_grad()
+    assert all(p.grad is None for p in model.parameters())
 
 
 def test_repr_lists_layers(rng):
@@ -90,7 +94,7 @@ def test_without_an_input_gradient_the_first_layer_skips_it_and_parameters_are_u
     mlp = nn.Sequential(nn.Flatten(), nn.Linear(64, 4, rng=rng))
     mlp.needs_input_grad = False
     mlp(x)
-    assert mlp.backward(np.ones((2, 4), np.float32)) is None and mlp[1].needs_input_grad is False
+    assert mlp.backward(np.ones((2, 4), np.float32)) is None and mlp[1].weight.grad is not None
 
 
 class ScaledCounter(nn.Module):
@@ -102,12 +106,14 @@ class ScaledCounter(nn.Module):
         self.register_buffer("count", np.zeros((), np.int64))
 
     def forward(self, x):
-        return x * self.scale.data
+        return x * self.scale
 
 
 def test_zero_dim_parameters_and_buffers_stay_zero_dim(rng):
     m = ScaledCounter()
-    assert m.scale.shape == () and m.scale.grad.shape == () and m.count.shape == ()
+    assert m.scale.shape == () and m.count.shape == ()
+    (m(nntrain.Tensor(np.ones(3, np.float32))) * m.scale).sum().backward()
+    assert m.scale.grad.shape == ()
     assert {k: v.shape for k, v in m.state_dict().items()} == {"scale": (), "count": ()}
     bn = nn.BatchNorm2d(3)
     assert bn.state_dict()["num_batches_tracked"].shape == ()

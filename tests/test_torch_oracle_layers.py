@@ -13,6 +13,7 @@ from conftest import import_torch
 pytestmark = pytest.mark.torch
 torch = import_torch()
 
+import nntrain  # noqa: E402
 from nntrain import nn, optim  # noqa: E402
 
 from torch_oracle import assert_close, load_into_torch, state_from_torch, torch_twin  # noqa: E402
@@ -22,9 +23,10 @@ from torch_oracle import assert_close, load_into_torch, state_from_torch, torch_
 def forward_backward(layer, x, grad_out):
     """(y, dx, {parameter name: gradient}) of one nntrain layer for upstream gradient grad_out."""
     layer.zero_grad()
-    y = layer(x)
-    dx = layer.backward(grad_out)
-    return y, dx, {name: p.grad.copy() for name, p in layer.named_parameters()}
+    xt = nntrain.tensor(x, requires_grad=True)
+    y = layer(xt)
+    y.backward(grad_out)
+    return y.numpy(), xt.grad, {name: p.grad.copy() for name, p in layer.named_parameters()}
 
 
 def torch_forward_backward(twin, x, grad_out):
@@ -168,8 +170,10 @@ def test_dropout_in_training_matches_torch_with_the_same_mask(rng, p):
 # ---- losses -----------------------------------------------------------------------------------------------
 def loss_forward_backward(loss, prediction, target):
     """(loss value, gradient w.r.t. the prediction) of an nntrain loss."""
-    value = loss(prediction, target)
-    return value, loss.backward()
+    pt = nntrain.tensor(prediction, requires_grad=True)
+    value = loss(pt, target)
+    value.backward()
+    return value.item(), pt.grad
 
 
 def torch_loss_forward_backward(loss, prediction, target):
@@ -194,6 +198,7 @@ LOSSES = {
     "CrossEntropy-one-hot": (lambda: nn.CrossEntropyLoss(label_smoothing=0.05),
                              lambda: torch.nn.CrossEntropyLoss(label_smoothing=0.05), "one-hot"),
     "MSE": (lambda: nn.MSELoss(), lambda: torch.nn.MSELoss(), "values"),
+    "L1": (lambda: nn.L1Loss(), lambda: torch.nn.L1Loss(), "values"),
 }
 
 

@@ -46,7 +46,7 @@ def test_five_steps_match_torch(rng, name):
     ours, theirs = ours_cls(params, **hyper), theirs_cls(tparams, **hyper)
     for step in range(1, 6):
         for p, tp in zip(params, tparams):
-            p.grad[...] = rng.standard_normal(p.shape)
+            p.grad = rng.standard_normal(p.shape).astype(p.dtype)
             tp.grad = torch.from_numpy(p.grad.copy())
         ours.step()
         theirs.step()
@@ -62,7 +62,7 @@ def test_clip_grad_norm_matches_torch(rng, max_norm):
     params = [nn.Parameter(rng.standard_normal(s).astype(np.float32)) for s in SHAPES]
     tparams = [torch.nn.Parameter(torch.from_numpy(p.data.copy())) for p in params]
     for p, tp in zip(params, tparams):
-        p.grad[...] = rng.standard_normal(p.shape)
+        p.grad = rng.standard_normal(p.shape).astype(p.dtype)
         tp.grad = torch.from_numpy(p.grad.copy())
     norm = optim.clip_grad_norm_(params, max_norm)
     tnorm = torch.nn.utils.clip_grad_norm_(tparams, max_norm)

@@ -80,8 +80,8 @@ def grad_norm(arrays: Any) -> float:
 def im2col(img: NDArray, kernel_size: tuple[int, int], stride: tuple[int, int] = (1, 1), padding: tuple[int, int] = (0, 0), dilation: tuple[int, int] = (1, 1)) -> NDArray:
     """Column matrix (C*KH*KW, OH*OW) of one image (C, H, W)."""
 
-def linear_backward(dout: NDArray, x: NDArray, weight: NDArray, dx: Any = None, dweight: Any = None, dbias: Any = None) -> None:
-    """Accumulates dx += dout @ weight, dweight += dout.T @ x, dbias += dout.sum(0) into the given arrays."""
+def linear_backward(dout: NDArray, x: NDArray, weight: NDArray, dx: Any = None, dweight: Any = None, dbias: Any = None, accumulate: bool = True) -> None:
+    """Accumulates dx += dout @ weight, dweight += dout.T @ x, dbias += dout.sum(0) into the given arrays; accumulate=False writes them (=) instead, so fresh arrays need no zero-fill."""
 
 def linear_forward(x: NDArray, weight: NDArray, bias: Any = None) -> NDArray:
     """x (N, IN), weight (OUT, IN), bias (OUT) -> x @ weight.T + bias (N, OUT)."""

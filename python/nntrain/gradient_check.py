@@ -13,6 +13,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .autograd.grad_mode import no_grad
+from ._tensor import Tensor
+
 
 @dataclass
 class GradcheckRow:
@@ -64,14 +67,14 @@ def gradcheck(model, x, y, loss, eps=1e-6, tol=1e-6, max_checks=64, seed=0):
     rng = np.random.default_rng(seed)
 
     def loss_value():
-        return float(loss.forward(model(x), y))
+        with no_grad():
+            return float(loss(model(Tensor(x)), y))
 
     model.zero_grad()
-    loss_value()
-    model.backward(loss.backward())
+    loss(model(Tensor(x)), y).backward()
     result = GradcheckResult(tolerance=tol)
     for name, p in model.named_parameters():
-        analytic = p.grad.copy().reshape(-1)
+        analytic = (p.grad if p.grad is not None else np.zeros_like(p.data)).copy().reshape(-1)
         flat = p.data.reshape(-1)
         idx = np.arange(flat.size) if flat.size <= max_checks else np.sort(
             rng.choice(flat.size, size=max_checks, replace=False))
