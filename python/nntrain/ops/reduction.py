@@ -66,9 +66,10 @@ class MaxAlong(Function):
 
     @staticmethod
     def forward(ctx, x, dim, keepdim=False, largest=True):
-        if x.ndim == 0:
-            return x.copy(), np.zeros((), dtype=np.int64)
         axis = dims(dim, x.ndim)[0]
+        if x.ndim == 0:  # a 0-d tensor is its own maximum along dim 0 (or -1)
+            ctx.axis = None
+            return x.copy(), np.zeros((), dtype=np.int64)
         if x.shape[axis] == 0:
             raise IndexError(f"max: dimension {axis} of shape {x.shape} is empty")
         index = (np.argmax if largest else np.argmin)(x, axis=axis, keepdims=True)
@@ -83,6 +84,8 @@ class MaxAlong(Function):
     def backward(ctx, g, _indices_grad=None):
         if g is None:
             return None
+        if ctx.axis is None:
+            return g
         if not ctx.keepdim:
             g = np.expand_dims(g, ctx.axis)
         dx = np.zeros(ctx.shape, dtype=g.dtype)
