@@ -11,6 +11,7 @@ import numbers
 import numpy as np
 
 from ..autograd.function import Function
+from ._broadcast import grad_for, like
 
 
 def _is_basic(index):
@@ -55,13 +56,14 @@ class GetItem(Function):
 
 
 class IndexPut(Function):
-    """``x[index] = value`` out of place: the result is x with the indexed elements replaced."""
+    """``x[index] = value`` out of place: the result is x with the indexed elements replaced. An integer-array
+    index may name an element twice; the value written last is the one kept, and only it gets a gradient."""
 
     @staticmethod
     def forward(ctx, x, value, index):
         out = np.array(x, copy=True)
         out[index] = value
-        ctx.index, ctx.value_shape = index, np.shape(value)
+        ctx.index, ctx.value = index, like(value)
         return out
 
     @staticmethod
@@ -72,10 +74,20 @@ class IndexPut(Function):
             gx = g.copy()
             gx[ctx.index] = 0
         if need_value:
-            from ._broadcast import unbroadcast
-
-            gv = unbroadcast(np.asarray(g[ctx.index]), ctx.value_shape)
+            picked = np.asarray(g[ctx.index])
+            if not _is_basic(ctx.index):
+                picked = picked * _kept_writes(g.shape, ctx.index, picked.shape)
+            gv = grad_for(picked, ctx.value)
         return gx, gv
+
+
+def _kept_writes(shape, index, picked_shape):
+    """Which of the writes ``a[index] = v`` (one per element of a[index]) survive: repeat the same assignment
+    with each write's own number and see which numbers stay."""
+    numbers = np.arange(int(np.prod(picked_shape)), dtype=np.int64).reshape(picked_shape)
+    marks = np.full(shape, -1, dtype=np.int64)
+    marks[index] = numbers
+    return marks[index] == numbers
 
 
 def _dim(dim, ndim, op, inputs="a tensor", extra=0):
