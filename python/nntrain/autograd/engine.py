@@ -28,7 +28,9 @@ def backward(root, gradient=None, retain_graph=False):
     root_ctx = root.grad_fn
     if root_ctx is None:
         _accumulate_leaf(root, gradient, handed)
+        _run_hooks((root,))
         return
+    hooked = {}               # leaves with post-accumulate hooks that got a gradient: their hooks run at the end
     consumers = _count_consumers(root_ctx)
     owned = set()             # sums this engine made: safe to add into in place
     pending = {root_ctx: _slots(root_ctx, root._out_index, gradient)}
@@ -37,6 +39,7 @@ def backward(root, gradient=None, retain_graph=False):
         ctx = ready.pop()
         grads = pending.pop(ctx, None)
         result = None
+        function = ctx.function
         if grads is not None:
             if ctx._freed:
                 raise RuntimeError(_freed_message(ctx))
@@ -45,9 +48,11 @@ def backward(root, gradient=None, retain_graph=False):
                     if owned:
                         owned.discard(id(g))
                     handed.add(g)
-                    if ctx.function.contiguous_inputs and not g.flags.c_contiguous:
+                    if function.contiguous_inputs and not g.flags.c_contiguous:
                         grads = [x if x is None or x.flags.c_contiguous else np.ascontiguousarray(x) for x in grads]
-            result = ctx.function.backward(ctx, *grads)
+            if not function.trusted:  # it may write into the gradients it is given, which other paths share
+                grads = [None if x is None else x.copy() for x in grads]
+            result = function.backward(ctx, *grads)
             if not retain_graph:
                 ctx.release()
             if type(result) is not tuple:
@@ -62,12 +67,15 @@ def backward(root, gradient=None, retain_graph=False):
                 continue
             target, index = edge
             g = None if result is None else result[i]
-            if g is not None and type(g) is not np.ndarray:
-                g = np.asarray(g)  # NumPy turns 0-d results into scalars
+            if g is not None:
+                if type(g) is not np.ndarray:
+                    g = np.asarray(getattr(g, "data", g))  # NumPy turns 0-d results into scalars; a Tensor is allowed
+                if not function.trusted:
+                    handed.add(g)  # it may be an array the Function holds: copied before it becomes a .grad
             if type(target) is Context:
                 if g is not None:
                     if g.shape != target._out_shapes[index]:
-                        raise RuntimeError(_shape_message(ctx, i, g, target._out_shapes[index]))
+                        g = _reduce_to(ctx, i, g, target._out_shapes[index])
                     slots = pending.get(target)
                     if slots is None:
                         pending[target] = _slots(target, index, g)
@@ -79,8 +87,12 @@ def backward(root, gradient=None, retain_graph=False):
                     ready.append(target)
             elif g is not None:
                 if g.shape != target.data.shape:
-                    raise RuntimeError(_shape_message(ctx, i, g, target.data.shape))
+                    g = _reduce_to(ctx, i, g, target.data.shape)
                 _accumulate_leaf(target, g, handed)
+                if target._hooks:
+                    hooked[target] = None
+    if hooked:
+        _run_hooks(hooked)
 
 
 class _Handed:
@@ -100,8 +112,24 @@ class _Handed:
         return ref is not None and ref() is array
 
 
-def _shape_message(ctx, i, g, expected):
-    return f"{ctx.name}.backward returned a gradient of shape {g.shape} for input {i}, which has shape {expected}"
+def _reduce_to(ctx, i, g, shape):
+    """A gradient of a broadcast shape summed back to its input's shape, as PyTorch does for a Function whose
+    input was broadcast inside forward; any other shape is the backward's error."""
+    from ..ops._broadcast import unbroadcast
+
+    try:
+        if np.broadcast_shapes(shape, g.shape) == g.shape:
+            return unbroadcast(g, shape)
+    except ValueError:
+        pass
+    raise RuntimeError(f"{ctx.name}.backward returned a gradient of shape {g.shape} for input {i}, which has shape "
+                       f"{shape}")
+
+
+def _run_hooks(leaves):
+    for t in leaves:
+        for hook in list(t._hooks or ()):
+            hook(t)
 
 
 def _slots(ctx, index, g):
@@ -162,10 +190,6 @@ def _accumulate_leaf(t, g, handed):
         handed.add(g)
     else:
         t.grad += g
-    hooks = t._hooks
-    if hooks:
-        for hook in hooks:
-            hook(t)
 
 
 def _freed_message(ctx):

@@ -94,6 +94,15 @@ class Function:
     # True for ops on C++ kernels, which take C-contiguous arrays: tensor inputs and incoming gradients that
     # are strided views (a transpose's) are copied to contiguous ones first.
     contiguous_inputs = False
+    # True for the library's own Functions, whose backward never writes into the gradients it is given (other
+    # paths may share them) and returns arrays nothing else holds. A Function written elsewhere is not taken on
+    # trust: the engine hands its backward copies and copies what it returns before it becomes a .grad.
+    trusted = False
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "trusted" not in cls.__dict__:
+            cls.trusted = cls.__module__.startswith("nntrain.")
 
     @staticmethod
     def forward(ctx, *args, **kwargs):
