@@ -10,7 +10,7 @@ from reference.tensor_gradcheck import gradcheck
 
 # (shape, dim): every element, one dim (negative too), several dims, 0-d
 REDUCE_CASES = [((3, 4), None), ((3, 4), 0), ((3, 4), -1), ((2, 3, 4), (0, 2)), ((2, 3, 4), (-1, 1)),
-                ((5,), 0), ((), None), ((2, 1, 3), 1)]
+                ((5,), 0), ((), None), ((), 0), ((), -1), ((2, 1, 3), 1)]
 
 
 @pytest.mark.parametrize("keepdim", [False, True])
@@ -19,7 +19,7 @@ REDUCE_CASES = [((3, 4), None), ((3, 4), 0), ((3, 4), -1), ((2, 3, 4), (0, 2)), 
 def test_sum_and_mean(name, shape, dim, keepdim, rng):
     x = rng.standard_normal(shape)
     (t,) = gradcheck(lambda t: getattr(t, name)(dim, keepdim=keepdim), x)
-    expected = getattr(np, name)(x, axis=dim, keepdims=keepdim)
+    expected = getattr(np, name)(x, axis=dim if x.ndim else None, keepdims=keepdim)
     out = getattr(t, name)(dim, keepdim=keepdim)
     assert out.shape == np.shape(expected)
     np.testing.assert_allclose(out.data, expected)
@@ -77,7 +77,7 @@ def test_max_of_a_zero_dim_tensor_along_dim_0():
 
 
 @pytest.mark.parametrize("keepdim", [False, True])
-@pytest.mark.parametrize("shape,dim", [((3, 4), None), ((3, 4), 1), ((2, 3, 4), (0, 2)), ((), None)])
+@pytest.mark.parametrize("shape,dim", [((3, 4), None), ((3, 4), 1), ((2, 3, 4), (0, 2)), ((), None), ((), 0)])
 @pytest.mark.parametrize("name", ["amax", "amin"])
 def test_amax_amin(name, shape, dim, keepdim, rng):
     x = rng.standard_normal(shape)
@@ -116,3 +116,8 @@ def test_argmax_argmin(rng):
     np.testing.assert_array_equal(t.argmin(1).data, np.argmin(x, 1))
     np.testing.assert_array_equal(t.argmax(0, keepdim=True).data, np.argmax(x, 0, keepdims=True))
     assert t.argmax(1).dtype == np.int64 and not t.argmax(1).requires_grad
+
+
+def test_argmax_of_a_zero_dim_tensor():
+    t = Tensor(np.array(3.0))
+    assert t.argmax(0).item() == 0 and t.argmin(-1).item() == 0 and t.argmax().item() == 0

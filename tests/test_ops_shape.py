@@ -26,6 +26,7 @@ SHAPE_OPS = [
     ("permute", (2, 3, 4), lambda t: t.permute(2, 0, 1), lambda x: x.transpose(2, 0, 1)),
     ("permute list", (2, 3, 4), lambda t: t.permute([1, -1, 0]), lambda x: x.transpose(1, 2, 0)),
     ("T", (3, 4), lambda t: t.T, lambda x: x.T),
+    ("transpose 0-d", (), lambda t: t.transpose(0, -1), lambda x: x),
     ("unsqueeze 0", (3, 4), lambda t: t.unsqueeze(0), lambda x: x[None]),
     ("unsqueeze -1", (3, 4), lambda t: t.unsqueeze(-1), lambda x: x[..., None]),
     ("unsqueeze 0-d", (), lambda t: t.unsqueeze(0), lambda x: x.reshape(1)),

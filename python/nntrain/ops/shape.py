@@ -36,12 +36,12 @@ class Transpose(Function):
     def forward(ctx, x, dim0, dim1):
         _axis(dim0, x.ndim, "transpose")
         _axis(dim1, x.ndim, "transpose")
-        ctx.dims = (dim0, dim1)
-        return np.swapaxes(x, dim0, dim1)
+        ctx.dims = (dim0, dim1) if x.ndim else None  # a 0-d tensor is its own transpose
+        return np.swapaxes(x, dim0, dim1) if x.ndim else x[...]
 
     @staticmethod
     def backward(ctx, g):
-        return np.swapaxes(g, *ctx.dims)
+        return np.swapaxes(g, *ctx.dims) if ctx.dims else g
 
 
 class Permute(Function):
