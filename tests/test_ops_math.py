@@ -98,3 +98,12 @@ def test_clone_copies_and_carries_the_gradient(rng):
     assert c.data.flags.c_contiguous and not np.shares_memory(c.data, t.data)
     gradcheck(lambda t: t.clone() * t, x)
     assert t.contiguous() is not t and Tensor(x).contiguous().data is x
+
+
+def test_clamp_with_tensor_bounds(rng):
+    x = rng.standard_normal((3, 4))
+    low, high = Tensor(np.full(4, -0.3)), Tensor(np.array(0.4))
+    (t,) = gradcheck(lambda t: t.clamp(low, high), np.where(np.abs(np.abs(x) - 0.35) < 0.05, 0.0, x))
+    np.testing.assert_array_equal(Tensor(x).clamp(min=low, max=high).data, np.clip(x, -0.3, 0.4))
+    with pytest.raises(TypeError, match="clamp: a bound that requires a gradient"):
+        t.clamp(min=Tensor(np.zeros(4), requires_grad=True))

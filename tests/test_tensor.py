@@ -313,3 +313,13 @@ def test_copy_fill_and_zero_while_recording(rng):
     y.zero_()
     (y + x).sum().backward()
     np.testing.assert_array_equal(x.grad, [1, 1])
+
+
+@pytest.mark.parametrize("op", [lambda t: t.exp(), lambda t: t.sigmoid(), lambda t: t.tanh(), lambda t: t.sqrt()],
+                         ids=["exp", "sigmoid", "tanh", "sqrt"])
+def test_changing_an_output_that_its_op_saved_is_caught_at_backward(op):
+    x = Tensor(np.full(3, 0.5), requires_grad=True)
+    y = op(x)                # the backward of these reads the output, not the input
+    y += 1
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        y.sum().backward()

@@ -44,6 +44,15 @@ def _data(x):
     return x.data if isinstance(x, Tensor) else x
 
 
+def _bound(b):
+    if isinstance(b, Tensor):
+        if b._requires_grad and _Mode.enabled:
+            raise TypeError("clamp: a bound that requires a gradient is not supported (its gradient would be "
+                            "lost); pass bound.detach() if it is meant as a constant")
+        return b.data
+    return b
+
+
 class Tensor:
     """An n-dimensional array with an optional gradient. ``Tensor(array)`` wraps without copying;
     :func:`nntrain.tensor` copies, as ``torch.tensor`` does."""
@@ -463,7 +472,8 @@ class Tensor:
         return _ops.Abs.apply(self)
 
     def clamp(self, min=None, max=None):
-        return _ops.Clamp.apply(self, low=min, high=max)
+        """Values clipped to [min, max]; either bound may be None, a number or a tensor (a constant)."""
+        return _ops.Clamp.apply(self, low=_bound(min), high=_bound(max))
 
     clip = clamp
 
