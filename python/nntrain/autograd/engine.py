@@ -8,7 +8,10 @@ accumulating into ``.grad`` of every leaf Tensor that requires a gradient.
 Gradients are NumPy arrays throughout. An array that a backward passes on unchanged (an addition's, a
 reshape's view) may reach several places, so the engine adds in place only into sums it made itself, and
 an array that anything else may hold is copied before it becomes a leaf's ``.grad`` (which later
-accumulations and the optimiser change in place): no two ``.grad`` ever share memory.
+accumulations and the optimiser change in place): no two ``.grad`` ever share memory. A Function written
+outside the library is not trusted with that contract (``Function.trusted``): its backward gets copies and what
+it returns counts as held elsewhere. A leaf's post-accumulate-grad hooks run once per backward, after the
+last contribution has been added.
 """
 
 import weakref

@@ -20,7 +20,9 @@ layer used twice in one forward therefore gets two Contexts, each with its own s
 arrays in, ``apply`` returns plain arrays and records nothing.
 
 ``backward(ctx, *output_grads)`` returns one gradient per positional input of ``forward`` (None for an input
-that needs none: ``ctx.needs_input_grad[i]`` says which are wanted). Keyword arguments are constants.
+that needs none: ``ctx.needs_input_grad[i]`` says which are wanted). Keyword arguments are constants. A
+gradient in the broadcast shape of an input that forward broadcast is summed back to the input's shape by the
+engine, as in PyTorch; any other shape, or a wrong number of gradients, is an error naming the Function.
 """
 
 import numpy as np
