@@ -42,8 +42,8 @@ def backward(root, gradient=None, retain_graph=False):
         ctx = ready.pop()
         grads = pending.pop(ctx, None)
         result = None
-        function = ctx.function
         if grads is not None:
+            function = ctx.function
             if ctx._freed:
                 raise RuntimeError(_freed_message(ctx))
             for g in grads:
@@ -53,7 +53,8 @@ def backward(root, gradient=None, retain_graph=False):
                     handed.add(g)
                     if function.contiguous_inputs and not g.flags.c_contiguous:
                         grads = [x if x is None or x.flags.c_contiguous else np.ascontiguousarray(x) for x in grads]
-            if not function.trusted:  # it may write into the gradients it is given, which other paths share
+            trusted = function.trusted
+            if not trusted:  # it may write into the gradients it is given, which other paths share
                 grads = [None if x is None else x.copy() for x in grads]
             result = function.backward(ctx, *grads)
             if not retain_graph:
@@ -63,6 +64,8 @@ def backward(root, gradient=None, retain_graph=False):
             if len(result) != len(ctx.next_edges):
                 raise RuntimeError(f"{ctx.name}.backward returned {len(result)} gradients, but forward had "
                                    f"{len(ctx.next_edges)} inputs")
+            if not trusted:
+                result = _held_elsewhere(result, handed)
         i = -1
         for edge in ctx.next_edges:
             i += 1
@@ -70,11 +73,8 @@ def backward(root, gradient=None, retain_graph=False):
                 continue
             target, index = edge
             g = None if result is None else result[i]
-            if g is not None:
-                if type(g) is not np.ndarray:
-                    g = np.asarray(getattr(g, "data", g))  # NumPy turns 0-d results into scalars; a Tensor is allowed
-                if not function.trusted:
-                    handed.add(g)  # it may be an array the Function holds: copied before it becomes a .grad
+            if g is not None and type(g) is not np.ndarray:
+                g = np.asarray(g)  # NumPy turns 0-d results into scalars
             if type(target) is Context:
                 if g is not None:
                     if g.shape != target._out_shapes[index]:
@@ -113,6 +113,16 @@ class _Handed:
     def __contains__(self, array):
         ref = self.refs.get(id(array))
         return ref is not None and ref() is array
+
+
+def _held_elsewhere(result, handed):
+    """An untrusted backward's gradients as arrays (it may return Tensors), each counted as held by someone else:
+    it may be an array the Function keeps, so it is copied before it becomes a .grad."""
+    arrays = tuple(None if g is None else np.asarray(getattr(g, "data", g)) for g in result)
+    for g in arrays:
+        if g is not None:
+            handed.add(g)
+    return arrays
 
 
 def _reduce_to(ctx, i, g, shape):

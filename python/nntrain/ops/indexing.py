@@ -92,7 +92,7 @@ def _kept_writes(shape, index, picked_shape):
 
 def _dim(dim, ndim, op, inputs="a tensor", extra=0):
     """dim as a non-negative axis of ndim (+ extra, for a new axis) dimensions, or an IndexError naming the op."""
-    size = max(ndim + extra, 1)
+    size = ndim + extra or 1
     if not -size <= dim < size:
         raise IndexError(f"{op}: dimension {dim} is out of range for {inputs} of {ndim} dimensions")
     return dim % size

@@ -87,7 +87,7 @@ class Expand(Function):
 def _axis(dim, ndim, op, extra=0):
     """dim as a non-negative axis of a tensor of ndim dimensions (+ extra: unsqueeze may name one past the end;
     a 0-d tensor accepts 0 and -1, as in PyTorch)."""
-    size = max(ndim + extra, 1)
+    size = ndim + extra or 1
     if not -size <= dim < size:
         raise IndexError(f"{op}: dimension {dim} is out of range for a tensor of {ndim} dimensions")
     return dim % size
