@@ -509,3 +509,14 @@ def test_enable_grad_without_parentheses_and_the_switches_are_distinct():
     with no_grad():
         assert f()
     assert not isinstance(enable_grad(), no_grad)
+
+
+def test_an_optimizer_step_between_forward_and_backward_is_caught(rng):
+    model = nn.Linear(3, 2, rng=rng)
+    opt = nntrain.optim.SGD(model.parameters(), lr=0.1)
+    x = Tensor(rng.standard_normal((4, 3)).astype(np.float32))
+    model(x).sum().backward()
+    loss = model(x).sum()          # saves the weight it read
+    opt.step()                     # changes that weight in place
+    with pytest.raises(RuntimeError, match="gradient of Linear was modified by an in-place operation"):
+        loss.backward()
