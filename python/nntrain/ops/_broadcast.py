@@ -14,9 +14,16 @@ def unbroadcast(grad, shape):
     return np.asarray(grad.sum(axis=axes)).reshape(shape)
 
 
+_NUMBER = ((), None)
+
+
 def like(x):
     """What a backward needs to hand an input its gradient: its shape, and its dtype when it is an array."""
-    return (x.shape, x.dtype) if type(x) is np.ndarray else (np.shape(x), None)
+    if type(x) is np.ndarray:
+        return (x.shape, x.dtype)
+    if type(x) is float or type(x) is int:
+        return _NUMBER  # np.shape(2.0) would build an array to find ()
+    return (np.shape(x), None)
 
 
 def grad_for(grad, input_like):
