@@ -13,6 +13,7 @@ recorded out of place (views taken before it do not see it).
 """
 
 import numbers
+import operator
 import sys
 from collections import namedtuple
 
@@ -306,17 +307,17 @@ class Tensor:
     # In place as in PyTorch: the tensor's own memory is written, so every alias (a view, .numpy(), detach())
     # sees the new value, and its version moves on, so a backward that saved the old value refuses to run.
     # While recording, the op is computed out of place first and its record becomes the tensor's history.
-    def _in_place(self, other, out_of_place, ufunc, name):
+    def _in_place(self, other, out_of_place, in_place, name):
         if _Mode.enabled and (self._requires_grad or (isinstance(other, Tensor) and other._requires_grad)):
             self._check_in_place_recordable(name)
             source = self
-            if ufunc in (np.multiply, np.true_divide) and isinstance(other, Tensor) and other._requires_grad:
+            if in_place in (operator.imul, operator.itruediv) and isinstance(other, Tensor) and other._requires_grad:
                 # the other operand's gradient needs this tensor's value from before the change: a copy
                 source = Tensor._make(self.data.copy(), self.grad_fn, self._out_index, self._requires_grad)
                 other = source if other is self else other
             self._rebase(out_of_place(source, other), name)
             return self
-        ufunc(self.data, _data(other), out=self.data, casting="same_kind")
+        in_place(self.data, _data(other))  # the operator, not the ufunc: NumPy's fast path for a Python number
         self._version[0] += 1
         return self
 
@@ -353,28 +354,28 @@ class Tensor:
         self.grad_fn, self._out_index, self._requires_grad = result.grad_fn, result._out_index, result._requires_grad
 
     def __iadd__(self, other):
-        return self._in_place(other, Tensor.__add__, np.add, "+=")
+        return self._in_place(other, Tensor.__add__, operator.iadd, "+=")
 
     def __isub__(self, other):
-        return self._in_place(other, Tensor.__sub__, np.subtract, "-=")
+        return self._in_place(other, Tensor.__sub__, operator.isub, "-=")
 
     def __imul__(self, other):
-        return self._in_place(other, Tensor.__mul__, np.multiply, "*=")
+        return self._in_place(other, Tensor.__mul__, operator.imul, "*=")
 
     def __itruediv__(self, other):
-        return self._in_place(other, Tensor.__truediv__, np.true_divide, "/=")
+        return self._in_place(other, Tensor.__truediv__, operator.itruediv, "/=")
 
     def add_(self, other, alpha=1):
-        return self._in_place(other if alpha == 1 else other * alpha, Tensor.__add__, np.add, "add_")
+        return self._in_place(other if alpha == 1 else other * alpha, Tensor.__add__, operator.iadd, "add_")
 
     def sub_(self, other, alpha=1):
-        return self._in_place(other if alpha == 1 else other * alpha, Tensor.__sub__, np.subtract, "sub_")
+        return self._in_place(other if alpha == 1 else other * alpha, Tensor.__sub__, operator.isub, "sub_")
 
     def mul_(self, other):
-        return self._in_place(other, Tensor.__mul__, np.multiply, "mul_")
+        return self._in_place(other, Tensor.__mul__, operator.imul, "mul_")
 
     def div_(self, other):
-        return self._in_place(other, Tensor.__truediv__, np.true_divide, "div_")
+        return self._in_place(other, Tensor.__truediv__, operator.itruediv, "div_")
 
     def zero_(self):
         return self._assign(Ellipsis, 0, "zero_")
