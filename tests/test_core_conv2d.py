@@ -52,7 +52,7 @@ def test_forward_matches_numpy_and_direct_loops(rng, geometry, with_bias):
     y = F.conv2d(x, weight, bias, **geo)
     np.testing.assert_allclose(y, ref.conv2d(x, weight, bias, geo["stride"], geo["padding"], geo["dilation"]),
                                rtol=1e-4, atol=1e-4)
-    naive = _core.conv2d_forward(x, weight, bias, geo["stride"], geo["padding"], geo["dilation"], True)
+    naive = _core.conv2d_forward(x, weight, bias, geo["stride"], geo["padding"], geo["dilation"], naive=True)
     np.testing.assert_allclose(y, naive, rtol=1e-4, atol=1e-4)
 
 
