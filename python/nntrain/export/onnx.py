@@ -59,6 +59,16 @@ def _pads(padding):
     return [ph, pw, ph, pw]
 
 
+def _conv_pads(layer):
+    """ONNX's [top, left, bottom, right]; 'same' puts the odd zero after, as PyTorch pads."""
+    if layer.padding == "valid":
+        return [0, 0, 0, 0]
+    if layer.padding == "same":
+        total = [d * (k - 1) for k, d in zip(layer.kernel_size, layer.dilation)]
+        return [t // 2 for t in total] + [t - t // 2 for t in total]
+    return _pads(layer.padding)
+
+
 def _emit(g, layer, x, path):
     """Appends `layer` applied to tensor `x`; returns the output tensor's name."""
     where = path or "model"
@@ -80,14 +90,14 @@ def _emit(g, layer, x, path):
         if layer.bias is not None:
             inputs.append(g.constant(layer.bias.data, f"{where}.bias"))
         return g.node("Conv", inputs, "conv", kernel_shape=list(layer.kernel_size), strides=list(layer.stride),
-                      pads=_pads(layer.padding), dilations=list(layer.dilation))
+                      pads=_conv_pads(layer), dilations=list(layer.dilation), group=layer.groups)
     if isinstance(layer, MaxPool2d):
         return g.node("MaxPool", [x], "maxpool", kernel_shape=list(layer.kernel_size), strides=list(layer.stride),
-                      pads=_pads(layer.padding))
+                      pads=_pads(layer.padding), dilations=list(layer.dilation), ceil_mode=int(layer.ceil_mode))
     if isinstance(layer, AvgPool2d):
         return g.node("AveragePool", [x], "avgpool", kernel_shape=list(layer.kernel_size),
                       strides=list(layer.stride), pads=_pads(layer.padding),
-                      count_include_pad=int(layer.count_include_pad))
+                      count_include_pad=int(layer.count_include_pad), ceil_mode=int(layer.ceil_mode))
     if isinstance(layer, Flatten):
         return g.node("Flatten", [x], "flatten", axis=1)
     if isinstance(layer, (BatchNorm1d, BatchNorm2d)):
