@@ -31,8 +31,10 @@ def _array(x):
     return getattr(x, "data", x)
 
 
-def _constant(x, dtype):
+def _constant(op, name, x, dtype):
     """A weight given as an array, a Tensor or a number: an array of the input's dtype (or None)."""
+    if isinstance(x, str):
+        raise TypeError(f"{op}: {name} must be an array of weights, got {x!r}; pass reduction=... by name")
     return None if x is None else np.asarray(_array(x), dtype=dtype)
 
 
@@ -195,7 +197,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean
         raise ValueError(f"{op}: target size {tuple(np.shape(target))} must be the same as input size "
                          f"{tuple(np.shape(input))}")
     dtype = np.asarray(_array(input)).dtype
-    weight, pos_weight = _constant(weight, dtype), _constant(pos_weight, dtype)
+    weight, pos_weight = _constant(op, "weight", weight, dtype), _constant(op, "pos_weight", pos_weight, dtype)
     for name, w in (("weight", weight), ("pos_weight", pos_weight)):
         if w is not None:
             try:

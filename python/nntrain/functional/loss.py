@@ -25,7 +25,7 @@ def _target(target):
     """Integer labels travel as int64; probability rows keep their dtype."""
     target = np.asarray(getattr(target, "data", target))
     if target.dtype.kind in "iub":
-        return np.ascontiguousarray(target, dtype=np.int64)
+        return np.asarray(target, dtype=np.int64, order="C")  # (ascontiguousarray would make a 0-d label 1-d)
     return target
 
 
