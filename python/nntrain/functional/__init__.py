@@ -24,6 +24,7 @@ from .norm import batch_norm, batch_norm_backward, layer_norm, layer_norm_backwa
 from .optim import (adagrad_update, adam_update, array_norms, clip_grad_norm, grad_norm, rmsprop_update,
                     sgd_update)
 from .pad import pad
+from .recurrent import lstm_cell
 from .pool import (adaptive_avg_pool2d, avg_pool1d, avg_pool2d, avg_pool2d_backward, max_pool1d, max_pool2d,
                    max_pool2d_backward)
 
@@ -37,7 +38,7 @@ __all__ = [
     "softmax", "softmax_backward", "log_softmax", "log_softmax_backward",
     "cross_entropy", "cross_entropy_backward", "nll_loss", "mse_loss", "mse_loss_backward", "l1_loss",
     "smooth_l1_loss", "binary_cross_entropy_with_logits",
-    "batch_norm", "batch_norm_backward", "layer_norm", "layer_norm_backward",
+    "batch_norm", "batch_norm_backward", "layer_norm", "layer_norm_backward", "lstm_cell",
     "dropout", "dropout_backward",
     "sgd_update", "adagrad_update", "rmsprop_update", "adam_update", "grad_norm", "array_norms", "clip_grad_norm",
 ]
