@@ -60,7 +60,8 @@ def test_max_pool_backward_matches_central_differences(rng, shape, k, s, p):
 def test_avg_pool_backward_matches_central_differences(rng, shape, k, s, p, count_include_pad):
     x = rng.standard_normal(shape)
     dout = rng.standard_normal(F.avg_pool2d(x, k, s, p, count_include_pad=count_include_pad).shape)
-    check_backward(lambda: float(np.sum(F.avg_pool2d(x, k, s, p, count_include_pad=count_include_pad) * dout)), {"x": x},
+    check_backward(lambda: float(np.sum(F.avg_pool2d(x, k, s, p, count_include_pad=count_include_pad) * dout)),
+                   {"x": x},
                    {"x": F.avg_pool2d_backward(dout, shape, k, s, p, count_include_pad=count_include_pad)})
 
 

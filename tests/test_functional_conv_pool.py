@@ -67,7 +67,8 @@ def test_padding_same_keeps_the_size_with_pytorchs_asymmetric_rule(rng, kernel, 
                                   F.conv2d(x, w, None, 1, 0, dilation, groups))
 
 
-@pytest.mark.parametrize("stride,padding,dilation,groups", [(1, 0, 1, 1), (2, 1, 1, 1), (1, "same", 2, 2), (3, 2, 2, 2)])
+@pytest.mark.parametrize("stride,padding,dilation,groups",
+                         [(1, 0, 1, 1), (2, 1, 1, 1), (1, "same", 2, 2), (3, 2, 2, 2)])
 def test_conv1d_is_conv2d_of_unit_height(rng, stride, padding, dilation, groups):
     x = rng.standard_normal((3, 4, 11))
     w, b = rng.standard_normal((6, 4 // groups, 3)), rng.standard_normal(6)

@@ -146,7 +146,7 @@ def test_loss_modules_and_their_state_dicts(rng):
         compare(lambda a: ours(a, y), lambda a: theirs(a, theirs_y), [x], rng)
 
 
-# ---- convolution and pooling ------------------------------------------------------------------------------------------
+# ---- convolution and pooling -----------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("cfg", [dict(groups=2, padding=1), dict(groups=4, padding="same"),
                                  dict(padding="same", dilation=2), dict(padding="valid", stride=2),
@@ -166,7 +166,8 @@ def test_conv1d(rng, cfg):
     compare(lambda x, w, b: F.conv1d(x, w, b, **cfg), lambda x, w, b: tF.conv1d(x, w, b, **cfg), [x, w, b], rng)
 
 
-@pytest.mark.parametrize("cfg", [dict(kernel_size=2, ceil_mode=True), dict(kernel_size=3, stride=2, padding=1, ceil_mode=True),
+@pytest.mark.parametrize("cfg", [dict(kernel_size=2, ceil_mode=True),
+                                 dict(kernel_size=3, stride=2, padding=1, ceil_mode=True),
                                  dict(kernel_size=3, stride=1, padding=1, dilation=2),
                                  dict(kernel_size=(2, 3), stride=(3, 2), padding=1, dilation=(2, 1), ceil_mode=True)])
 def test_max_pools(rng, cfg):
@@ -179,7 +180,8 @@ def test_max_pools(rng, cfg):
     compare(lambda x: F.max_pool1d(x, **one_d), lambda x: tF.max_pool1d(x, **one_d), [x[:, :, 0]], rng)
 
 
-@pytest.mark.parametrize("cfg", [dict(kernel_size=2, ceil_mode=True), dict(kernel_size=3, stride=2, padding=1, ceil_mode=True),
+@pytest.mark.parametrize("cfg", [dict(kernel_size=2, ceil_mode=True),
+                                 dict(kernel_size=3, stride=2, padding=1, ceil_mode=True),
                                  dict(kernel_size=3, stride=2, padding=1, ceil_mode=True, count_include_pad=False),
                                  dict(kernel_size=(3, 2), stride=(2, 3), padding=(1, 1), ceil_mode=True)])
 def test_avg_pools(rng, cfg):
@@ -205,11 +207,11 @@ def test_layer_norm_and_embedding(rng):
             [f32(rng, 7, 3)], rng)
 
 
-# ---- layers, with weights copied through state_dict ----------------------------------------------------------------------
+# ---- layers, with weights copied through state_dict -------------------------------------------------------------
 
 LAYER_PAIRS = {
-    "Conv1d": (lambda: nn.Conv1d(4, 6, 3, stride=2, padding=1, groups=2), lambda: torch.nn.Conv1d(4, 6, 3, 2, 1, groups=2),
-               (2, 4, 11)),
+    "Conv1d": (lambda: nn.Conv1d(4, 6, 3, stride=2, padding=1, groups=2),
+               lambda: torch.nn.Conv1d(4, 6, 3, 2, 1, groups=2), (2, 4, 11)),
     "Conv2d": (lambda: nn.Conv2d(4, 8, (2, 3), padding="same", groups=4),
                lambda: torch.nn.Conv2d(4, 8, (2, 3), padding="same", groups=4), (2, 4, 6, 7)),
     "LayerNorm": (lambda: nn.LayerNorm([3, 4]), lambda: torch.nn.LayerNorm([3, 4]), (5, 3, 4)),

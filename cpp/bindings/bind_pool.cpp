@@ -16,7 +16,8 @@ struct PoolShape {
 
 PoolShape pool_shape(const char* op, const Shape& input_shape, Pair kernel, Pair stride, Pair padding, Pair dilation,
                      bool ceil_mode) {
-  if (input_shape.size() != 4) fail(std::string(op) + ": expected an input (N, C, H, W), got " + shape_str(input_shape));
+  if (input_shape.size() != 4)
+    fail(std::string(op) + ": expected an input (N, C, H, W), got " + shape_str(input_shape));
   const Window2d win =
       pool_window_of(op, kernel, stride, padding, dilation, ceil_mode, input_shape[2], input_shape[3]);
   return {input_shape[0], input_shape[1], input_shape[2], input_shape[3], win};

@@ -6,8 +6,8 @@
                                                                                d/dx = (x - y) / beta, or sign(x - y)
     binary_cross_entropy_with_logits  -w [p y log s(x) + (1 - y) log(1 - s(x))], s the sigmoid, p = pos_weight
                                       = w [(1 - y) x + (1 + (p - 1) y) softplus(-x)]   (stable for any x)
-                                                                               d/dx = w [(1 - y) - (1 + (p - 1) y) s(-x)]
-                                                                               d/dy = w [-x + (p - 1) softplus(-x)]
+                                      d/dx = w [(1 - y) - (1 + (p - 1) y) s(-x)]
+                                      d/dy = w [-x + (p - 1) softplus(-x)]
 
 Each is a Function whose backward also gives the target's gradient when the target requires one, as in
 PyTorch. The mean mse_loss runs on the fused C++ kernel; the others are NumPy expressions over arrays the

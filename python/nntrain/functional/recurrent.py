@@ -31,7 +31,8 @@ class LSTMCell(Function):
 def lstm_cell(gates, c_prev):
     """(h, c) of one LSTM step: i, f, o = sigmoid, g = tanh of the four quarters of gates (N, 4H) in PyTorch's
     order [i f g o]; c = f c_prev + i g; h = o tanh(c)."""
-    if np.ndim(gates) != 2 or np.shape(gates)[1] % 4 or np.shape(c_prev) != (np.shape(gates)[0], np.shape(gates)[1] // 4):
+    shape = np.shape(gates)
+    if len(shape) != 2 or shape[1] % 4 or np.shape(c_prev) != (shape[0], shape[1] // 4):
         raise ValueError(f"lstm_cell: expected gates (N, 4H) and c_prev (N, H), got {tuple(np.shape(gates))} and "
                          f"{tuple(np.shape(c_prev))}")
     return LSTMCell.apply(gates, c_prev)
