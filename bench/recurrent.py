@@ -7,7 +7,7 @@ import numpy as np
 
 from nntrain import functional as F
 from nntrain import nn
-from nntrain.tensor import Tensor
+from nntrain._tensor import Tensor
 
 from .peers import torch_or_none
 from .timing import best_seconds

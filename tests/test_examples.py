@@ -14,7 +14,7 @@ import pytest
 
 import nntrain
 from nntrain import functional as F
-from nntrain.tensor import Tensor
+from nntrain._tensor import Tensor
 
 from conftest import num_threads
 from reference.gradcheck import check_gradients

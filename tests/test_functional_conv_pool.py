@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from nntrain import functional as F
-from nntrain.tensor import Tensor
+from nntrain._tensor import Tensor
 
 from conftest import num_threads
 from reference import conv as ref_conv

@@ -6,7 +6,7 @@ import pytest
 
 from nntrain import _core
 from nntrain import functional as F
-from nntrain.tensor import Tensor
+from nntrain._tensor import Tensor
 
 from conftest import num_threads
 from reference import norm as ref

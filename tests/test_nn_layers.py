@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from nntrain.tensor import Tensor
+from nntrain import Tensor
 from nntrain import nn
 from nntrain import functional as F
 

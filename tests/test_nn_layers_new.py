@@ -8,7 +8,7 @@ import pytest
 
 import nntrain
 from nntrain import nn
-from nntrain.tensor import Tensor
+from nntrain._tensor import Tensor
 
 from reference import rnn as ref_rnn
 from reference.gradcheck import check_gradients

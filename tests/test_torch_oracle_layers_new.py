@@ -7,7 +7,7 @@ import pytest
 
 from nntrain import functional as F
 from nntrain import nn
-from nntrain.tensor import Tensor
+from nntrain._tensor import Tensor
 
 torch = pytest.importorskip("torch")
 tF = torch.nn.functional

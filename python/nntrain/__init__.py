@@ -22,7 +22,7 @@ import importlib
 # so that importing a module can never shadow the function of the same name.
 _LAZY = {"functional": None, "nn": None, "optim": None, "data": None, "presets": None, "checkpoint": None,
          "autograd": None, "gradcheck": "gradient_check", "summary": "model_summary", "Trainer": "train",
-         "evaluate": "train", "Tensor": "tensor", "tensor": "tensor", "is_tensor": "tensor", "matmul": "ops",
+         "evaluate": "train", "Tensor": "_tensor", "tensor": "_tensor", "is_tensor": "_tensor", "matmul": "ops",
          "cat": "ops", "stack": "ops", "split": "ops", "chunk": "ops", "no_grad": "autograd",
          "enable_grad": "autograd", "set_grad_enabled": "autograd", "is_grad_enabled": "autograd"}
 

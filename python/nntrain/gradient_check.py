@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .autograd.grad_mode import no_grad
-from .tensor import Tensor
+from ._tensor import Tensor
 
 
 @dataclass

@@ -9,7 +9,7 @@ parameter with central differences of the same loss in float64.
 import numpy as np
 
 import nntrain
-from nntrain.tensor import Tensor
+from nntrain._tensor import Tensor
 
 from .numgrad import numerical_grad, rel_error
 

@@ -128,6 +128,8 @@ class Function:
         else:
             ctx = Context(cls, tuple([e is not None for e in edges]))
             ctx.next_edges = edges
+            if _Mode.tracer is not None:
+                _Mode.tracer.record(ctx, args, kwargs)
             out = cls.forward(ctx, *raw, **kwargs)
             result = _wrap(out, ctx)
             if ctx._saved:
@@ -186,4 +188,4 @@ def _record_versions(ctx, inputs, result):
     ctx._versions = versions
 
 
-from ..tensor import Tensor  # noqa: E402  (tensor.py's operators import the Functions defined above)
+from .._tensor import Tensor  # noqa: E402  (_tensor.py's operators import the Functions defined above)

@@ -9,6 +9,7 @@ import functools
 
 class _Mode:
     enabled = True
+    tracer = None   # while a Tracer is active, every recorded call also keeps its inputs (see trace.py)
 
 
 def is_grad_enabled():

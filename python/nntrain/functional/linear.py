@@ -4,13 +4,13 @@ import numpy as np
 
 from .. import _core
 from ..autograd.function import Function
-from ._grads import grad_buffer
+from ._grads import grad_buffers
 
 
 def matmul(a, b, trans_a=False, trans_b=False):
     """``op(a) @ op(b)`` where ``op`` transposes when its flag is set; no transposed copy is made of arrays.
     Tensors go through :func:`nntrain.matmul` (recorded, batched shapes allowed)."""
-    from ..tensor import Tensor
+    from .._tensor import Tensor
 
     if isinstance(a, Tensor) or isinstance(b, Tensor):
         from ..ops import matmul as tensor_matmul
@@ -47,8 +47,7 @@ def linear_backward(dout, x, weight, bias=None, *, dx=None, dweight=None, dbias=
     """Gradients of :func:`linear`: ``(dx, dweight, dbias)``; ``dbias`` is None when ``bias`` is None."""
     x = np.asarray(x)
     weight = np.asarray(weight)
-    dx = grad_buffer(dx, x.shape, x.dtype)
-    dweight = grad_buffer(dweight, weight.shape, x.dtype)
-    dbias = grad_buffer(dbias, (weight.shape[0],), x.dtype) if bias is not None else None
-    _core.linear_backward(dout, x, weight, dx, dweight, dbias)
+    (dx, dweight, dbias), accumulate = grad_buffers(
+        (dx, dweight, dbias if bias is not None else False), (x.shape, weight.shape, (weight.shape[0],)), x.dtype)
+    _core.linear_backward(dout, x, weight, dx, dweight, dbias, accumulate)
     return dx, dweight, dbias

@@ -41,7 +41,7 @@ def _class_weight(op, weight, layout, dtype):
 
 def _labels_or_tensor(target):
     """Lists and arrays become arrays (int64 labels); a Tensor stays one (probabilities may need a gradient)."""
-    from ..tensor import Tensor
+    from .._tensor import Tensor
 
     return target if isinstance(target, Tensor) else _target(target)
 
@@ -171,7 +171,7 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
         p = layout.probs(probs[0])
         if isinstance(loss, (float, np.ndarray)):
             return loss, p
-        from ..tensor import Tensor
+        from .._tensor import Tensor
 
         return loss, Tensor(p)
     return loss

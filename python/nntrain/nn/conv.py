@@ -7,6 +7,7 @@ import numpy as np
 from .. import functional as F
 from ..functional._args import pair
 from . import init
+from .linear import _shape_text
 from .module import Module, Parameter
 
 
@@ -52,6 +53,13 @@ class _ConvNd(Module):
         self.weight = Parameter(np.empty(shape, dtype=dtype))
         self.bias = Parameter(np.empty(out_channels, dtype=dtype)) if bias else None
         self.reset_parameters(rng)
+
+    @classmethod
+    def infer_args(cls, input_shape):
+        if len(input_shape) != cls._dims + 1:
+            layout = "(N, C, L)" if cls._dims == 1 else "(N, C, H, W)"
+            raise ValueError(f"expects input {layout} but receives {_shape_text(input_shape)}")
+        return {"in_channels": int(input_shape[0])}
 
     def reset_parameters(self, rng=None):
         """PyTorch's default: U(-1/sqrt(fan_in), 1/sqrt(fan_in)), fan_in = in_channels / groups * prod(kernel)."""

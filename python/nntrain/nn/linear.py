@@ -7,6 +7,10 @@ from . import init
 from .module import Module, Parameter
 
 
+def _shape_text(shape):
+    return "(N, " + ", ".join(str(d) for d in shape) + ")"
+
+
 class Linear(Module):
     def __init__(self, in_features, out_features, bias=True, *, rng=None, dtype=np.float32):
         super().__init__()
@@ -17,6 +21,13 @@ class Linear(Module):
         self.weight = Parameter(np.empty((out_features, in_features), dtype=dtype))
         self.bias = Parameter(np.empty(out_features, dtype=dtype)) if bias else None
         self.reset_parameters(rng)
+
+    @classmethod
+    def infer_args(cls, input_shape):
+        if len(input_shape) != 1:
+            raise ValueError(f"expects input (N, features) but receives {_shape_text(input_shape)}; add a Flatten "
+                             "before it")
+        return {"in_features": int(input_shape[0])}
 
     def reset_parameters(self, rng=None):
         """PyTorch's default: U(-1/sqrt(in_features), 1/sqrt(in_features)) for weight and bias."""

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..autograd.grad_mode import _Mode
-from ..tensor import Tensor
+from .._tensor import Tensor
 
 
 class Parameter(Tensor):
@@ -144,6 +144,12 @@ class Module:
     def _set_buffer(self, name, array):
         self._buffers[name] = array
         object.__setattr__(self, name, array)
+
+    @classmethod
+    def infer_args(cls, input_shape):
+        """The constructor arguments this layer takes from the shape of its input (without the batch): how a
+        network declared as a list of layers is sized. Raises ValueError when the shape cannot feed it."""
+        return {}
 
     # ---- the computation ----------------------------------------------------------------------
     def forward(self, *inputs):

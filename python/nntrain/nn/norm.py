@@ -4,6 +4,7 @@ in evaluation; then scale by weight (gamma) and shift by bias (beta)."""
 import numpy as np
 
 from .. import functional as F
+from .linear import _shape_text
 from .module import Module, Parameter
 
 
@@ -30,6 +31,13 @@ class _BatchNorm(Module):
         else:
             self.running_mean = self.running_var = None
         self.reset_parameters()
+
+    @classmethod
+    def infer_args(cls, input_shape):
+        if len(input_shape) != cls._input_ndim - 1:
+            shape = "(N, C)" if cls._input_ndim == 2 else "(N, C, H, W)"
+            raise ValueError(f"expects input {shape} but receives {_shape_text(input_shape)}")
+        return {"num_features": int(input_shape[0])}
 
     def reset_parameters(self, rng=None):
         """weight 1, bias 0, running statistics of a standard normal."""

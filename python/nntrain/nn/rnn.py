@@ -57,6 +57,13 @@ class _Recurrent(Module):
         for p in self.parameters():
             init.uniform_(p, -bound, bound, rng)
 
+    @classmethod
+    def infer_args(cls, input_shape):
+        """input_size: the last dim of the input (features per step)."""
+        if not input_shape:
+            raise ValueError("expects input (N, ..., features) but receives (N,)")
+        return {"input_size": int(input_shape[-1])}
+
     def _check_sizes(self, input_size, hidden_size):
         if input_size < 1 or hidden_size < 1:
             raise ValueError(f"{type(self).__name__}: sizes must be >= 1, got input_size={input_size}, "

@@ -21,7 +21,7 @@ def _is_basic(index):
 
 def plain_index(index):
     """An index with every Tensor in it replaced by its array."""
-    from ..tensor import Tensor
+    from .._tensor import Tensor
 
     if isinstance(index, Tensor):
         return index.data
