@@ -116,7 +116,8 @@ class Run:
         callbacks = [MetricsCSV(os.path.join(directory, METRICS)), CheckpointEachEpoch(self)] if self.writes else []
         if config["training"]["early_stopping"]:
             callbacks.append(EarlyStopping(patience=config["training"]["early_stopping"]))
-        self.trainer = Trainer(self.model, self.optimizer, CrossEntropyLoss(r["label_smoothing"]), self.scheduler,
+        loss_fn = CrossEntropyLoss(label_smoothing=r["label_smoothing"])
+        self.trainer = Trainer(self.model, self.optimizer, loss_fn, self.scheduler,
                                clip_grad_norm=r["clip_grad_norm"] or None, penalties=build_penalties(config),
                                callbacks=callbacks, num_classes=splits.classes, distributed=distributed)
         if distributed is not None:
