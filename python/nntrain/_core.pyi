@@ -59,9 +59,6 @@ def cross_entropy_backward(probs: NDArray, target: NDArray, dlogits: Any, label_
 def cross_entropy_forward(logits: NDArray, target: NDArray, label_smoothing: float = 0.0) -> tuple:
     """Mean softmax-cross-entropy of logits (N, C) against int64 labels (N,) or probabilities (N, C): (loss, softmax(logits))."""
 
-def dispatched_kernels() -> dict:
-    """Each entry of the kernel table in use: the instruction set its code was compiled for and, for GEMM, the register tile (mr x nr); 0 where a kernel has none."""
-
 def dropout_backward(dout: NDArray, dx: Any, p: float, seed: int) -> None:
     """dx += dout / (1 - p) where the same mask keeps it."""
 
