@@ -108,14 +108,17 @@ def test_penalties_and_clipping_take_part_in_the_step(rng):
     assert trainer.last_grad_norm > 1e-3
 
 
-class Arrays:
-    """Float targets: what a regression data set looks like to DataLoader and evaluate."""
+class Arrays(data.Dataset):
+    """Float targets: a regression data set, map-style, as a user writes one for DataLoader and evaluate."""
 
     def __init__(self, x, y):
         self.x, self.y = x, y
 
     def __len__(self):
         return len(self.y)
+
+    def __getitem__(self, index):
+        return self.x[index], self.y[index]
 
 
 def regression_problem(rng, n=256):
