@@ -1,4 +1,4 @@
-"""python -m bench [--quick] [--json] [--only gemm,conv,elementwise,training,memory,scaling,data] [--threads N]
+"""python -m bench [--quick] [--json] [--only gemm,conv,elementwise,recurrent,training,memory,scaling,data] [--threads N]
 
 Every number in a table is measured in this run, next to its peers measured the same way in the same
 run; the ratio columns are what to read (timings on a shared machine drift, ratios within a run hold).
@@ -10,7 +10,7 @@ import os
 import sys
 import time
 
-FAMILIES = ("gemm", "conv", "elementwise", "training", "memory", "scaling", "data")
+FAMILIES = ("gemm", "conv", "elementwise", "recurrent", "training", "memory", "scaling", "data")
 
 
 def _ratio(a, b):
@@ -60,6 +60,14 @@ def show_elementwise(rows, threads):
             for r in rows])
 
 
+def show_recurrent(rows, threads):
+    _table(f"LSTM training step ms (forward + backward through time), {threads} thread(s)",
+           ["size", "fused cell", "cell as Tensor ops", "torch", "fused vs Tensor ops", "fused vs torch"],
+           [[r["size"], f"{r['fused_ms']:.2f}", f"{r['tensor_ops_ms']:.2f}", _fmt(r.get("torch_ms"), ".2f"),
+             f"{r['tensor_ops_ms'] / r['fused_ms']:.2f}", _fmt(_ratio(r.get("torch_ms"), r["fused_ms"]), ".2f")]
+            for r in rows])
+
+
 def show_training(rows, threads):
     _table("training samples/s (forward + backward + Adam, batch 64)",
            ["model", "threads", "nntrain", "torch", "vs torch"],
@@ -101,7 +109,7 @@ def main(argv=None):
 
     import nntrain
 
-    from . import conv, data, elementwise, gemm, scaling, training
+    from . import conv, data, elementwise, gemm, recurrent, scaling, training
     from .peers import torch_version
 
     threads = args.threads or nntrain.get_num_threads()
@@ -113,10 +121,12 @@ def main(argv=None):
               f"torch {report['torch']}, numpy {__import__('numpy').__version__}, {os.cpu_count()} CPUs")
     runners = {"gemm": lambda: gemm.run(threads, args.quick), "conv": lambda: conv.run(threads, args.quick),
                "elementwise": lambda: elementwise.run(threads, args.quick),
+               "recurrent": lambda: recurrent.run(threads, args.quick),
                "training": lambda: training.run((1, 2) if threads >= 2 else (1,), args.quick),
                "memory": training.memory_rows, "scaling": lambda: scaling.run(args.quick),
                "data": lambda: data.run(args.quick)}
-    shows = {"gemm": show_gemm, "conv": show_conv, "elementwise": show_elementwise, "training": show_training,
+    shows = {"gemm": show_gemm, "conv": show_conv, "elementwise": show_elementwise, "recurrent": show_recurrent,
+             "training": show_training,
              "memory": show_memory, "scaling": show_scaling, "data": show_data}
     start = time.perf_counter()
     for family in families:

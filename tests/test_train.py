@@ -108,10 +108,23 @@ def test_penalties_and_clipping_take_part_in_the_step(rng):
     assert trainer.last_grad_norm > 1e-3
 
 
+class Arrays(data.Dataset):
+    """Float targets: a regression data set, map-style, as a user writes one for DataLoader and evaluate."""
+
+    def __init__(self, x, y):
+        self.x, self.y = x, y
+
+    def __len__(self):
+        return len(self.y)
+
+    def __getitem__(self, index):
+        return self.x[index], self.y[index]
+
+
 def regression_problem(rng, n=256):
     x = rng.standard_normal((n, 5)).astype(np.float32)
     y = (x @ np.array([[1.0], [-2.0], [0.5], [0.0], [3.0]]) + 0.1 * rng.standard_normal((n, 1))).astype(np.float32)
-    return data.ArrayDataset(x, y, regression=True)  # float targets (N, 1)
+    return Arrays(x, y)
 
 
 @pytest.mark.parametrize("loss", [nn.MSELoss, nn.L1Loss])
