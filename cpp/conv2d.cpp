@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "conv2d_winograd.h"
 #include "dispatch.h"
 #include "gemm.h"
 #include "im2col.h"
@@ -72,8 +73,23 @@ void nchw_to_group(T* group, const T* nchw, index_t nb, index_t OC, index_t P) {
 
 }  // namespace
 
+// Winograd when it applies and the layer has channels enough. RULE_TBD
+ConvAlgorithm conv2d_algorithm(const Conv2dShape& s, ConvAlgorithm requested) {
+  if (requested == ConvAlgorithm::Winograd)
+    NN_CHECK(winograd_applies(s), "algorithm: winograd computes 3x3 kernels with stride 1 and dilation 1 only");
+  if (requested != ConvAlgorithm::Auto) return requested;
+  return winograd_applies(s) && s.C >= 8 ? ConvAlgorithm::Winograd : ConvAlgorithm::Im2col;
+}
+
+index_t conv2d_transformed_size(const Conv2dShape& s, ConvAlgorithm algorithm) {
+  return conv2d_algorithm(s, algorithm) == ConvAlgorithm::Winograd ? conv2d_winograd_transformed_size(s) : 0;
+}
+
 template <class T>
-void conv2d_forward(T* out, const T* x, const T* weight, const T* bias, const Conv2dShape& s) {
+void conv2d_forward(T* out, T* transformed, const T* x, const T* weight, const T* bias, const Conv2dShape& s,
+                    ConvAlgorithm algorithm) {
+  if (conv2d_algorithm(s, algorithm) == ConvAlgorithm::Winograd)
+    return conv2d_winograd_forward(out, transformed, x, weight, bias, s);
   const ConvPlan p = plan_of(s);
   if (p.P == 0 || s.N == 0) return;
   for_each_group(p, s.N * s.OC * p.P * p.K, [&](index_t g) {
@@ -88,10 +104,12 @@ void conv2d_forward(T* out, const T* x, const T* weight, const T* bias, const Co
 }
 
 template <class T>
-void conv2d_backward(T* dx, T* dweight, T* dbias, const T* dout, const T* x, const T* weight,
-                     const Conv2dShape& s) {
+void conv2d_backward(T* dx, T* dweight, T* dbias, const T* dout, const T* x, const T* transformed, const T* weight,
+                     const Conv2dShape& s, ConvAlgorithm algorithm) {
   const ConvPlan p = plan_of(s);
   if (dbias) sum_per_channel(dbias, dout, s.N, s.OC, p.P);
+  if (conv2d_algorithm(s, algorithm) == ConvAlgorithm::Winograd)
+    return conv2d_winograd_backward(dx, dweight, dout, x, transformed, weight, s);
   if ((!dx && !dweight) || p.P == 0 || s.N == 0) return;
   // Each group's weight gradient goes to a slot of its own, summed in group order afterwards: the
   // same sums in the same order for any thread count.
@@ -156,8 +174,9 @@ void conv2d_forward_naive(T* out, const T* x, const T* weight, const T* bias, co
 }
 
 #define NNTRAIN_INSTANTIATE(T)                                                                      \
-  template void conv2d_forward<T>(T*, const T*, const T*, const T*, const Conv2dShape&);             \
-  template void conv2d_backward<T>(T*, T*, T*, const T*, const T*, const T*, const Conv2dShape&);    \
+  template void conv2d_forward<T>(T*, T*, const T*, const T*, const T*, const Conv2dShape&, ConvAlgorithm);        \
+  template void conv2d_backward<T>(T*, T*, T*, const T*, const T*, const T*, const T*, const Conv2dShape&,        \
+                                   ConvAlgorithm);                                                                 \
   template void conv2d_forward_naive<T>(T*, const T*, const T*, const T*, const Conv2dShape&);
 NNTRAIN_INSTANTIATE(float)
 NNTRAIN_INSTANTIATE(double)
