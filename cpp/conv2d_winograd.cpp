@@ -1,27 +1,27 @@
 #include "conv2d_winograd.h"
 
 #include <algorithm>
-#include <cstring>
 
-#include "gemm.h"
+#include "dispatch.h"
+#include "kernels/winograd_kernels.h"
 #include "scratch.h"
 
 namespace nntrain {
 
 namespace {
 
-constexpr int kXi = 16;  // positions of the 4x4 transformed tile
+constexpr int kXi = 16;          // positions of the 4x4 transformed tile
+constexpr index_t kLanes = kWinogradLanes;
 
-// Tiles per chunk: the columns of a chunk's 16 GEMMs. 256 keeps a chunk's V and M (16 (C + OC) tiles
-// values) within a 2 MiB L2 for C + OC <= 96, and 16 GEMMs of 256 columns still run near peak.
-constexpr index_t kChunkTiles = 256;
+// GEMM columns per chunk: enough for the microkernel to run near peak, few enough that a chunk's V and
+// M (16 (C + OC) columns values: 1.5 MiB for C + OC = 96) stay in a 2 MiB L2.
+constexpr index_t kChunkColumns = 256;
 
 struct WinogradPlan {
-  index_t TH, TW;        // tiles per image along each axis (the last may reach past the output)
-  index_t L;             // padded input row under a tile row: 2 TW + 2 values
-  index_t chunk_rows;    // tile rows per chunk (rows of the flattened (image, tile row) list)
-  index_t group_images;  // images per parallel task
-  index_t groups;
+  index_t TH, TW;      // tiles per image along each axis (the last may reach past the output)
+  index_t L;           // input columns under a tile row, padding included: 2 TW + 2
+  index_t chunk_rows;  // tile rows per chunk
+  index_t groups;      // groups of 16 images
 };
 
 WinogradPlan plan_of(const Conv2dShape& s) {
@@ -29,231 +29,102 @@ WinogradPlan plan_of(const Conv2dShape& s) {
   p.TH = ceil_div(s.OH(), 2);
   p.TW = ceil_div(s.OW(), 2);
   p.L = 2 * p.TW + 2;
-  const index_t rows = std::max<index_t>(1, kChunkTiles / p.TW);
-  if (rows >= p.TH) {  // several whole images per chunk; a group is one chunk
-    p.group_images = std::clamp<index_t>(rows / p.TH, 1, std::max<index_t>(s.N, 1));
-    p.chunk_rows = p.group_images * p.TH;
-  } else {  // one image per group, cut into chunks of equal tile rows
-    p.group_images = 1;
-    p.chunk_rows = ceil_div(p.TH, ceil_div(p.TH, rows));
-  }
-  p.groups = ceil_div(s.N, p.group_images);
+  const index_t rows = std::clamp<index_t>(kChunkColumns / (p.TW * kLanes), 1, std::max<index_t>(p.TH, 1));
+  p.chunk_rows = ceil_div(p.TH, ceil_div(p.TH, rows));  // equal chunks
+  p.groups = ceil_div(s.N, kLanes);
   return p;
 }
 
-// Calls body(r0, r1) for the chunks of group g: ranges of flattened tile rows r = n * TH + th.
+// Tile rows [th0, th1) of images [n0, n0 + lanes).
+struct Chunk {
+  index_t n0, lanes, th0, th1;
+  index_t R() const { return th1 - th0; }
+};
+
+// Calls body(chunk) for the chunks of group g in order.
 template <class F>
 void for_each_chunk(const WinogradPlan& p, index_t N, index_t g, F&& body) {
-  const index_t first = g * p.group_images * p.TH;
-  const index_t last = std::min(N, (g + 1) * p.group_images) * p.TH;
-  for (index_t r0 = first; r0 < last; r0 += p.chunk_rows) body(r0, std::min(last, r0 + p.chunk_rows));
+  const index_t n0 = g * kLanes, lanes = std::min(kLanes, N - n0);
+  for (index_t th0 = 0; th0 < p.TH; th0 += p.chunk_rows) body(Chunk{n0, lanes, th0, std::min(p.TH, th0 + p.chunk_rows)});
 }
 
 // Runs body(group) over the groups: in parallel, each GEMM serial inside, when there are several;
-// otherwise in the calling thread so the GEMMs themselves can use the threads.
+// otherwise in the calling thread so that the GEMMs can use the threads.
 template <class F>
 void for_each_group(const WinogradPlan& p, index_t work, F&& body) {
   if (p.groups == 1) return body(index_t(0));
   parallel_for(p.groups, work, body);
 }
 
-// dst[0, len) := row y of the plane seen from column -PW, zero outside the image.
-template <class T>
-void padded_row(T* dst, const T* plane, index_t y, index_t H, index_t W, index_t PW, index_t len) {
-  if (y < 0 || y >= H) {
-    std::fill(dst, dst + len, T(0));
-    return;
-  }
-  const index_t left = std::min(PW, len), stop = std::min(len, PW + W);
-  std::fill(dst, dst + left, T(0));
-  if (stop > left) std::memcpy(dst + left, plane + y * W + (left - PW), sizeof(T) * (stop - left));
-  std::fill(dst + std::max(stop, left), dst + len, T(0));
-}
-
-// ---- the four transforms, each over one chunk of tile rows [r0, r1) ---------------------------------
-// A chunk's transformed arrays are (16, rows, tiles): element (xi, row, t) at (xi * rows + row) * ld + t,
-// t = (r - r0) * TW + tw. Each transform runs along a tile row, vectorised over its tiles.
-
-// V = B^T d B for every input channel c:  B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1].
-template <class T>
-void input_transform(T* V, index_t ld, const T* x, const Conv2dShape& s, const WinogradPlan& p, index_t r0,
-                     index_t r1) {
-  const index_t TW = p.TW, L = p.L;
-  T* buf = thread_scratch<T>(kScratchWinogradRows, 4 * L + 16 * TW);
-  T* h = buf + 4 * L;  // h[i][j][tw]: row i of the patch times B
-  for (index_t c = 0; c < s.C; ++c) {
-    for (index_t r = r0; r < r1; ++r) {
-      const index_t n = r / p.TH, th = r % p.TH;
-      const T* plane = x + (n * s.C + c) * s.H * s.W;
-      for (int i = 0; i < 4; ++i) {
-        const T* d = buf + i * L;
-        padded_row(buf + i * L, plane, 2 * th - s.win.PH + i, s.H, s.W, s.win.PW, L);
-        T *h0 = h + (i * 4 + 0) * TW, *h1 = h0 + TW, *h2 = h1 + TW, *h3 = h2 + TW;
-#pragma omp simd
-        for (index_t tw = 0; tw < TW; ++tw) {
-          const T a = d[2 * tw], b = d[2 * tw + 1], e = d[2 * tw + 2], f = d[2 * tw + 3];
-          h0[tw] = a - e;
-          h1[tw] = b + e;
-          h2[tw] = e - b;
-          h3[tw] = b - f;
-        }
-      }
-      const index_t t0 = (r - r0) * TW;
-      for (int j = 0; j < 4; ++j) {
-        const T *a = h + (0 * 4 + j) * TW, *b = h + (1 * 4 + j) * TW, *e = h + (2 * 4 + j) * TW,
-                *f = h + (3 * 4 + j) * TW;
-        T* v0 = V + ((0 * 4 + j) * s.C + c) * ld + t0;
-        T* v1 = V + ((1 * 4 + j) * s.C + c) * ld + t0;
-        T* v2 = V + ((2 * 4 + j) * s.C + c) * ld + t0;
-        T* v3 = V + ((3 * 4 + j) * s.C + c) * ld + t0;
-#pragma omp simd
-        for (index_t tw = 0; tw < TW; ++tw) {
-          v0[tw] = a[tw] - e[tw];
-          v1[tw] = b[tw] + e[tw];
-          v2[tw] = e[tw] - b[tw];
-          v3[tw] = b[tw] - f[tw];
-        }
-      }
-    }
+// Runs body(xi) for the 16 positions: on the threads when the caller is not already one of many (a
+// single group of images), else in order. Each position writes its own outputs.
+template <class F>
+void for_each_position(index_t work, F&& body) {
+  if (in_parallel()) {
+    for (index_t xi = 0; xi < kXi; ++xi) body(xi);
+  } else {
+    parallel_for(kXi, work, body);
   }
 }
 
-// out = A^T M A (+ bias) for every output channel, the parts inside the output:  A^T = [1 1 1 0; 0 1 -1 -1].
+// The transforms for the instruction set in use (dispatch.h), like the GEMM microkernels.
 template <class T>
-void output_transform(T* out, const T* M, index_t ld, const T* bias, const Conv2dShape& s, const WinogradPlan& p,
-                      index_t r0, index_t r1) {
-  const index_t TW = p.TW, OH = s.OH(), OW = s.OW();
-  T* buf = thread_scratch<T>(kScratchWinogradRows, 8 * TW + 2 * 2 * TW);
-  T* y = buf + 8 * TW;  // two output rows of 2 TW values
-  for (index_t oc = 0; oc < s.OC; ++oc) {
-    const T b = bias ? bias[oc] : T(0);
-    for (index_t r = r0; r < r1; ++r) {
-      const index_t n = r / p.TH, th = r % p.TH, t0 = (r - r0) * TW;
-      // A^T over the rows i of M, for each column j: q[a][j][tw]
-      for (int j = 0; j < 4; ++j) {
-        const T* m0 = M + ((0 * 4 + j) * s.OC + oc) * ld + t0;
-        const T* m1 = M + ((1 * 4 + j) * s.OC + oc) * ld + t0;
-        const T* m2 = M + ((2 * 4 + j) * s.OC + oc) * ld + t0;
-        const T* m3 = M + ((3 * 4 + j) * s.OC + oc) * ld + t0;
-        T *q0 = buf + j * TW, *q1 = buf + (4 + j) * TW;
-#pragma omp simd
-        for (index_t tw = 0; tw < TW; ++tw) {
-          q0[tw] = m0[tw] + m1[tw] + m2[tw];
-          q1[tw] = m1[tw] - m2[tw] - m3[tw];
-        }
-      }
-      // ... then over the columns, interleaving the two outputs of each tile into a row
-      for (int a = 0; a < 2; ++a) {
-        const T *q0 = buf + (4 * a + 0) * TW, *q1 = q0 + TW, *q2 = q1 + TW, *q3 = q2 + TW;
-        T* row = y + a * 2 * TW;
-#pragma omp simd
-        for (index_t tw = 0; tw < TW; ++tw) {
-          row[2 * tw] = q0[tw] + q1[tw] + q2[tw] + b;
-          row[2 * tw + 1] = q1[tw] - q2[tw] - q3[tw] + b;
-        }
-        const index_t oh = 2 * th + a;
-        if (oh < OH) std::memcpy(out + ((n * s.OC + oc) * OH + oh) * OW, row, sizeof(T) * OW);
-      }
-    }
+WinogradKernels<T> kernels();
+template <>
+WinogradKernels<float> kernels<float>() {
+  switch (active_isa()) {
+    case Isa::Avx512: return swinograd_kernels_avx512();
+    case Isa::Avx2: return swinograd_kernels_avx2();
+    case Isa::Ref: break;
   }
+  return swinograd_kernels_ref();
+}
+template <>
+WinogradKernels<double> kernels<double>() {
+  switch (active_isa()) {
+    case Isa::Avx512: return dwinograd_kernels_avx512();
+    case Isa::Avx2: return dwinograd_kernels_avx2();
+    case Isa::Ref: break;
+  }
+  return dwinograd_kernels_ref();
 }
 
-// dM = A dY A^T for every output channel, dY zero past the output's edge (the adjoint of output_transform).
+// xt (C, 2R + 2, L, 16) := the input under the chunk's tile rows, zero in the padding: row r is input
+// row 2 th0 - PH + r, column u input column u - PW.
 template <class T>
-void output_grad_transform(T* dM, index_t ld, const T* dout, const Conv2dShape& s, const WinogradPlan& p,
-                           index_t r0, index_t r1) {
-  const index_t TW = p.TW, OH = s.OH(), OW = s.OW();
-  T* buf = thread_scratch<T>(kScratchWinogradRows, 2 * 2 * TW + 8 * TW);
-  T* q = buf + 4 * TW;  // q[a][j][tw]: row a of the dY tile times A^T
-  for (index_t oc = 0; oc < s.OC; ++oc) {
-    for (index_t r = r0; r < r1; ++r) {
-      const index_t n = r / p.TH, th = r % p.TH, t0 = (r - r0) * TW;
-      for (int a = 0; a < 2; ++a) {
-        T* g = buf + a * 2 * TW;
-        const index_t oh = 2 * th + a;
-        if (oh < OH) {
-          std::memcpy(g, dout + ((n * s.OC + oc) * OH + oh) * OW, sizeof(T) * OW);
-          std::fill(g + OW, g + 2 * TW, T(0));
-        } else {
-          std::fill(g, g + 2 * TW, T(0));
-        }
-        T *q0 = q + (4 * a + 0) * TW, *q1 = q0 + TW, *q2 = q1 + TW, *q3 = q2 + TW;
-#pragma omp simd
-        for (index_t tw = 0; tw < TW; ++tw) {
-          const T u = g[2 * tw], v = g[2 * tw + 1];
-          q0[tw] = u;
-          q1[tw] = u + v;
-          q2[tw] = u - v;
-          q3[tw] = -v;
-        }
+void input_to_lanes(const WinogradKernels<T>& k, T* xt, const T* x, const Conv2dShape& s, const WinogradPlan& p,
+                    const Chunk& ch) {
+  const index_t rows = 2 * ch.R() + 2, L = p.L, PW = s.win.PW, HW = s.H * s.W;
+  for (index_t c = 0; c < s.C; ++c)
+    for (index_t r = 0; r < rows; ++r) {
+      T* row = xt + (c * rows + r) * L * kLanes;
+      const index_t y = 2 * ch.th0 - s.win.PH + r;
+      if (y < 0 || y >= s.H) {
+        std::fill(row, row + L * kLanes, T(0));
+        continue;
       }
-      for (int j = 0; j < 4; ++j) {
-        const T *u = q + j * TW, *v = q + (4 + j) * TW;
-        T* d0 = dM + ((0 * 4 + j) * s.OC + oc) * ld + t0;
-        T* d1 = dM + ((1 * 4 + j) * s.OC + oc) * ld + t0;
-        T* d2 = dM + ((2 * 4 + j) * s.OC + oc) * ld + t0;
-        T* d3 = dM + ((3 * 4 + j) * s.OC + oc) * ld + t0;
-#pragma omp simd
-        for (index_t tw = 0; tw < TW; ++tw) {
-          d0[tw] = u[tw];
-          d1[tw] = u[tw] + v[tw];
-          d2[tw] = u[tw] - v[tw];
-          d3[tw] = -v[tw];
-        }
-      }
+      std::fill(row, row + PW * kLanes, T(0));
+      k.rows_to_lanes(row + PW * kLanes, x + (ch.n0 * s.C + c) * HW + y * s.W, s.C * HW, ch.lanes, s.W);
+      std::fill(row + (PW + s.W) * kLanes, row + L * kLanes, T(0));
     }
-  }
 }
 
-// dx += B dV B^T for every input channel, the overlapping patches added in tile order (the adjoint of
-// input_transform; positions in the padding are dropped).
+// gt (OC, 2R, 2 TW, 16) := dout under the chunk's tile rows, zero past the output's edges.
 template <class T>
-void input_grad_transform(T* dx, const T* dV, index_t ld, const Conv2dShape& s, const WinogradPlan& p, index_t r0,
-                          index_t r1) {
-  const index_t TW = p.TW, L = p.L, PW = s.win.PW;
-  T* buf = thread_scratch<T>(kScratchWinogradRows, 16 * TW + 4 * L);
-  T* acc = buf + 16 * TW;  // the 4 patch rows of a tile row, overlap-added along the row
-  const index_t left = std::min(PW, L), stop = std::min(L, PW + s.W);
-  for (index_t c = 0; c < s.C; ++c) {
-    for (index_t r = r0; r < r1; ++r) {
-      const index_t n = r / p.TH, th = r % p.TH, t0 = (r - r0) * TW;
-      // B over the rows: k[row][j][tw]
-      for (int j = 0; j < 4; ++j) {
-        const T* v0 = dV + ((0 * 4 + j) * s.C + c) * ld + t0;
-        const T* v1 = dV + ((1 * 4 + j) * s.C + c) * ld + t0;
-        const T* v2 = dV + ((2 * 4 + j) * s.C + c) * ld + t0;
-        const T* v3 = dV + ((3 * 4 + j) * s.C + c) * ld + t0;
-        T *k0 = buf + (0 * 4 + j) * TW, *k1 = buf + (1 * 4 + j) * TW, *k2 = buf + (2 * 4 + j) * TW,
-          *k3 = buf + (3 * 4 + j) * TW;
-#pragma omp simd
-        for (index_t tw = 0; tw < TW; ++tw) {
-          k0[tw] = v0[tw];
-          k1[tw] = v1[tw] - v2[tw] + v3[tw];
-          k2[tw] = v1[tw] + v2[tw] - v0[tw];
-          k3[tw] = -v3[tw];
-        }
+void output_grad_to_lanes(const WinogradKernels<T>& k, T* gt, const T* dout, const Conv2dShape& s,
+                          const WinogradPlan& p, const Chunk& ch) {
+  const index_t rows = 2 * ch.R(), cols = 2 * p.TW, OH = s.OH(), OW = s.OW();
+  for (index_t oc = 0; oc < s.OC; ++oc)
+    for (index_t r = 0; r < rows; ++r) {
+      T* row = gt + (oc * rows + r) * cols * kLanes;
+      const index_t y = 2 * ch.th0 + r;
+      if (y >= OH) {
+        std::fill(row, row + cols * kLanes, T(0));
+        continue;
       }
-      // ... then over the columns, each tile's 4 values added at columns 2 tw .. 2 tw + 3
-      for (int i = 0; i < 4; ++i) {
-        const T *k0 = buf + (i * 4 + 0) * TW, *k1 = k0 + TW, *k2 = k1 + TW, *k3 = k2 + TW;
-        T* row = acc + i * L;
-        std::fill(row, row + L, T(0));
-        // even columns 2 tw get l0 of tile tw and l2 of tile tw - 1; odd ones l1 of tw and l3 of tw - 1
-        for (index_t tw = 0; tw < TW; ++tw) {
-          row[2 * tw] += k0[tw];
-          row[2 * tw + 1] += k1[tw] - k2[tw] + k3[tw];
-          row[2 * tw + 2] += k1[tw] + k2[tw] - k0[tw];
-          row[2 * tw + 3] -= k3[tw];
-        }
-        const index_t yy = 2 * th - s.win.PH + i;
-        if (yy < 0 || yy >= s.H || stop <= left) continue;
-        T* dst = dx + ((n * s.C + c) * s.H + yy) * s.W + (left - PW);
-        const T* src = row + left;
-#pragma omp simd
-        for (index_t u = 0; u < stop - left; ++u) dst[u] += src[u];
-      }
+      k.rows_to_lanes(row, dout + (ch.n0 * s.OC + oc) * OH * OW + y * OW, s.OC * OH * OW, ch.lanes, OW);
+      std::fill(row + OW * kLanes, row + cols * kLanes, T(0));
     }
-  }
 }
 
 // U = G g G^T for every (oc, c), stored (16, OC, C):  G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1].
@@ -307,6 +178,12 @@ void weight_grad_transform(T* dweight, const T* partials, index_t groups, index_
   });
 }
 
+// Where the chunk's V sits in the caller's `transformed`: chunks in (group, tile row) order.
+template <class P>
+P chunk_of(P transformed, const Conv2dShape& s, const WinogradPlan& p, index_t g, const Chunk& ch) {
+  return transformed + (g * p.TH + ch.th0) * p.TW * kLanes * kXi * s.C;
+}
+
 }  // namespace
 
 bool winograd_applies(const Conv2dShape& s) {
@@ -316,7 +193,7 @@ bool winograd_applies(const Conv2dShape& s) {
 
 index_t conv2d_winograd_transformed_size(const Conv2dShape& s) {
   const WinogradPlan p = plan_of(s);
-  return kXi * s.C * s.N * p.TH * p.TW;
+  return p.groups * p.TH * p.TW * kLanes * kXi * s.C;
 }
 
 template <class T>
@@ -326,17 +203,27 @@ void conv2d_winograd_forward(T* out, T* transformed, const T* x, const T* weight
   if (s.N == 0 || s.OH() <= 0 || s.OW() <= 0) return;
   T* U = thread_scratch<T>(kScratchWinogradU, kXi * s.OC * s.C);
   weight_transform(U, weight, s.OC, s.C);
-  const index_t tiles = s.N * p.TH * p.TW;
-  for_each_group(p, tiles * kXi * 2 * s.OC * s.C, [&](index_t g) {
-    for_each_chunk(p, s.N, g, [&](index_t r0, index_t r1) {
-      const index_t tb = (r1 - r0) * p.TW;
-      T* V = transformed ? transformed + r0 * p.TW * kXi * s.C : thread_scratch<T>(kScratchWinogradV, kXi * s.C * tb);
-      input_transform(V, tb, x, s, p, r0, r1);
-      T* M = thread_scratch<T>(kScratchWinogradM, kXi * s.OC * tb);
-      for (int xi = 0; xi < kXi; ++xi)
-        gemm<T>(M + xi * s.OC * tb, tb, U + xi * s.OC * s.C, s.C, V + xi * s.C * tb, tb, s.OC, tb, s.C, false, false,
-                T(1), T(0));
-      output_transform(out, M, tb, bias, s, p, r0, r1);
+  const index_t OH = s.OH(), OW = s.OW();
+  const WinogradKernels<T> k = kernels<T>();
+  for_each_group(p, s.N * p.TH * p.TW * kXi * 2 * s.OC * s.C, [&](index_t g) {
+    for_each_chunk(p, s.N, g, [&](const Chunk& ch) {
+      const index_t cols = ch.R() * p.TW * kLanes, rows = 2 * ch.R() + 2;
+      T* lanes = thread_scratch<T>(kScratchWinogradLanes,
+                                   std::max(s.C * rows * p.L, s.OC * 2 * ch.R() * 2 * p.TW) * kLanes);
+      input_to_lanes(k, lanes, x, s, p, ch);
+      T* V = transformed ? chunk_of(transformed, s, p, g, ch) : thread_scratch<T>(kScratchWinogradV, kXi * s.C * cols);
+      k.input_transform(V, lanes, s.C, ch.R(), p.TW);
+      T* M = thread_scratch<T>(kScratchWinogradM, kXi * s.OC * cols);
+      // M (OC, columns) = U (OC, C) . V (C, columns)
+      for_each_position(2 * kXi * s.OC * s.C * cols, [&](index_t xi) {
+        k.product(M + xi * s.OC * cols, cols, U + xi * s.OC * s.C, s.C, 1, V + xi * s.C * cols, cols, s.OC, cols, s.C);
+      });
+      k.output_transform(lanes, M, bias, s.OC, ch.R(), p.TW);
+      const index_t ocols = 2 * p.TW;
+      for (index_t oc = 0; oc < s.OC; ++oc)
+        for (index_t r = 0; r < 2 * ch.R() && 2 * ch.th0 + r < OH; ++r)
+          k.lanes_to_rows(out + (ch.n0 * s.OC + oc) * OH * OW + (2 * ch.th0 + r) * OW, s.OC * OH * OW,
+                          lanes + (oc * 2 * ch.R() + r) * ocols * kLanes, ch.lanes, OW, false);
     });
   });
 }
@@ -351,35 +238,51 @@ void conv2d_winograd_backward(T* dx, T* dweight, const T* dout, const T* x, cons
   // Each group's weight gradient (in the transformed domain) goes to a slot of its own.
   const index_t usize = kXi * s.OC * s.C;
   T* partials = dweight ? thread_scratch<T>(kScratchWinogradPartial, p.groups * usize) : nullptr;
-  const index_t tiles = s.N * p.TH * p.TW;
-  for_each_group(p, tiles * kXi * 4 * s.OC * s.C, [&](index_t g) {
+  const WinogradKernels<T> k = kernels<T>();
+  for_each_group(p, s.N * p.TH * p.TW * kXi * 4 * s.OC * s.C, [&](index_t g) {
     bool first = true;
-    for_each_chunk(p, s.N, g, [&](index_t r0, index_t r1) {
-      const index_t tb = (r1 - r0) * p.TW;
-      T* dM = thread_scratch<T>(kScratchWinogradM, kXi * s.OC * tb);
-      output_grad_transform(dM, tb, dout, s, p, r0, r1);
+    for_each_chunk(p, s.N, g, [&](const Chunk& ch) {
+      const index_t cols = ch.R() * p.TW * kLanes, rows = 2 * ch.R() + 2;
+      T* lanes = thread_scratch<T>(kScratchWinogradLanes,
+                                   std::max(s.C * rows * p.L, s.OC * 2 * ch.R() * 2 * p.TW) * kLanes);
+      output_grad_to_lanes(k, lanes, dout, s, p, ch);
+      T* dM = thread_scratch<T>(kScratchWinogradM, kXi * s.OC * cols);
+      k.output_grad_transform(dM, lanes, s.OC, ch.R(), p.TW);
       if (dweight) {
-        const T* V = transformed;
-        if (V) {
-          V += r0 * p.TW * kXi * s.C;
+        const T* V;
+        if (transformed) {
+          V = chunk_of(transformed, s, p, g, ch);
         } else {
-          T* v = thread_scratch<T>(kScratchWinogradV, kXi * s.C * tb);
-          input_transform(v, tb, x, s, p, r0, r1);
+          T* v = thread_scratch<T>(kScratchWinogradV, kXi * s.C * cols);
+          input_to_lanes(k, lanes, x, s, p, ch);
+          k.input_transform(v, lanes, s.C, ch.R(), p.TW);
           V = v;
         }
-        // partial (OC, C) [+]= dM (OC, tiles) . V^T (tiles, C)
-        for (int xi = 0; xi < kXi; ++xi)
-          gemm<T>(partials + g * usize + xi * s.OC * s.C, s.C, dM + xi * s.OC * tb, tb, V + xi * s.C * tb, tb, s.OC,
-                  s.C, tb, false, true, T(1), first ? T(0) : T(1));
+        // partial (OC, C) += dM (OC, columns) . V^T (columns, C)
+        T* partial = partials + g * usize;
+        if (first) std::fill(partial, partial + usize, T(0));
         first = false;
+        for_each_position(2 * kXi * s.OC * s.C * cols, [&](index_t xi) {
+          k.product_transposed(partial + xi * s.OC * s.C, s.C, dM + xi * s.OC * cols, cols, V + xi * s.C * cols, cols,
+                               s.OC, s.C, cols);
+        });
       }
       if (dx) {
-        // dV (C, tiles) = U^T (C, OC) . dM (OC, tiles)
-        T* dV = thread_scratch<T>(kScratchWinogradDV, kXi * s.C * tb);
-        for (int xi = 0; xi < kXi; ++xi)
-          gemm<T>(dV + xi * s.C * tb, tb, U + xi * s.OC * s.C, s.C, dM + xi * s.OC * tb, tb, s.C, tb, s.OC, true, false,
-                  T(1), T(0));
-        input_grad_transform(dx, dV, tb, s, p, r0, r1);
+        // dV (C, columns) = U^T (C, OC) . dM (OC, columns)
+        T* dV = thread_scratch<T>(kScratchWinogradDV, kXi * s.C * cols);
+        for_each_position(2 * kXi * s.OC * s.C * cols, [&](index_t xi) {
+          k.product(dV + xi * s.C * cols, cols, U + xi * s.OC * s.C, 1, s.C, dM + xi * s.OC * cols, cols, s.C, cols,
+                    s.OC);
+        });
+        k.input_grad_transform(lanes, dV, s.C, ch.R(), p.TW);
+        const index_t HW = s.H * s.W, PW = s.win.PW;
+        for (index_t c = 0; c < s.C; ++c)
+          for (index_t r = 0; r < rows; ++r) {
+            const index_t y = 2 * ch.th0 - s.win.PH + r;
+            if (y < 0 || y >= s.H) continue;
+            k.lanes_to_rows(dx + (ch.n0 * s.C + c) * HW + y * s.W, s.C * HW,
+                            lanes + ((c * rows + r) * p.L + PW) * kLanes, ch.lanes, s.W, true);
+          }
       }
     });
   });

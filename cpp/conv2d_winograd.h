@@ -17,11 +17,12 @@
 // `transformed` (optional, conv2d_winograd_transformed_size(shape) values) receives V from the forward;
 // given to the backward it saves recomputing V for the weight gradient. Null in either place is fine.
 //
-// Images are cut into chunks of ~256 tiles (a few images of a small layer, some tile rows of a large
-// one): a chunk's V and M stay in L2 and each of its 16 GEMMs is big enough to run near peak. Threads
-// take groups of whole images (the tiles of adjacent tile rows overlap in dx); chunk and group sizes
-// depend on the shape only and the weight gradient's group partials are summed in group order, so
-// results are bit-identical for any thread count.
+// Layout: 16 images side by side. A group of 16 images is copied into a zero-padded (C, rows, cols, 16)
+// layout (image innermost), so every transform is plain 16-lane vector arithmetic whatever the image size
+// or padding, and the GEMMs' columns are (tile, image) pairs. A group is cut into chunks of a few tile rows
+// (~256 columns) so that a chunk's V and M stay in L2. Threads take whole groups (the patches of adjacent
+// tile rows overlap in dx); chunk and group sizes depend on the shape only, and the weight gradient's
+// group partials are summed in group order, so results are bit-identical for any thread count.
 #pragma once
 
 #include "conv2d.h"

@@ -19,7 +19,7 @@ enum ScratchSlot : int {
   kScratchWinogradM,   // Winograd conv: a chunk's products, or the transformed output gradient
   kScratchWinogradDV,  // Winograd conv: a chunk's transformed input gradient
   kScratchWinogradPartial,  // Winograd conv: per-group weight gradients (the calling thread's, shared)
-  kScratchWinogradRows,     // Winograd conv: a transform's row buffers
+  kScratchWinogradLanes,    // Winograd conv: a chunk of images, outputs or gradients in 16-image lanes
   kScratchCount
 };
 
