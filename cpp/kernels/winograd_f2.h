@@ -235,7 +235,7 @@ struct ShuffleMask<double> {
 };
 
 template <class T>
-inline Vec<T> lane_sums(Vec<T> v[kLanes]) {
+inline void lane_sums(T* sums, Vec<T> v[kLanes]) {
   using Mask = typename ShuffleMask<T>::type;
   // Level k pairs vectors whose lanes form blocks of 16 >> k values of one original vector each.
   const Mask lo[4] = {{0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23},
@@ -252,7 +252,7 @@ inline Vec<T> lane_sums(Vec<T> v[kLanes]) {
     for (index_t e = 0; e < count; ++e)
       v[e] = __builtin_shuffle(v[2 * e], v[2 * e + 1], lo[level]) + __builtin_shuffle(v[2 * e], v[2 * e + 1], hi[level]);
   }
-  return v[0];
+  store(sums, v[0]);
 }
 
 // A tile of RI by RJ entries of C += A . B^T (see WinogradKernels::product_transposed).
@@ -273,7 +273,8 @@ inline void product_transposed_tile(T* c, index_t ldc, const T* a, index_t lda, 
   static_assert(RI * RJ <= kLanes, "one lane sum per accumulator");
   Vec<T> v[kLanes];
   for (int e = 0; e < kLanes; ++e) v[e] = e < RI * RJ ? acc[e / RJ][e % RJ] : Vec<T>{};
-  const Vec<T> sums = lane_sums<T>(v);
+  T sums[kLanes];
+  lane_sums<T>(sums, v);
   for (int i = 0; i < RI; ++i)
     for (int j = 0; j < RJ; ++j) c[i * ldc + j] += sums[i * RJ + j];
 }
@@ -304,7 +305,7 @@ void product_transposed(T* c, index_t ldc, const T* a, index_t lda, const T* b, 
 }
 
 // The table of an ISA file: register tiles MR x NV vectors for product, RI x RJ for product_transposed,
-// sized to its register file.
+// sized to its register file. An ISA file may replace the portable transposes with its own.
 template <class T, int MR, int NV, int RI, int RJ>
 WinogradKernels<T> winograd_kernels() {
   return {input_transform<T>, output_transform<T>, output_grad_transform<T>, input_grad_transform<T>,

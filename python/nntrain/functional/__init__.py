@@ -15,6 +15,7 @@ from .activation import (elu, elu_backward, gelu, gelu_backward, leaky_relu, lea
                          softmax_backward, tanh, tanh_backward)
 from .conv import col2im, conv2d, conv2d_backward, im2col
 from .dropout import dropout, dropout_backward
+from .fused import batch_norm_relu_max_pool2d, batch_norm_relu_max_pool2d_backward
 from .linear import linear, linear_backward, matmul
 from .loss import cross_entropy, cross_entropy_backward, mse_loss, mse_loss_backward
 from .norm import batch_norm, batch_norm_backward
@@ -31,6 +32,7 @@ __all__ = [
     "softmax", "softmax_backward", "log_softmax", "log_softmax_backward",
     "cross_entropy", "cross_entropy_backward", "mse_loss", "mse_loss_backward",
     "batch_norm", "batch_norm_backward",
+    "batch_norm_relu_max_pool2d", "batch_norm_relu_max_pool2d_backward",
     "dropout", "dropout_backward",
     "sgd_update", "adagrad_update", "rmsprop_update", "adam_update", "grad_norm", "array_norms", "clip_grad_norm",
 ]
