@@ -11,7 +11,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
-#include <vector>
 
 #include "dispatch.h"
 #include "scratch.h"
@@ -19,6 +18,15 @@
 namespace nntrain {
 
 namespace {
+
+// Distance in T between consecutive packed B panels of kb rows: kb * nr rounded up to whole 64-byte
+// lines. The microkernel loads B with aligned instructions, so every panel must start on a line;
+// this keeps that true for any nr, not only for the nr of today's kernels (whose rows fill lines).
+template <class T>
+index_t panel_stride(index_t kb, int nr) {
+  constexpr index_t line = static_cast<index_t>(kAlignment / sizeof(T));
+  return ceil_div(kb * nr, line) * line;
+}
 
 // op(A)[i][p] for i in [i0, i0+mb), p in [p0, p0+kb) into mr-row micro-panels, zero-padded.
 template <class T>
@@ -132,8 +140,8 @@ void gemm_blocked(T* C, index_t ldc, const T* A, index_t lda, const T* B, index_
 
   const int threads = (in_parallel() || !parallel_worth(M * N * K)) ? 1 : num_threads();
 
-  T* bbuf = thread_scratch<T>(kScratchGemmB, static_cast<std::size_t>(std::min(K, kc)) *
-                                                 ceil_div(std::min(N, nc), nr) * nr);
+  T* bbuf = thread_scratch<T>(kScratchGemmB, static_cast<std::size_t>(panel_stride<T>(std::min(K, kc), nr) *
+                                                                      ceil_div(std::min(N, nc), nr)));
 
   // M is cut into equal blocks (a multiple of mr, at most mc): a short last block would leave one
   // thread idle while the other finishes a full one.
@@ -152,7 +160,8 @@ void gemm_blocked(T* C, index_t ldc, const T* A, index_t lda, const T* B, index_
       const index_t n_panels = ceil_div(N, nr);
       const int team = team_size(), me = current_thread();
       const index_t jp0 = n_panels * me / team, jp1 = n_panels * (me + 1) / team;
-      T* own = thread_scratch<T>(kScratchGemmTile, static_cast<std::size_t>(std::min(K, kc) * std::max<index_t>(jp1 - jp0, 1) * nr));
+      T* own = thread_scratch<T>(kScratchGemmTile, static_cast<std::size_t>(panel_stride<T>(std::min(K, kc), nr) *
+                                                                            std::max<index_t>(jp1 - jp0, 1)));
       for (index_t pc = 0; pc < K && jp0 < jp1; pc += kc) {
         const index_t kb = std::min(kc, K - pc);
         const T beta_block = pc == 0 ? beta : T(1);
@@ -160,7 +169,7 @@ void gemm_blocked(T* C, index_t ldc, const T* A, index_t lda, const T* B, index_
         pack_a(abuf, A, lda, trans_a, 0, M, pc, kb, mr);
         for (index_t jp = jp0; jp < jp1; ++jp) {
           const int cols = static_cast<int>(std::min<index_t>(nr, N - jp * nr));
-          T* bpanel = own + (jp - jp0) * nr * kb;
+          T* bpanel = own + (jp - jp0) * panel_stride<T>(kb, nr);
           pack_b_panel(bpanel, B, ldb, trans_b, pc, kb, jp * nr, cols, nr);
           for (index_t ir = 0; ir < M; ir += mr) {
             const int m = static_cast<int>(std::min<index_t>(mr, M - ir));
@@ -183,7 +192,7 @@ void gemm_blocked(T* C, index_t ldc, const T* A, index_t lda, const T* B, index_
 #pragma omp for schedule(static)
         for (index_t jp = 0; jp < n_panels; ++jp) {
           const int cols = static_cast<int>(std::min<index_t>(nr, nb - jp * nr));
-          pack_b_panel(bbuf + jp * nr * kb, B, ldb, trans_b, pc, kb, jc + jp * nr, cols, nr);
+          pack_b_panel(bbuf + jp * panel_stride<T>(kb, nr), B, ldb, trans_b, pc, kb, jc + jp * nr, cols, nr);
         }
         // (implicit barrier: the B block is complete before anyone reads it)
 
@@ -202,7 +211,7 @@ void gemm_blocked(T* C, index_t ldc, const T* A, index_t lda, const T* B, index_
           }
           const index_t j0 = jc + jp * nr;
           const int n = static_cast<int>(std::min<index_t>(nr, N - j0));
-          const T* bpanel = bbuf + jp * nr * kb;
+          const T* bpanel = bbuf + jp * panel_stride<T>(kb, nr);
           for (index_t ir = 0; ir < mb; ir += mr) {
             const int m = static_cast<int>(std::min<index_t>(mr, mb - ir));
             T* c = C + (ic + ir) * ldc + j0;
@@ -279,7 +288,8 @@ void gemm_naive(T* C, index_t ldc, const T* A, index_t lda, const T* B, index_t 
 double ukernel_peak_gflops() {
   const GemmKernel<float>& kern = gemm_kernel<float>();
   const index_t k = 256;
-  std::vector<float> a(k * kern.mr, 0.5f), b(k * kern.nr, 0.25f), c(kern.mr * kern.nr, 0.0f);
+  // Panels as gemm() packs them: aligned, as the microkernel's aligned loads of B require.
+  AlignedArray<float> a(k * kern.mr, 0.5f), b(k * kern.nr, 0.25f), c(kern.mr * kern.nr, 0.0f);
   using clock = std::chrono::steady_clock;
   double best = 0.0;
   for (int trial = 0; trial < 5; ++trial) {

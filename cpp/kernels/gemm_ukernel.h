@@ -4,7 +4,11 @@
 //
 // Ap is an MR x k micro-panel packed "column by column": for p in [0,k), MR consecutive values
 // A[0..MR)[p], rows past the matrix edge zero-filled. Bp is a k x NR micro-panel packed row by row:
-// for p in [0,k), NR consecutive values B[p][0..NR), zero-filled past the edge. Both are 64-byte aligned.
+// for p in [0,k), NR consecutive values B[p][0..NR), zero-filled past the edge.
+// ALIGNMENT: Bp must start on a 64-byte boundary (kAlignment, scratch.h): the SIMD kernels load it with
+// aligned instructions, which fault on anything less. Callers give it packed scratch or an AlignedArray,
+// never std::vector or malloc storage (16 bytes). Ap is read one scalar at a time and C with unaligned
+// loads and stores, so neither needs more than its type's own alignment.
 // m <= MR and n <= NR: edge tiles are handled inside the kernel, which writes only the valid m x n
 // corner. When beta == 0, C is never read (it may hold NaN or garbage).
 //
