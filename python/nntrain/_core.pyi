@@ -38,6 +38,12 @@ def batch_norm_backward(dout: NDArray, x: NDArray, weight: Any, mean: NDArray, i
 def batch_norm_forward(x: NDArray, running_mean: Any, running_var: Any, weight: Any, bias: Any, training: bool, momentum: float = 0.1, eps: float = 1e-05, relu: bool = False) -> tuple:
     """(out, mean, invstd): batch statistics when training (updating the running ones in place), running statistics otherwise; relu=True also applies a ReLU to out in the same pass."""
 
+def bn_relu_pool_backward(dout: NDArray, x: NDArray, code: NDArray, weight: Any, mean: NDArray, invstd: NDArray, training: bool, dx: Any = None, dweight: Any = None, dbias: Any = None) -> None:
+    """Accumulates the input, weight and bias gradients of bn_relu_pool_forward (None skips one)."""
+
+def bn_relu_pool_forward(x: NDArray, running_mean: Any, running_var: Any, weight: Any, bias: Any, training: bool, momentum: float = 0.1, eps: float = 1e-05) -> tuple:
+    """(out, mean, invstd, code): batch_norm, ReLU and 2x2 max-pooling with stride 2 in one pass; code (int8) is the window position (0..3) each output's gradient goes to, -1 where the ReLU stops it."""
+
 def build_info() -> dict:
     """Compiler, OpenMP, SIMD level in use and supported, thread count, denormal mode."""
 
@@ -47,11 +53,11 @@ def clip_grad_norm(grads: Any, max_norm: float) -> float:
 def col2im(col: NDArray, img: Any, kernel_size: tuple[int, int], stride: tuple[int, int] = (1, 1), padding: tuple[int, int] = (0, 0), dilation: tuple[int, int] = (1, 1)) -> None:
     """img (C, H, W) += the adjoint of im2col applied to col."""
 
-def conv2d_backward(dout: NDArray, x: NDArray, weight: NDArray, dx: Any = None, dweight: Any = None, dbias: Any = None, stride: tuple[int, int] = (1, 1), padding: tuple[int, int] = (0, 0), dilation: tuple[int, int] = (1, 1)) -> None:
-    """Accumulates the input, weight and bias gradients into the arrays given (None skips one)."""
+def conv2d_backward(dout: NDArray, x: NDArray, weight: NDArray, dx: Any = None, dweight: Any = None, dbias: Any = None, stride: tuple[int, int] = (1, 1), padding: tuple[int, int] = (0, 0), dilation: tuple[int, int] = (1, 1), transformed: Any = None, algorithm: str = 'auto') -> None:
+    """Accumulates the input, weight and bias gradients into the arrays given (None skips one). transformed, from conv2d_forward(..., return_transformed=True) on the same x and weight, saves recomputing it."""
 
-def conv2d_forward(x: NDArray, weight: NDArray, bias: Any = None, stride: tuple[int, int] = (1, 1), padding: tuple[int, int] = (0, 0), dilation: tuple[int, int] = (1, 1), naive: bool = False) -> NDArray:
-    """x (N, C, H, W), weight (OC, C, KH, KW), bias (OC) -> (N, OC, OH, OW). naive=True runs the direct loop twin."""
+def conv2d_forward(x: NDArray, weight: NDArray, bias: Any = None, stride: tuple[int, int] = (1, 1), padding: tuple[int, int] = (0, 0), dilation: tuple[int, int] = (1, 1), naive: bool = False, algorithm: str = 'auto', return_transformed: bool = False) -> Any:
+    """x (N, C, H, W), weight (OC, C, KH, KW), bias (OC) -> (N, OC, OH, OW). naive=True runs the direct loop twin; algorithm is auto, im2col or winograd. With return_transformed, (out, transformed): the winograd algorithm's transformed input for conv2d_backward, None for im2col."""
 
 def cross_entropy_backward(probs: NDArray, target: NDArray, dlogits: Any, label_smoothing: float = 0.0, grad: float = 1.0) -> None:
     """dlogits += grad / N * (probs - smoothed target)."""
