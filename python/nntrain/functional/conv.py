@@ -1,4 +1,10 @@
-"""2-D convolution (NCHW, weight (out_channels, in_channels, kh, kw)) and the im2col it is built on."""
+"""2-D convolution (NCHW, weight (out_channels, in_channels, kh, kw)) and the im2col it is built on.
+
+Two algorithms compute it (cpp/conv2d.h): im2col + GEMM for any shape, and Winograd F(2x2, 3x3) for 3x3
+stride-1 layers. ``algorithm="auto"`` (the default) takes the one the bench found faster for the shape
+(``conv2d_algorithm`` in cpp/conv2d.cpp); ``"im2col"`` or ``"winograd"`` force one. Both agree to float
+rounding.
+"""
 
 import numpy as np
 
@@ -9,14 +15,17 @@ from ._grads import grad_buffer
 
 
 class Conv2d(Function):
+    """The forward may keep Winograd's transformed input for the weight gradient (None when the rule keeps none)."""
+
     contiguous_inputs = True
 
     @staticmethod
-    def forward(ctx, x, weight, bias=None, stride=1, padding=0, dilation=1):
+    def forward(ctx, x, weight, bias=None, stride=1, padding=0, dilation=1, algorithm="auto"):
         geometry = (pair(stride, "stride"), pair(padding, "padding"), pair(dilation, "dilation"))
-        out = _core.conv2d_forward(x, weight, bias, *geometry)
+        out, transformed = _core.conv2d_forward(x, weight, bias, *geometry, algorithm=algorithm,
+                                                return_transformed=ctx.needs_input_grad[1])
         ctx.save_for_backward(x, weight)
-        ctx.has_bias, ctx.geometry = bias is not None, geometry
+        ctx.has_bias, ctx.geometry, ctx.algorithm, ctx.transformed = bias is not None, geometry, algorithm, transformed
         return out
 
     @staticmethod
@@ -26,24 +35,29 @@ class Conv2d(Function):
         stride, padding, dilation = ctx.geometry
         return conv2d_backward(dy, x, weight, True if ctx.has_bias else None, stride, padding, dilation,
                                dx=None if need_x else False, dweight=None if need_w else False,
-                               dbias=None if need_b else False)
+                               dbias=None if need_b else False, algorithm=ctx.algorithm, transformed=ctx.transformed)
 
 
-def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1):
-    """Cross-correlation of x (N, C, H, W) with weight (OC, C, KH, KW), plus bias (OC): (N, OC, OH, OW)."""
-    return Conv2d.apply(x, weight, bias, stride=stride, padding=padding, dilation=dilation)
+def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, *, algorithm="auto"):
+    """Cross-correlation of x (N, C, H, W) with weight (OC, C, KH, KW), plus bias (OC): (N, OC, OH, OW).
+
+    algorithm: "auto", "im2col" or "winograd" (3x3 kernels, stride 1 and dilation 1 only)."""
+    return Conv2d.apply(x, weight, bias, stride=stride, padding=padding, dilation=dilation, algorithm=algorithm)
 
 
 def conv2d_backward(dout, x, weight, bias=None, stride=1, padding=0, dilation=1, *, dx=None, dweight=None,
-                    dbias=None):
-    """Gradients of :func:`conv2d`: ``(dx, dweight, dbias)``; ``dbias`` is None when ``bias`` is None."""
+                    dbias=None, algorithm="auto", transformed=None):
+    """Gradients of :func:`conv2d`: ``(dx, dweight, dbias)``; ``dbias`` is None when ``bias`` is None.
+
+    transformed: what ``_core.conv2d_forward(..., return_transformed=True)`` kept for this x and weight (it
+    spares recomputing Winograd's transformed input), with the same algorithm."""
     x = np.asarray(x)
     weight = np.asarray(weight)
     dx = grad_buffer(dx, x.shape, x.dtype)
     dweight = grad_buffer(dweight, weight.shape, x.dtype)
     dbias = grad_buffer(dbias, (weight.shape[0],), x.dtype) if bias is not None else None
     _core.conv2d_backward(dout, x, weight, dx, dweight, dbias, pair(stride, "stride"), pair(padding, "padding"),
-                          pair(dilation, "dilation"))
+                          pair(dilation, "dilation"), transformed=transformed, algorithm=algorithm)
     return dx, dweight, dbias
 
 
