@@ -30,6 +30,13 @@ ConvAlgorithm algorithm_of(const std::string& name, const Conv2dShape& s) {
   return conv2d_algorithm(s, a);  // a ValueError for winograd on a shape it cannot compute
 }
 
+// The algorithm conv2d_forward runs for these arrays with algorithm="auto": "im2col" or "winograd".
+std::string conv2d_algorithm_name(const py::array& x, const py::array& weight, Pair stride, Pair padding,
+                                  Pair dilation) {
+  const Conv2dShape s = conv_shape(x, weight, stride, padding, dilation);
+  return conv2d_algorithm(s) == ConvAlgorithm::Winograd ? "winograd" : "im2col";
+}
+
 // conv2d_forward returns out, or (out, transformed) with return_transformed: the algorithm's transformed
 // input for the backward, None when the algorithm keeps none.
 py::object conv2d_fwd(const py::array& x, const py::array& weight, const py::object& bias, Pair stride, Pair padding,
@@ -129,6 +136,9 @@ void bind_conv(py::module_& m) {
         py::arg("algorithm") = "auto",
         "Accumulates the input, weight and bias gradients into the arrays given (None skips one). transformed, "
         "from conv2d_forward(..., return_transformed=True) on the same x and weight, saves recomputing it.");
+  m.def("conv2d_algorithm", &conv2d_algorithm_name, py::arg("x"), py::arg("weight"), py::arg("stride") = Pair{1, 1},
+        py::arg("padding") = Pair{0, 0}, py::arg("dilation") = Pair{1, 1},
+        "The algorithm conv2d_forward(..., algorithm='auto') runs for these arrays: 'im2col' or 'winograd'.");
   m.def("im2col", &im2col_fwd, py::arg("img"), py::arg("kernel_size"), py::arg("stride") = Pair{1, 1},
         py::arg("padding") = Pair{0, 0}, py::arg("dilation") = Pair{1, 1},
         "Column matrix (C*KH*KW, OH*OW) of one image (C, H, W).");

@@ -53,6 +53,9 @@ def clip_grad_norm(grads: Any, max_norm: float) -> float:
 def col2im(col: NDArray, img: Any, kernel_size: tuple[int, int], stride: tuple[int, int] = (1, 1), padding: tuple[int, int] = (0, 0), dilation: tuple[int, int] = (1, 1)) -> None:
     """img (C, H, W) += the adjoint of im2col applied to col."""
 
+def conv2d_algorithm(x: NDArray, weight: NDArray, stride: tuple[int, int] = (1, 1), padding: tuple[int, int] = (0, 0), dilation: tuple[int, int] = (1, 1)) -> str:
+    """The algorithm conv2d_forward(..., algorithm='auto') runs for these arrays: 'im2col' or 'winograd'."""
+
 def conv2d_backward(dout: NDArray, x: NDArray, weight: NDArray, dx: Any = None, dweight: Any = None, dbias: Any = None, stride: tuple[int, int] = (1, 1), padding: tuple[int, int] = (0, 0), dilation: tuple[int, int] = (1, 1), transformed: Any = None, algorithm: str = 'auto') -> None:
     """Accumulates the input, weight and bias gradients into the arrays given (None skips one). transformed, from conv2d_forward(..., return_transformed=True) on the same x and weight, saves recomputing it."""
 

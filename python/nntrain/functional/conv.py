@@ -22,8 +22,12 @@ class Conv2d(Function):
     @staticmethod
     def forward(ctx, x, weight, bias=None, stride=1, padding=0, dilation=1, algorithm="auto"):
         geometry = (pair(stride, "stride"), pair(padding, "padding"), pair(dilation, "dilation"))
-        out, transformed = _core.conv2d_forward(x, weight, bias, *geometry, algorithm=algorithm,
-                                                return_transformed=ctx.needs_input_grad[1])
+        transformed = None
+        if ctx.needs_input_grad[1]:  # only the weight gradient reads the transformed input
+            out, transformed = _core.conv2d_forward(x, weight, bias, *geometry, algorithm=algorithm,
+                                                    return_transformed=True)
+        else:
+            out = _core.conv2d_forward(x, weight, bias, *geometry, algorithm=algorithm)
         ctx.save_for_backward(x, weight)
         ctx.has_bias, ctx.geometry, ctx.algorithm, ctx.transformed = bias is not None, geometry, algorithm, transformed
         return out
