@@ -50,7 +50,7 @@ def show_gemm(rows, threads):
 def show_conv(rows, threads):
     _table(f"conv2d ms per call, batch 64, {threads} thread(s); auto = the algorithm conv2d runs by default",
            ["layer", "pass", "im2col ms", "winograd ms", "auto", "GFLOP/s", "torch ms", "speed-up vs torch"],
-           [[r["layer"], r["pass"], _fmt(r.get("im2col_ms"), ".2f"), _fmt(r.get("winograd_ms"), ".2f", "-"),
+           [[r["layer"], r["pass"], _fmt(r.get("im2col_ms"), ".2f", "-"), _fmt(r.get("winograd_ms"), ".2f", "-"),
              r["auto"], f"{r['nntrain_gflops']:.0f}", _fmt(r.get("torch_ms"), ".2f"),
              _fmt(_ratio(r.get("torch_ms"), r["nntrain_ms"]), ".2f")] for r in rows])
 

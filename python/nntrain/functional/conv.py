@@ -15,21 +15,16 @@ from ._grads import grad_buffer
 
 
 class Conv2d(Function):
-    """The forward may keep Winograd's transformed input for the weight gradient (None when the rule keeps none)."""
-
     contiguous_inputs = True
 
     @staticmethod
     def forward(ctx, x, weight, bias=None, stride=1, padding=0, dilation=1, algorithm="auto"):
         geometry = (pair(stride, "stride"), pair(padding, "padding"), pair(dilation, "dilation"))
-        transformed = None
-        if ctx.needs_input_grad[1]:  # only the weight gradient reads the transformed input
-            out, transformed = _core.conv2d_forward(x, weight, bias, *geometry, algorithm=algorithm,
-                                                    return_transformed=True)
-        else:
-            out = _core.conv2d_forward(x, weight, bias, *geometry, algorithm=algorithm)
+        out = _core.conv2d_forward(x, weight, bias, *geometry, algorithm=algorithm)
+        # Winograd's transformed input is not kept for the weight gradient: it is 4x the input, and on the
+        # bench's layers reading it back costs more than recomputing it from x (python -m bench --only conv).
         ctx.save_for_backward(x, weight)
-        ctx.has_bias, ctx.geometry, ctx.algorithm, ctx.transformed = bias is not None, geometry, algorithm, transformed
+        ctx.has_bias, ctx.geometry, ctx.algorithm = bias is not None, geometry, algorithm
         return out
 
     @staticmethod
@@ -39,7 +34,7 @@ class Conv2d(Function):
         stride, padding, dilation = ctx.geometry
         return conv2d_backward(dy, x, weight, True if ctx.has_bias else None, stride, padding, dilation,
                                dx=None if need_x else False, dweight=None if need_w else False,
-                               dbias=None if need_b else False, algorithm=ctx.algorithm, transformed=ctx.transformed)
+                               dbias=None if need_b else False, algorithm=ctx.algorithm)
 
 
 def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, *, algorithm="auto"):
