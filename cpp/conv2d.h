@@ -9,7 +9,8 @@
 // Winograd F(2x2, 3x3) for 3x3 stride-1 layers with enough channels (conv2d_winograd.h), and for the
 // rest im2col + GEMM. `transformed` is Winograd's transformed input: the forward may write it (null:
 // not kept) and the backward reuses it for the weight gradient (null: recomputed). Its size is
-// conv2d_transformed_size(shape, algorithm), 0 for im2col, which never uses it.
+// conv2d_transformed_size(shape, algorithm), 0 for im2col, which never uses it. It is 4x the input, and
+// on the bench's layers reading it back cost more than recomputing it, so training does not keep it.
 //
 // im2col runs over groups of images: the column matrices of a group sit side by side, so one
 // GEMM of (OC x C*KH*KW) by (C*KH*KW x images*OH*OW) does the group, and small images still give GEMMs
