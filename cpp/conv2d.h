@@ -1,22 +1,26 @@
-// 2-D convolution (cross-correlation, as PyTorch), NCHW, weight (OC, C, KH, KW), as a forward/backward
-// pair of the same shape:
+// 2-D convolution (cross-correlation, as PyTorch), NCHW, weight (OC, C / groups, KH, KW), as a
+// forward/backward pair of the same shape:
 //
 //   conv2d_forward (out, transformed,   x, weight, bias, shape, algorithm)   out (N, OC, OH, OW)
 //   conv2d_backward(dx, dweight, dbias, dout, x, transformed, weight, shape, algorithm)
 //                                       each gradient += its share; null = skip
 //
 // Two algorithms, chosen per shape by conv2d_algorithm (the rule and its measurements are there):
-// Winograd F(2x2, 3x3) for 3x3 stride-1 layers with enough channels (conv2d_winograd.h), and for the
-// rest im2col + GEMM. `transformed` is Winograd's transformed input: the forward may write it (null:
+// Winograd F(2x2, 3x3) for ungrouped 3x3 stride-1 layers with enough channels (conv2d_winograd.h), and
+// for the rest im2col + GEMM. `transformed` is Winograd's transformed input: the forward may write it (null:
 // not kept) and the backward reuses it for the weight gradient (null: recomputed). Its size is
 // conv2d_transformed_size(shape, algorithm), 0 for im2col, which never uses it. It is 4x the input, and
 // on the bench's layers reading it back cost more than recomputing it, so training does not keep it.
 //
-// im2col runs over groups of images: the column matrices of a group sit side by side, so one
-// GEMM of (OC x C*KH*KW) by (C*KH*KW x images*OH*OW) does the group, and small images still give GEMMs
-// big enough to run near peak. Threads take whole groups (each with its own L2-sized scratch, no
-// barriers inside); the group size depends on the shapes only, and the weight gradient is summed over
-// groups in a fixed order, so results are bit-identical for any thread count.
+// im2col + GEMM runs over blocks of images: the column matrices of a block sit side by side, so one
+// GEMM of (OC x C*KH*KW) by (C*KH*KW x images*OH*OW) does the block, and small images still give GEMMs
+// big enough to run near peak. Threads take whole blocks (each with its own L2-sized scratch, no
+// barriers inside); the block size depends on the shapes only, and the weight gradient is summed over
+// blocks in a fixed order, so results are bit-identical for any thread count.
+//
+// With `groups` G > 1 (im2col only) the channels split into G independent convolutions: output channels
+// [g*OC/G, (g+1)*OC/G) see only input channels [g*C/G, (g+1)*C/G). Each is the same im2col + GEMM on
+// its slice (a channel slice of an NCHW image is contiguous, and so are its weight rows and output rows).
 #pragma once
 
 #include "common.h"
@@ -28,6 +32,7 @@ struct Conv2dShape {
   index_t N, C, H, W;  // input
   index_t OC;          // output channels
   Window2d win;
+  index_t groups = 1;  // divides C and OC
 
   index_t OH() const { return win.OH(H); }
   index_t OW() const { return win.OW(W); }

@@ -67,28 +67,6 @@ void for_each_position(index_t work, F&& body) {
   }
 }
 
-// The transforms for the instruction set in use (dispatch.h), like the GEMM microkernels.
-template <class T>
-WinogradKernels<T> kernels();
-template <>
-WinogradKernels<float> kernels<float>() {
-  switch (active_isa()) {
-    case Isa::Avx512: return swinograd_kernels_avx512();
-    case Isa::Avx2: return swinograd_kernels_avx2();
-    case Isa::Ref: break;
-  }
-  return swinograd_kernels_ref();
-}
-template <>
-WinogradKernels<double> kernels<double>() {
-  switch (active_isa()) {
-    case Isa::Avx512: return dwinograd_kernels_avx512();
-    case Isa::Avx2: return dwinograd_kernels_avx2();
-    case Isa::Ref: break;
-  }
-  return dwinograd_kernels_ref();
-}
-
 // xt (C, 2R + 2, L, 16) := the input under the chunk's tile rows, zero in the padding: row r is input
 // row 2 th0 - PH + r, column u input column u - PW.
 template <class T>
@@ -188,7 +166,7 @@ P chunk_of(P transformed, const Conv2dShape& s, const WinogradPlan& p, index_t g
 
 bool winograd_applies(const Conv2dShape& s) {
   const Window2d& w = s.win;
-  return w.KH == 3 && w.KW == 3 && w.SH == 1 && w.SW == 1 && w.DH == 1 && w.DW == 1;
+  return w.KH == 3 && w.KW == 3 && w.SH == 1 && w.SW == 1 && w.DH == 1 && w.DW == 1 && s.groups == 1;
 }
 
 index_t conv2d_winograd_transformed_size(const Conv2dShape& s) {
@@ -204,7 +182,7 @@ void conv2d_winograd_forward(T* out, T* transformed, const T* x, const T* weight
   T* U = thread_scratch<T>(kScratchWinogradU, kXi * s.OC * s.C);
   weight_transform(U, weight, s.OC, s.C);
   const index_t OH = s.OH(), OW = s.OW();
-  const WinogradKernels<T> k = kernels<T>();
+  const WinogradKernels<T>& k = winograd_kernel<T>();  // dispatch.h
   for_each_group(p, s.N * p.TH * p.TW * kXi * 2 * s.OC * s.C, [&](index_t g) {
     for_each_chunk(p, s.N, g, [&](const Chunk& ch) {
       const index_t cols = ch.R() * p.TW * kLanes, rows = 2 * ch.R() + 2;
@@ -238,7 +216,7 @@ void conv2d_winograd_backward(T* dx, T* dweight, const T* dout, const T* x, cons
   // Each group's weight gradient (in the transformed domain) goes to a slot of its own.
   const index_t usize = kXi * s.OC * s.C;
   T* partials = dweight ? thread_scratch<T>(kScratchWinogradPartial, p.groups * usize) : nullptr;
-  const WinogradKernels<T> k = kernels<T>();
+  const WinogradKernels<T>& k = winograd_kernel<T>();  // dispatch.h
   for_each_group(p, s.N * p.TH * p.TW * kXi * 4 * s.OC * s.C, [&](index_t g) {
     bool first = true;
     for_each_chunk(p, s.N, g, [&](const Chunk& ch) {

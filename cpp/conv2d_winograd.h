@@ -29,7 +29,7 @@
 
 namespace nntrain {
 
-// 3x3 kernel, stride 1, dilation 1 (any padding): the shapes this file computes.
+// 3x3 kernel, stride 1, dilation 1, one channel group (any padding): the shapes this file computes.
 bool winograd_applies(const Conv2dShape& s);
 
 // Values of the transformed input V kept between forward and backward: 16 * C * tiles.

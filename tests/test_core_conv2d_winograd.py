@@ -126,14 +126,21 @@ def test_auto_runs_the_algorithm_the_rule_names(rng):
     for weight, kw in ((np.zeros((4, 3, 5, 5), np.float32), {}), (np.zeros((4, 3, 3, 3), np.float32), {"stride": 2}),
                        (np.zeros((4, 3, 3, 3), np.float32), {"dilation": 2})):
         assert _core.conv2d_algorithm(x, weight, **{k: (v, v) for k, v in kw.items()}) == "im2col"
+    wide = np.zeros((2, 16, 9, 9), np.float32)
+    assert _core.conv2d_algorithm(wide, np.zeros((16, 16, 3, 3), np.float32)) == "winograd"
+    assert _core.conv2d_algorithm(wide, np.zeros((16, 8, 3, 3), np.float32), groups=2) == "im2col"
 
 
 def test_bad_algorithms_are_value_errors():
+    ONLY = "algorithm: winograd computes 3x3 kernels with stride 1, dilation 1 and groups 1 only"
     x = np.zeros((2, 3, 8, 8), np.float32)
     with pytest.raises(ValueError, match="algorithm: expected one of auto, im2col, winograd, got 'fft'"):
         F.conv2d(x, np.zeros((4, 3, 3, 3), np.float32), algorithm="fft")
-    with pytest.raises(ValueError, match="algorithm: winograd computes 3x3 kernels with stride 1 and dilation 1"):
+    with pytest.raises(ValueError, match=ONLY):
         F.conv2d(x, np.zeros((4, 3, 5, 5), np.float32), algorithm="winograd")
-    with pytest.raises(ValueError, match="algorithm: winograd computes 3x3 kernels with stride 1 and dilation 1"):
+    with pytest.raises(ValueError, match=ONLY):
+        F.conv2d(np.zeros((2, 4, 8, 8), np.float32), np.zeros((4, 2, 3, 3), np.float32), groups=2,
+                 algorithm="winograd")
+    with pytest.raises(ValueError, match=ONLY):
         F.conv2d_backward(np.zeros((2, 4, 3, 3), np.float32), x, np.zeros((4, 3, 3, 3), np.float32), stride=2,
                           algorithm="winograd")

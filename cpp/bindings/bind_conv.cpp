@@ -9,16 +9,25 @@ namespace nntrain::bind {
 
 namespace {
 
-Conv2dShape conv_shape(const py::array& x, const py::array& weight, Pair stride, Pair padding, Pair dilation) {
+Conv2dShape conv_shape(const py::array& x, const py::array& weight, Pair stride, Pair padding, Pair dilation,
+                       index_t groups) {
   expect_nchw(x, "x");
-  expect_ndim(weight, "weight", 4, "(out_channels, in_channels, kh, kw)");
-  if (weight.shape(1) != x.shape(1))
-    fail("x, weight: x has " + std::to_string(x.shape(1)) + " channels but weight " + shape_str(shape_of(weight)) +
-         " expects " + std::to_string(weight.shape(1)));
+  expect_ndim(weight, "weight", 4, "(out_channels, in_channels / groups, kh, kw)");
+  const index_t C = x.shape(1), OC = weight.shape(0);
+  if (groups < 1) fail("groups: must be positive, got " + std::to_string(groups));
+  if (C % groups != 0 || OC % groups != 0)
+    fail("groups: " + std::to_string(groups) + " must divide both the input channels (" + std::to_string(C) +
+         ") and the output channels (" + std::to_string(OC) + ")");
+  if (weight.shape(1) * groups != C)
+    fail("x, weight: x has " + std::to_string(C) + " channels but weight " + shape_str(shape_of(weight)) +
+         " expects " + std::to_string(weight.shape(1) * groups) +
+         (groups > 1 ? " (in_channels / groups = " + std::to_string(weight.shape(1)) + ", groups = " +
+                           std::to_string(groups) + ")"
+                     : std::string()));
   const index_t H = x.shape(2), W = x.shape(3);
   const Window2d win = window_of("conv2d", {index_t(weight.shape(2)), index_t(weight.shape(3))}, stride, padding,
                                  dilation, H, W);
-  return {x.shape(0), x.shape(1), H, W, weight.shape(0), win};
+  return {x.shape(0), C, H, W, OC, win, groups};
 }
 
 ConvAlgorithm algorithm_of(const std::string& name, const Conv2dShape& s) {
@@ -32,16 +41,17 @@ ConvAlgorithm algorithm_of(const std::string& name, const Conv2dShape& s) {
 
 // The algorithm conv2d_forward runs for these arrays with algorithm="auto": "im2col" or "winograd".
 std::string conv2d_algorithm_name(const py::array& x, const py::array& weight, Pair stride, Pair padding,
-                                  Pair dilation) {
-  const Conv2dShape s = conv_shape(x, weight, stride, padding, dilation);
+                                  Pair dilation, index_t groups) {
+  const Conv2dShape s = conv_shape(x, weight, stride, padding, dilation, groups);
   return conv2d_algorithm(s) == ConvAlgorithm::Winograd ? "winograd" : "im2col";
 }
 
 // conv2d_forward returns out, or (out, transformed) with return_transformed: the algorithm's transformed
 // input for the backward, None when the algorithm keeps none.
 py::object conv2d_fwd(const py::array& x, const py::array& weight, const py::object& bias, Pair stride, Pair padding,
-                      Pair dilation, bool naive, const std::string& algorithm, bool return_transformed) {
-  const Conv2dShape s = conv_shape(x, weight, stride, padding, dilation);
+                      Pair dilation, index_t groups, bool naive, const std::string& algorithm,
+                      bool return_transformed) {
+  const Conv2dShape s = conv_shape(x, weight, stride, padding, dilation, groups);
   const ConvAlgorithm algo = algorithm_of(algorithm, s);
   return with_float_type(x, "x", [&](auto tag) -> py::object {
     using T = decltype(tag);
@@ -68,8 +78,8 @@ py::object conv2d_fwd(const py::array& x, const py::array& weight, const py::obj
 
 void conv2d_bwd(const py::array& dout, const py::array& x, const py::array& weight, const py::object& dx,
                 const py::object& dweight, const py::object& dbias, Pair stride, Pair padding, Pair dilation,
-                const py::object& transformed, const std::string& algorithm) {
-  const Conv2dShape s = conv_shape(x, weight, stride, padding, dilation);
+                index_t groups, const py::object& transformed, const std::string& algorithm) {
+  const Conv2dShape s = conv_shape(x, weight, stride, padding, dilation, groups);
   expect_shape(dout, "dout", {s.N, s.OC, s.OH(), s.OW()});
   const ConvAlgorithm algo = algorithm_of(algorithm, s);
   with_float_type(x, "x", [&](auto tag) {
@@ -126,18 +136,19 @@ void col2im_bwd(const py::array& col, const py::object& img, Pair kernel, Pair s
 void bind_conv(py::module_& m) {
   m.def("conv2d_forward", &conv2d_fwd, py::arg("x"), py::arg("weight"), py::arg("bias") = py::none(),
         py::arg("stride") = Pair{1, 1}, py::arg("padding") = Pair{0, 0}, py::arg("dilation") = Pair{1, 1},
-        py::arg("naive") = false, py::arg("algorithm") = "auto", py::arg("return_transformed") = false,
-        "x (N, C, H, W), weight (OC, C, KH, KW), bias (OC) -> (N, OC, OH, OW). naive=True runs the direct "
-        "loop twin; algorithm is auto, im2col or winograd. With return_transformed, (out, transformed): the "
-        "winograd algorithm's transformed input for conv2d_backward, None for im2col.");
+        py::arg("groups") = 1, py::arg("naive") = false, py::arg("algorithm") = "auto",
+        py::arg("return_transformed") = false,
+        "x (N, C, H, W), weight (OC, C / groups, KH, KW), bias (OC) -> (N, OC, OH, OW). naive=True runs the "
+        "direct loop twin; algorithm is auto, im2col or winograd. With return_transformed, (out, transformed): "
+        "the winograd algorithm's transformed input for conv2d_backward, None for im2col.");
   m.def("conv2d_backward", &conv2d_bwd, py::arg("dout"), py::arg("x"), py::arg("weight"), py::arg("dx") = py::none(),
         py::arg("dweight") = py::none(), py::arg("dbias") = py::none(), py::arg("stride") = Pair{1, 1},
-        py::arg("padding") = Pair{0, 0}, py::arg("dilation") = Pair{1, 1}, py::arg("transformed") = py::none(),
-        py::arg("algorithm") = "auto",
+        py::arg("padding") = Pair{0, 0}, py::arg("dilation") = Pair{1, 1}, py::arg("groups") = 1,
+        py::arg("transformed") = py::none(), py::arg("algorithm") = "auto",
         "Accumulates the input, weight and bias gradients into the arrays given (None skips one). transformed, "
         "from conv2d_forward(..., return_transformed=True) on the same x and weight, saves recomputing it.");
   m.def("conv2d_algorithm", &conv2d_algorithm_name, py::arg("x"), py::arg("weight"), py::arg("stride") = Pair{1, 1},
-        py::arg("padding") = Pair{0, 0}, py::arg("dilation") = Pair{1, 1},
+        py::arg("padding") = Pair{0, 0}, py::arg("dilation") = Pair{1, 1}, py::arg("groups") = 1,
         "The algorithm conv2d_forward(..., algorithm='auto') runs for these arrays: 'im2col' or 'winograd'.");
   m.def("im2col", &im2col_fwd, py::arg("img"), py::arg("kernel_size"), py::arg("stride") = Pair{1, 1},
         py::arg("padding") = Pair{0, 0}, py::arg("dilation") = Pair{1, 1},

@@ -31,6 +31,7 @@ struct GemmKernel {
   UkernelFn<T> ukernel;
   int mr, nr;            // register tile
   index_t mc, kc, nc;    // cache blocks: A block mc x kc (L2), B micro-panel kc x nr (L1), B block kc x nc
+  const char* compiled_for;  // NNTRAIN_COMPILED_ISA of the file that made this entry (kernels/compiled_isa.h)
 };
 
 // One getter per ISA file; each returns its tuned kernels.

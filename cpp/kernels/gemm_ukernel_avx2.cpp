@@ -2,6 +2,7 @@
 // 16 ymm registers: a 6 x 2-vector tile keeps 12 accumulators, 2 B vectors and 1 broadcast live.
 #include <immintrin.h>
 
+#include "kernels/compiled_isa.h"
 #include "kernels/gemm_ukernel_simd.h"
 
 namespace nntrain {
@@ -36,10 +37,10 @@ struct Avx2Double {
 }  // namespace
 
 GemmKernel<float> sgemm_kernel_avx2() {
-  return {gemm_ukernel<Avx2Float, 6, 2>, 6, 16, 96, 256, 4096};
+  return {gemm_ukernel<Avx2Float, 6, 2>, 6, 16, 96, 256, 4096, NNTRAIN_COMPILED_ISA};
 }
 GemmKernel<double> dgemm_kernel_avx2() {
-  return {gemm_ukernel<Avx2Double, 6, 2>, 6, 8, 96, 256, 4096};
+  return {gemm_ukernel<Avx2Double, 6, 2>, 6, 8, 96, 256, 4096, NNTRAIN_COMPILED_ISA};
 }
 
 }  // namespace nntrain

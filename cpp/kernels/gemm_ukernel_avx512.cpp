@@ -3,6 +3,7 @@
 // broadcast straight from memory into the FMAs.
 #include <immintrin.h>
 
+#include "kernels/compiled_isa.h"
 #include "kernels/gemm_ukernel_simd.h"
 
 namespace nntrain {
@@ -37,10 +38,10 @@ struct Avx512Double {
 }  // namespace
 
 GemmKernel<float> sgemm_kernel_avx512() {
-  return {gemm_ukernel<Avx512Float, 12, 2>, 12, 32, 144, 256, 4096};
+  return {gemm_ukernel<Avx512Float, 12, 2>, 12, 32, 144, 256, 4096, NNTRAIN_COMPILED_ISA};
 }
 GemmKernel<double> dgemm_kernel_avx512() {
-  return {gemm_ukernel<Avx512Double, 12, 2>, 12, 16, 144, 256, 4096};
+  return {gemm_ukernel<Avx512Double, 12, 2>, 12, 16, 144, 256, 4096, NNTRAIN_COMPILED_ISA};
 }
 
 }  // namespace nntrain

@@ -1,5 +1,6 @@
 // Portable microkernel: the same template over a one-lane "vector" of plain scalars. It is the
 // fallback on CPUs without AVX2 and the oracle the SIMD kernels are tested against.
+#include "kernels/compiled_isa.h"
 #include "kernels/gemm_ukernel_simd.h"
 
 namespace nntrain {
@@ -22,10 +23,10 @@ struct ScalarLanes {
 }  // namespace
 
 GemmKernel<float> sgemm_kernel_ref() {
-  return {gemm_ukernel<ScalarLanes<float>, 4, 8>, 4, 8, 128, 256, 2048};
+  return {gemm_ukernel<ScalarLanes<float>, 4, 8>, 4, 8, 128, 256, 2048, NNTRAIN_COMPILED_ISA};
 }
 GemmKernel<double> dgemm_kernel_ref() {
-  return {gemm_ukernel<ScalarLanes<double>, 4, 8>, 4, 8, 128, 256, 2048};
+  return {gemm_ukernel<ScalarLanes<double>, 4, 8>, 4, 8, 128, 256, 2048, NNTRAIN_COMPILED_ISA};
 }
 
 }  // namespace nntrain

@@ -4,6 +4,7 @@
 // compiled copies never merge at link time; no standard library for the same reason.
 #pragma once
 
+#include "kernels/compiled_isa.h"
 #include "kernels/winograd_kernels.h"
 
 namespace nntrain {
@@ -309,7 +310,8 @@ void product_transposed(T* c, index_t ldc, const T* a, index_t lda, const T* b, 
 template <class T, int MR, int NV, int RI, int RJ>
 WinogradKernels<T> winograd_kernels() {
   return {input_transform<T>, output_transform<T>, output_grad_transform<T>, input_grad_transform<T>,
-          product<T, MR, NV>, product_transposed<T, RI, RJ>, rows_to_lanes<T>, lanes_to_rows<T>};
+          product<T, MR, NV>, product_transposed<T, RI, RJ>, rows_to_lanes<T>, lanes_to_rows<T>,
+          MR, NV * int(kLanes), NNTRAIN_COMPILED_ISA};
 }
 
 }  // namespace

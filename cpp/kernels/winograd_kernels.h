@@ -41,6 +41,8 @@ struct WinogradKernels {
   void (*rows_to_lanes)(T* lanes, const T* rows, index_t stride, index_t used, index_t count);
   // rows[l * stride + j] = lanes[j][l] (or += with add) for j < count and l < used.
   void (*lanes_to_rows)(T* rows, index_t stride, const T* lanes, index_t used, index_t count, bool add);
+  int mr, nr;                // product's register tile: rows by columns (whole 16-lane vectors)
+  const char* compiled_for;  // NNTRAIN_COMPILED_ISA of the file that made this table (kernels/compiled_isa.h)
 };
 
 WinogradKernels<float> swinograd_kernels_ref();

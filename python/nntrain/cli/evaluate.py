@@ -8,25 +8,29 @@ import click
 from .common import console, data_overrides, fail, threads_option, user_errors
 
 
-def _load_eval_data(meta, data, part):
-    """The split to evaluate, normalised as the model was trained (from the model's metadata)."""
+def _load_eval_data(meta, data, part, workers):
+    """The split to evaluate, read and normalised as the model was trained (from the model's metadata)."""
     from .. import config as cfg
-    from ..run import load_data, normalizer_of
+    from ..run import normalizer_of
+    from ..run_data import eval_batches, load_data
 
-    # The splits as training made them (the same validation carve-out from the same seed), unnormalised:
-    # the model's own normalisation statistics are applied below.
+    # The splits as training made them (the same test and validation carve-outs from the same seed), with
+    # the model's own normalisation statistics and, for images, its input size and colour mode.
     config = meta["config"]
-    config = dict(config, data=dict(cfg.merge(config["data"], data_overrides(data)), normalize=False))
-    splits, _ = load_data(config)
+    normalizer = normalizer_of(meta)
+    settings = dict(cfg.merge(config["data"], data_overrides(data)), normalize=normalizer is not None, augment=[])
+    if workers is not None:
+        settings["workers"] = workers
+    splits, _ = load_data(dict(config, data=settings), normalizer, input_shape=tuple(meta["input_shape"]))
     chosen = getattr(splits, part)
     if chosen is None:
         fail(f"{splits.name} has no {part} split (it has: {', '.join(splits.parts())})")
-    if tuple(chosen.input_shape) != tuple(meta["input_shape"]):
-        fail(f"the model takes inputs of {tuple(meta['input_shape'])} but {splits.name} holds {tuple(chosen.input_shape)}")
-    if chosen.classes > meta["classes"]:
-        fail(f"the model knows {meta['classes']} classes but {splits.name} has {chosen.classes}")
-    normalizer = normalizer_of(meta)
-    return (normalizer(chosen) if normalizer else chosen), splits.name
+    if tuple(splits.input_shape) != tuple(meta["input_shape"]):
+        fail(f"the model takes inputs of {tuple(meta['input_shape'])} but {splits.name} holds "
+             f"{tuple(splits.input_shape)}")
+    if splits.classes > meta["classes"]:
+        fail(f"the model knows {meta['classes']} classes but {splits.name} has {splits.classes}")
+    return eval_batches(chosen, splits.collate_fn, settings["workers"]), splits.name
 
 
 @click.command("eval")
@@ -36,9 +40,10 @@ def _load_eval_data(meta, data, part):
 @click.option("--plot", "plot_path", metavar="FILE.png", is_flag=False, flag_value="", default=None,
               help="Also draw the confusion matrix (default file: RUNDIR/confusion.png).")
 @click.option("--threads", type=int, help="Compute threads.")
+@click.option("--workers", type=click.IntRange(0), help="Worker processes reading images (default: as trained).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @user_errors
-def command(model_path, data, part, plot_path, threads, as_json):
+def command(model_path, data, part, plot_path, threads, workers, as_json):
     """Loss, accuracy, per-class accuracy and the confusion matrix of a trained model.
 
     \b
@@ -51,7 +56,7 @@ def command(model_path, data, part, plot_path, threads, as_json):
 
     threads_option(threads)
     model, meta = load_trained_model(model_path)
-    dataset, name = _load_eval_data(meta, data, part)
+    dataset, name = _load_eval_data(meta, data, part, workers)
     result = evaluate(model, dataset, num_classes=meta["classes"])
     names = meta.get("class_names") or [str(i) for i in range(meta["classes"])]
     if plot_path is not None:

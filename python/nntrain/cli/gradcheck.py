@@ -34,12 +34,14 @@ def command(config_file, preset, data, batch, tol, max_checks):
     from ..nn import CrossEntropyLoss, Dropout
 
     config = resolve_model_config(config_file, preset, data)
-    input_shape, classes, name, train = data_shape(config)
+    input_shape, classes, name, splits = data_shape(config)
     model = build(config, input_shape, classes)
     for m in model.modules():
         if isinstance(m, Dropout):
             m.eval()
-    x, y = train.x[:batch], train.y[:batch]
+    from ..data import DataLoader
+
+    x, y = next(iter(DataLoader(splits.train, batch_size=batch, collate_fn=splits.collate_fn)))
     result = gradcheck(model, x, y, CrossEntropyLoss(), tol=tol, max_checks=max_checks)
     table = Table("layer", "parameter", "checked", "max relative error", "")
     for r in result.rows:

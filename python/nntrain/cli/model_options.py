@@ -15,11 +15,12 @@ def resolve_model_config(config_file, preset, data):
 
 
 def data_shape(config):
-    """(input shape, classes, data set name) of the configured data, without keeping the data."""
+    """(input shape, classes, data set name, the splits) of the configured data, unnormalised."""
     from ..run import load_data
 
-    splits, _ = load_data(dict(config, data=dict(config["data"], val_split=0.0, normalize=False)))
-    return tuple(splits.train.input_shape), splits.train.classes, splits.name, splits.train
+    splits, _ = load_data(dict(config, data=dict(config["data"], val_split=0.0, test_split=0.0, normalize=False,
+                                                 augment=[])))
+    return tuple(splits.input_shape), splits.classes, splits.name, splits
 
 
 def build(config, input_shape, classes):

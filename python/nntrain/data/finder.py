@@ -13,6 +13,7 @@ from .dataset import DataSplits
 from .digits import CLASS_NAMES as DIGIT_NAMES, ROWS as DIGIT_ROWS, TRAIN_SIZE as DIGIT_TRAIN, load_digits
 from .errors import DataError
 from .idx import load_idx_pair, read_idx_header
+from .image_splits import image_folder_parts, load_image_folder
 from .tabular import load_npz, read_csv
 
 SYSTEM_DATA_DIR = "/usr/share/datasets"
@@ -86,7 +87,8 @@ def find_dataset(name, path=None) -> DataSplits:
 
 
 def load_path(path, name=None) -> DataSplits:
-    """DataSplits from a path: a folder of MNIST-style IDX files, a CIFAR-10 folder, an .npz or a .csv.
+    """DataSplits from a path: a folder of MNIST-style IDX files, a CIFAR-10 folder, a folder of images
+    (one subfolder per class, see image_splits.py), an .npz or a .csv.
 
     ``name`` (a known data set name) supplies class names; without it a folder whose name contains
     "fashion" gets Fashion-MNIST's.
@@ -100,8 +102,11 @@ def load_path(path, name=None) -> DataSplits:
             return _load_idx_folder(path, label, _class_names(name, path))
         if cifar.is_cifar_folder(path):
             return cifar.load_cifar10(path)
-        raise DataError(f"{path}: holds neither MNIST-style IDX files ({IDX_FILES}, .gz optional) "
-                        "nor CIFAR-10 batches (data_batch_1..5 and test_batch, or their .bin versions)")
+        if image_folder_parts(path):
+            return load_image_folder(path)
+        raise DataError(f"{path}: holds neither MNIST-style IDX files ({IDX_FILES}, .gz optional), "
+                        "CIFAR-10 batches (data_batch_1..5 and test_batch, or their .bin versions), nor "
+                        "images in one subfolder per class")
     lower = path.lower()
     if lower.endswith(".npz"):
         splits = load_npz(path)

@@ -12,7 +12,7 @@ import zlib
 
 import numpy as np
 
-from .dataset import Dataset, DataSplits
+from .dataset import ArrayDataset, DataSplits
 from .errors import DataError
 
 GZIP_MAGIC = b"\x1f\x8b"
@@ -20,8 +20,8 @@ DEFLATE_MAX_RATIO = 1032  # deflate cannot expand data by more than ~1032:1
 SPLIT_KEYS = [("train", "x_train", "y_train"), ("val", "x_val", "y_val"), ("test", "x_test", "y_test")]
 
 
-def read_npz(path, classes=None) -> Dataset:
-    """A Dataset from an .npz holding arrays ``x`` (N, ...) and ``y`` (N,) of integer labels.
+def read_npz(path, classes=None) -> ArrayDataset:
+    """An ArrayDataset from an .npz holding arrays ``x`` (N, ...) and ``y`` (N,) of integer labels.
 
     Floating x is used as it is; unsigned-byte x is taken as pixels and scaled to [0, 1]; other integer x
     is converted to float32 unscaled. A 3-D x (N, H, W) gains a channel axis: (N, 1, H, W). ``classes``
@@ -54,8 +54,8 @@ def load_npz(path, classes=None) -> DataSplits:
     return DataSplits(name=_stem(name), **datasets)
 
 
-def read_csv(path, classes=None, has_header=None, label_column=0) -> Dataset:
-    """A Dataset from a CSV file (plain or gzipped) whose rows are ``label,value,value,...``.
+def read_csv(path, classes=None, has_header=None, label_column=0) -> ArrayDataset:
+    """An ArrayDataset from a CSV file (plain or gzipped) whose rows are ``label,value,value,...``.
 
     ``label_column`` is 0 (first field) or -1 (last). ``has_header=None`` detects a header: the first row is
     one when any of its fields is not a number. Every row must have the same number of fields. When every
@@ -81,7 +81,7 @@ def read_csv(path, classes=None, has_header=None, label_column=0) -> Dataset:
     if bad.size:
         i = int(bad[0])
         raise DataError(f"{name}: line {line_numbers[i]}: label {y[i]} is outside [0, {classes})")
-    return Dataset(x, y, classes, name)
+    return ArrayDataset(x, y, classes, name)
 
 
 def parse_csv_table(name, has_header=None):
@@ -233,7 +233,7 @@ def _dataset(x, y, classes, name, key):
     if bad.size:
         i = int(bad[0])
         raise DataError(f"{name}: label {y[i]} at index {i} is outside [0, {classes})")
-    return Dataset(x, y, classes, name)
+    return ArrayDataset(x, y, classes, name)
 
 
 def _infer_classes(label_arrays, name):
