@@ -38,12 +38,6 @@ def batch_norm_backward(dout: NDArray, x: NDArray, weight: Any, mean: NDArray, i
 def batch_norm_forward(x: NDArray, running_mean: Any, running_var: Any, weight: Any, bias: Any, training: bool, momentum: float = 0.1, eps: float = 1e-05, relu: bool = False) -> tuple:
     """(out, mean, invstd): batch statistics when training (updating the running ones in place), running statistics otherwise; relu=True also applies a ReLU to out in the same pass."""
 
-def bn_relu_pool_backward(dout: NDArray, x: NDArray, code: NDArray, weight: Any, mean: NDArray, invstd: NDArray, training: bool, dx: Any = None, dweight: Any = None, dbias: Any = None) -> None:
-    """Accumulates the input, weight and bias gradients of bn_relu_pool_forward (None skips one)."""
-
-def bn_relu_pool_forward(x: NDArray, running_mean: Any, running_var: Any, weight: Any, bias: Any, training: bool, momentum: float = 0.1, eps: float = 1e-05) -> tuple:
-    """(out, mean, invstd, code): batch_norm, ReLU and 2x2 max-pooling with stride 2 in one pass; code (int8) is the window position (0..3) each output's gradient goes to, -1 where the ReLU stops it."""
-
 def build_info() -> dict:
     """Compiler, OpenMP, SIMD level in use and supported, thread count, denormal mode."""
 

@@ -18,7 +18,6 @@ from .dropout import dropout, dropout_backward
 from .elementwise_loss import (binary_cross_entropy_with_logits, l1_loss, mse_loss, mse_loss_backward,
                                smooth_l1_loss)
 from .embedding import embedding
-from .fused import batch_norm_relu_max_pool2d, batch_norm_relu_max_pool2d_backward
 from .linear import linear, linear_backward, matmul
 from .loss import cross_entropy, cross_entropy_backward, nll_loss
 from .norm import batch_norm, batch_norm_backward, layer_norm, layer_norm_backward
@@ -40,7 +39,6 @@ __all__ = [
     "cross_entropy", "cross_entropy_backward", "nll_loss", "mse_loss", "mse_loss_backward", "l1_loss",
     "smooth_l1_loss", "binary_cross_entropy_with_logits",
     "batch_norm", "batch_norm_backward", "layer_norm", "layer_norm_backward", "lstm_cell",
-    "batch_norm_relu_max_pool2d", "batch_norm_relu_max_pool2d_backward",
     "dropout", "dropout_backward",
     "sgd_update", "adagrad_update", "rmsprop_update", "adam_update", "grad_norm", "array_norms", "clip_grad_norm",
 ]
