@@ -10,15 +10,20 @@ struct KernelTable {
   Isa isa;
   GemmKernel<float> sgemm;
   GemmKernel<double> dgemm;
+  WinogradKernels<float> swinograd;
+  WinogradKernels<double> dwinograd;
 };
 
 KernelTable table_for(Isa isa) {
   switch (isa) {
-    case Isa::Avx512: return {isa, sgemm_kernel_avx512(), dgemm_kernel_avx512()};
-    case Isa::Avx2: return {isa, sgemm_kernel_avx2(), dgemm_kernel_avx2()};
+    case Isa::Avx512:
+      return {isa, sgemm_kernel_avx512(), dgemm_kernel_avx512(), swinograd_kernels_avx512(),
+              dwinograd_kernels_avx512()};
+    case Isa::Avx2:
+      return {isa, sgemm_kernel_avx2(), dgemm_kernel_avx2(), swinograd_kernels_avx2(), dwinograd_kernels_avx2()};
     case Isa::Ref: break;
   }
-  return {Isa::Ref, sgemm_kernel_ref(), dgemm_kernel_ref()};
+  return {Isa::Ref, sgemm_kernel_ref(), dgemm_kernel_ref(), swinograd_kernels_ref(), dwinograd_kernels_ref()};
 }
 
 std::string g_note;
@@ -79,12 +84,18 @@ const std::string& isa_note() { return g_note; }
 
 std::vector<DispatchedKernel> dispatched_kernels() {
   return {{"sgemm", g_table.sgemm.compiled_for, g_table.sgemm.mr, g_table.sgemm.nr},
-          {"dgemm", g_table.dgemm.compiled_for, g_table.dgemm.mr, g_table.dgemm.nr}};
+          {"dgemm", g_table.dgemm.compiled_for, g_table.dgemm.mr, g_table.dgemm.nr},
+          {"swinograd", g_table.swinograd.compiled_for, g_table.swinograd.mr, g_table.swinograd.nr},
+          {"dwinograd", g_table.dwinograd.compiled_for, g_table.dwinograd.mr, g_table.dwinograd.nr}};
 }
 
 template <>
 const GemmKernel<float>& gemm_kernel<float>() { return g_table.sgemm; }
 template <>
 const GemmKernel<double>& gemm_kernel<double>() { return g_table.dgemm; }
+template <>
+const WinogradKernels<float>& winograd_kernel<float>() { return g_table.swinograd; }
+template <>
+const WinogradKernels<double>& winograd_kernel<double>() { return g_table.dwinograd; }
 
 }  // namespace nntrain
