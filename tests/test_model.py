@@ -397,3 +397,23 @@ def test_fit_rejects_bad_arguments(digits):
             model.fit(digits.train, **kwargs)
         one_line(e)
     assert model.trainer.epoch == 0
+
+
+def test_num_workers_fetch_ahead_without_changing_the_training(digits, monkeypatch):
+    import nntrain.model
+
+    made = []
+
+    class Spy(DataLoader):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            made.append(self)
+
+    monkeypatch.setattr(nntrain.model, "DataLoader", Spy)
+    examples = [(x, int(y)) for x, y in zip(digits.train.x[:400], digits.train.y[:400])]  # a list is a data set
+    a, b = prepared(), prepared()
+    a.fit(examples, batch_size=32, epochs=2, verbose=0)
+    b.fit(examples, batch_size=32, epochs=2, verbose=0, num_workers=2)
+    assert [(m.num_workers, m.batch_size, m.shuffle, m.drop_last) for m in made] == [(0, 32, True, False),
+                                                                                     (2, 32, True, False)]
+    assert_same_weights(a, b)
