@@ -11,6 +11,7 @@ import numpy as np
 import nntrain
 from nntrain import metric, nn
 from nntrain.data import ArrayDataset, random_split
+from nntrain.data.image_folder import ImageFolder
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EXAMPLES = os.path.join(ROOT, "examples")
@@ -47,6 +48,30 @@ def test_the_image_folder_example_trains_as_the_array_path_does(tmp_path):
     for key, value in model.network.state_dict().items():
         np.testing.assert_array_equal(from_files.network.state_dict()[key], value, err_msg=key)
     np.testing.assert_array_equal(from_files.trainer.history[-1].val_accuracy, model.trainer.history[-1].val_accuracy)
+
+
+def test_the_issues_code_runs_on_a_generated_folder_of_jpeg_and_png_images_of_any_size(tmp_path):
+    from PIL import Image
+
+    example = load_example("image_folder_model")
+    rng = np.random.default_rng(0)
+    for c, name in enumerate(["cat", "dog", "fox"]):
+        (tmp_path / name).mkdir()
+        for i in range(8):
+            h, w = rng.integers(20, 140, size=2)
+            pixels = rng.integers(0, 256, size=(h, w, 3)).astype(np.uint8)
+            pixels[..., c] //= 4  # something to learn: one channel darker per class
+            image = Image.fromarray(pixels) if i % 3 else Image.fromarray(pixels[..., 1])  # RGB and grayscale
+            image.save(tmp_path / name / f"{i}.{'jpg' if i % 2 else 'png'}")
+    items = ImageFolder(str(tmp_path)).samples
+    train_set, val_set = random_split(example.MyDataset(items), [0.75, 0.25], generator=0)
+    model = nntrain.Model(example.MyMLP(num_classes=3))
+    model.prepare(nntrain.optim.Adam(model.parameters(), lr=0.001), nn.CrossEntropyLoss(), metric.Accuracy())
+    history = model.fit(train_set, eval_data=val_set, epochs=2, batch_size=4, verbose=0)
+    result = model.evaluate(example.MyDataset(items), batch_size=5)
+    assert list(history) == ["loss", "acc", "val_loss", "val_acc", "lr"] and list(result) == ["loss", "acc"]
+    assert np.isfinite(result["loss"]) and 0 <= result["acc"] <= 1
+    assert model.predict(val_set, batch_size=3).shape == (6, 3)
 
 
 def test_the_image_folder_example_runs_as_a_script():
