@@ -29,13 +29,12 @@ import numpy as np
 from . import checkpoint as ckpt
 from ._tensor import Tensor
 from .autograd.grad_mode import no_grad
-from .callbacks import Callback
 from .data import DataLoader
 from .lr_finder import lr_find
-from .metric import Metric
+from .model_args import (callback_list, check_loss, check_optimizer, check_positive, check_verbose, describe, kind,
+                         metric_list)
 from .model_summary import summary
 from .nn.module import Module
-from .optim.optimizer import Optimizer
 from .progress import Progress, console
 from .train import Trainer, evaluate as evaluate_network
 
@@ -69,10 +68,10 @@ class Model:
         labels) -- and ``metrics``: one nntrain.metric object or a list. Without an optimiser the model can
         evaluate and predict; without a loss, only predict. Training starts afresh: epochs count from 0."""
         if optimizer is not None:
-            _check_optimizer(optimizer, self.network)
+            check_optimizer(optimizer, self.network)
         if loss is not None:
-            _check_loss(loss)
-        self.optimizer, self.loss, self.metrics = optimizer, loss, _metric_list(metrics)
+            check_loss(loss)
+        self.optimizer, self.loss, self.metrics = optimizer, loss, metric_list(metrics)
         self._prepared = True
         self.trainer = None if optimizer is None or loss is None else \
             Trainer(self.network, optimizer, loss, metrics=self.metrics)
@@ -89,9 +88,9 @@ class Model:
         verbose 0 is silent, 1 shows `nntrain train`'s progress bar (on a terminal) and a line per epoch, 2
         the lines alone."""
         trainer = self._ready("fit", optimizer=True)
-        _check_positive("epochs", epochs)
-        _check_verbose(verbose)
-        callbacks = _callback_list(callbacks)
+        check_positive("epochs", epochs)
+        check_verbose(verbose)
+        callbacks = callback_list(callbacks)
         train, made = self._loader(train_data, "fit", "train_data", batch_size, shuffle, drop_last, num_workers)
         if made and self._loader_state is not None:
             train.load_state_dict(self._loader_state)
@@ -117,7 +116,7 @@ class Model:
         each under the name its metric gives (per-class values as arrays). verbose=1 prints them on a line."""
         if self.loss is None:
             self._ready("evaluate", optimizer=False)
-        _check_verbose(verbose)
+        check_verbose(verbose)
         loader, _ = self._loader(eval_data, "evaluate", "eval_data", batch_size, False, False, num_workers)
         ev = evaluate_network(self.network, self._batches(loader, "evaluate: eval_data"), self.loss,
                               metrics=self.metrics)
@@ -135,7 +134,7 @@ class Model:
         if isinstance(test_data, Tensor):
             test_data = test_data.data
         if isinstance(test_data, np.ndarray):
-            _check_positive("batch_size", batch_size)
+            check_positive("batch_size", batch_size)
             if test_data.ndim < 1:
                 raise ValueError("Model.predict: test_data is a scalar; expected inputs with a leading batch axis")
             batches = (test_data[i:i + batch_size] for i in range(0, len(test_data), batch_size))
@@ -227,8 +226,7 @@ class Model:
 
     def _loader(self, data, who, what, batch_size, shuffle, drop_last, num_workers):
         """(loader, made here): a DataLoader over a data set, or the loader given."""
-        kind = _kind(data, f"Model.{who}: {what}")
-        if kind == "loader":
+        if kind(data, f"Model.{who}: {what}") == "loader":
             return data, False
         return DataLoader(data, batch_size, shuffle, drop_last, seed=self.seed, num_workers=num_workers), True
 
@@ -247,10 +245,10 @@ class Model:
         return x
 
     def _restore(self, saved):
-        optimizer, kind = self.optimizer, type(self.optimizer).__name__
-        if saved.optimizer_state is None or saved.optimizer_type != kind:
+        optimizer, prepared_with = self.optimizer, type(self.optimizer).__name__
+        if saved.optimizer_state is None or saved.optimizer_type != prepared_with:
             raise ckpt.CheckpointError(f"{saved.path}: holds the state of {saved.optimizer_type or 'no optimizer'}, "
-                                       f"but the model was prepared with {kind}")
+                                       f"but the model was prepared with {prepared_with}")
         try:
             optimizer.load_state_dict(saved.optimizer_state)
             self.trainer.load_state_dict(saved.meta["trainer"])
@@ -292,32 +290,10 @@ class _Batches:
     def __iter__(self):
         for batch in self.loader:
             if not isinstance(batch, (tuple, list)) or len(batch) != 2:
-                raise TypeError(f"{self.who}: a batch is {_describe(batch)}, expected (inputs, labels); does the "
+                raise TypeError(f"{self.who}: a batch is {describe(batch)}, expected (inputs, labels); does the "
                                 "data set's __getitem__ return (x, label)?")
             x, y = batch
             yield self.model._inputs(x, self.who), (y.data if isinstance(y, Tensor) else np.asarray(y))
-
-
-def _kind(data, who):
-    """'loader' or 'dataset', or a TypeError saying what was expected."""
-    if isinstance(data, DataLoader):
-        return "loader"
-    if isinstance(data, (np.ndarray, Tensor)) or (isinstance(data, tuple) and len(data) == 2 and
-                                                  all(isinstance(d, np.ndarray) for d in data)):
-        raise TypeError(f"{who} is {_describe(data)}; expected a Dataset or a DataLoader (for arrays of inputs "
-                        "and labels: nntrain.data.ArrayDataset(x, y))")
-    if isinstance(data, (str, bytes, dict)) or not hasattr(data, "__len__"):
-        raise TypeError(f"{who} is {_describe(data)}; expected a Dataset (with __getitem__ and __len__) or a "
-                        "DataLoader")
-    return "dataset" if hasattr(data, "__getitem__") else "loader"
-
-
-def _describe(value):
-    if isinstance(value, np.ndarray):
-        return f"a {value.dtype} array of shape {value.shape}"
-    if isinstance(value, (tuple, list)):
-        return f"a {type(value).__name__} of {len(value)}"
-    return f"a {type(value).__name__}"
 
 
 def _between_epochs(loader):
@@ -345,60 +321,3 @@ def _eval_mode(network):
         yield
     finally:
         network.train(was_training)
-
-
-def _check_optimizer(optimizer, network):
-    if not isinstance(optimizer, Optimizer):
-        what = f"the class {optimizer.__name__}" if isinstance(optimizer, type) else _describe(optimizer)
-        raise TypeError(f"Model.prepare: optimizer must be an nntrain.optim optimizer such as "
-                        f"optim.Adam(model.parameters()), got {what}")
-    own = {id(p) for p in network.parameters()}
-    if any(id(p) not in own for group in optimizer.param_groups for p in group["params"]):
-        raise ValueError("Model.prepare: the optimizer updates parameters that are not this network's; build it "
-                         "from model.parameters()")
-
-
-def _check_loss(loss):
-    if isinstance(loss, type):
-        raise TypeError(f"Model.prepare: loss is the class {loss.__name__}; pass an instance, {loss.__name__}()")
-    if isinstance(loss, Metric):
-        raise TypeError(f"Model.prepare: loss is a metric ({type(loss).__name__}); metrics come third: "
-                        "prepare(optimizer, loss, metrics)")
-    if not callable(loss):
-        raise TypeError(f"Model.prepare: loss must be a loss module such as nn.CrossEntropyLoss() or a function "
-                        f"of (outputs, labels), got {_describe(loss)}")
-
-
-def _metric_list(metrics):
-    if metrics is None:
-        return []
-    items = list(metrics) if isinstance(metrics, (list, tuple)) else [metrics]
-    for m in items:
-        if isinstance(m, type) and issubclass(m, Metric):
-            raise TypeError(f"Model.prepare: metric is the class {m.__name__}; pass an instance, {m.__name__}()")
-        if not isinstance(m, Metric):
-            raise TypeError(f"Model.prepare: metrics must be nntrain.metric objects such as metric.Accuracy(), "
-                            f"got {_describe(m)} ({m!r})")
-    return items
-
-
-def _callback_list(callbacks):
-    if callbacks is None:
-        return []
-    items = list(callbacks) if isinstance(callbacks, (list, tuple)) else [callbacks]
-    for cb in items:
-        if not isinstance(cb, Callback):
-            what = f"the class {cb.__name__}" if isinstance(cb, type) else _describe(cb)
-            raise TypeError(f"Model.fit: callbacks must be nntrain.callbacks objects such as "
-                            f"callbacks.EarlyStopping(), got {what}")
-    return items
-
-
-def _check_positive(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"Model: {name} must be a positive integer, got {value!r}")
-
-
-def _check_verbose(verbose):
-    if verbose not in (0, 1, 2):
-        raise ValueError(f"Model: verbose must be 0 (silent), 1 (progress bar and lines) or 2 (lines), got {verbose!r}")
