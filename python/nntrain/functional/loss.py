@@ -33,7 +33,7 @@ def _class_weight(op, weight, layout, dtype):
     """Per-class weights (a constant) as a contiguous array of the input's dtype, one per class."""
     if weight is None:
         return None
-    weight = np.ascontiguousarray(getattr(weight, "data", weight), dtype=dtype)
+    weight = np.asarray(getattr(weight, "data", weight), dtype=dtype, order="C")  # a 0-d weight stays 0-d: refused
     if weight.shape != (layout.classes,):
         raise ValueError(f"{op}: weight of shape {weight.shape} needs one entry per class, ({layout.classes},)")
     return weight
