@@ -2,6 +2,8 @@
 
 #include <cstdlib>
 
+#include "gemm_blocks.h"
+
 namespace nntrain {
 
 namespace {
@@ -12,13 +14,23 @@ struct KernelTable {
   GemmKernel<double> dgemm;
 };
 
+// The ISA file gives a kernel's register tile; the cache blocks are cut to this machine's caches.
+template <class T>
+GemmKernel<T> with_blocks(GemmKernel<T> kern) {
+  const GemmBlocks blocks = gemm_blocks(kern.mr, kern.nr, sizeof(T), cache_sizes());
+  kern.mc = blocks.mc;
+  kern.kc = blocks.kc;
+  kern.nc = blocks.nc;
+  return kern;
+}
+
 KernelTable table_for(Isa isa) {
   switch (isa) {
-    case Isa::Avx512: return {isa, sgemm_kernel_avx512(), dgemm_kernel_avx512()};
-    case Isa::Avx2: return {isa, sgemm_kernel_avx2(), dgemm_kernel_avx2()};
+    case Isa::Avx512: return {isa, with_blocks(sgemm_kernel_avx512()), with_blocks(dgemm_kernel_avx512())};
+    case Isa::Avx2: return {isa, with_blocks(sgemm_kernel_avx2()), with_blocks(dgemm_kernel_avx2())};
     case Isa::Ref: break;
   }
-  return {Isa::Ref, sgemm_kernel_ref(), dgemm_kernel_ref()};
+  return {Isa::Ref, with_blocks(sgemm_kernel_ref()), with_blocks(dgemm_kernel_ref())};
 }
 
 std::string g_note;

@@ -1,17 +1,23 @@
 // The GEMM microkernel contract (after BLIS), shared by every instruction-set variant.
 //
-//   C[0:m, 0:n] := beta * C[0:m, 0:n] + alpha * Ap · Bp        (row-major C with row stride ldc)
+//   C[0:m, 0:n] := beta * C[0:m, 0:n] + alpha * A · B        C[i][j] at c[i * rs_c + j * cs_c]
 //
-// Ap is an MR x k micro-panel packed "column by column": for p in [0,k), MR consecutive values
-// A[0..MR)[p], rows past the matrix edge zero-filled. Bp is a k x NR micro-panel packed row by row:
-// for p in [0,k), NR consecutive values B[p][0..NR), zero-filled past the edge. Both are 64-byte aligned.
-// m <= MR and n <= NR: edge tiles are handled inside the kernel, which writes only the valid m x n
-// corner. When beta == 0, C is never read (it may hold NaN or garbage).
+// A is MR x k and B is k x NR. B is a packed micro-panel: row p is NR consecutive values at b + p * NR,
+// zero-filled past the matrix edge, 64-byte aligned. A is read one of two ways: `ukernel` takes it column
+// by column, A[i][p] at a[p * a_stride + i] (a packed micro-panel, a_stride = MR, zero rows past the edge;
+// or a transposed A read in place, a_stride = lda); `ukernel_a_rows` takes a row-major A in place, A[i][p]
+// at a[i * a_stride + p]. Read in place, all MR rows must exist (GEMM packs edge rows). m <= MR and
+// n <= NR: the kernel writes only the valid m x n corner. When beta == 0, C is never read (it may hold NaN
+// or garbage). C is usually row-major (cs_c == 1, the fast path); another column stride lets GEMM compute
+// a transposed product (C^T = op(B)^T op(A)^T) when that fills the register tile better.
 //
-// A kernel variant is a register-tile shape plus cache-block sizes tuned to it; the blocking loops in
-// gemm.cpp are written once and read these numbers from the table. The ISA files are the only ones
-// compiled with instruction-set flags and they use nothing from the standard library, so no inline
-// function compiled for AVX-512 can leak into code that runs on an older CPU.
+// `pack` copies a block of A or B into ceil(rows / width) micro-panels of k x width, one after another:
+// panel q holds dst[q * width * k + p * width + r] = src[(q * width + r) * rs + p * cs], zeros past `rows`.
+//
+// A kernel variant is a register-tile shape plus the packing routine compiled for the same ISA; the cache
+// blocks (mc, kc, nc) are filled in at run time from the detected cache sizes (gemm_blocks.h). The ISA
+// files are the only ones compiled with instruction-set flags and they use nothing from the standard
+// library, so no inline function compiled for AVX-512 can leak into code that runs on an older CPU.
 #pragma once
 
 #include "common.h"
@@ -19,17 +25,22 @@
 namespace nntrain {
 
 template <class T>
-using UkernelFn = void (*)(index_t k, T alpha, const T* a, const T* b, T beta, T* c, index_t ldc,
-                           int m, int n);
+using UkernelFn = void (*)(index_t k, T alpha, const T* a, index_t a_stride, const T* b, T beta, T* c,
+                           index_t rs_c, index_t cs_c, int m, int n);
+
+template <class T>
+using PackFn = void (*)(T* dst, const T* src, index_t rs, index_t cs, index_t rows, int width, index_t k);
 
 template <class T>
 struct GemmKernel {
-  UkernelFn<T> ukernel;
-  int mr, nr;            // register tile
-  index_t mc, kc, nc;    // cache blocks: A block mc x kc (L2), B micro-panel kc x nr (L1), B block kc x nc
+  UkernelFn<T> ukernel;         // A by columns: packed, or transposed in place
+  UkernelFn<T> ukernel_a_rows;  // A row-major, in place
+  PackFn<T> pack;
+  int mr, nr;                   // register tile
+  index_t mc, kc, nc;           // cache blocks: A block mc x kc (L2), B micro-panel kc x nr (L1), B block kc x nc
 };
 
-// One getter per ISA file; each returns its tuned kernels.
+// One getter per ISA file; each returns its kernels with the cache blocks still zero.
 GemmKernel<float> sgemm_kernel_ref();
 GemmKernel<double> dgemm_kernel_ref();
 GemmKernel<float> sgemm_kernel_avx2();
