@@ -1,19 +1,21 @@
 // GEMM after BLIS: loops around a register-tile microkernel, written once for every ISA, in three
 // strategies chosen by shape (gemm() at the bottom):
 //
-//   gemm_small_m  M fits one A block (the products of a training step, M = the batch): each thread takes
-//                 a contiguous share of the nr-wide column panels and never waits for another. A is read
-//                 in place (nothing to pack), B's panels are packed one at a time just before use (or read
-//                 in place when B is row-major), so nothing is packed that is used only once.
-//   gemm_split_k  the result is a few tiles and K is long (a first conv layer's weight gradient,
+//   gemm_panels   the usual one. Each thread takes a contiguous share of the result's nr-wide column
+//                 panels and never waits for another (a shared packed block costs two barriers per K
+//                 block, a large part of the small products of a training step). For each group of nc
+//                 columns and each K block of kc:
+//                   pack the group's B panels      (kc x nc, in L2; read row by row across the panels)
+//                   for ir over mr-row panels:     A read in place (mr x kc, stays in L1)
+//                     for jr over the group:       microkernel
+//   gemm_blocked  a result with fewer than two column panels per thread (tall and narrow): the threads
+//                 share one packed B block and split M instead, the five loops of BLIS:
+//                   for jc in N by nc, pc in K by kc:  pack B block (the team, then a barrier)
+//                     for (ic, jr) units:             (m-major, one contiguous equal share per thread)
+//                       pack A block mc x kc, then for ir: microkernel
+//   gemm_split_k  a result of a few tiles with a long K (a first conv layer's weight gradient,
 //                 32 x 9 x 50176): K is cut into parts fixed by the shape, the parts' products computed
 //                 independently and added in order.
-//   gemm_blocked  everything larger, the five loops of BLIS:
-//                   for jc in N by nc:            B block kc x nc packed once per (jc, pc), shared by the team
-//                     for pc in K by kc:
-//                       for (ic, jr) units:       (m-major, one contiguous equal share per thread)
-//                         pack A block mc x kc    (per thread, reused while ic stays the same)
-//                         for ir over mr panels:  microkernel
 //
 // Before choosing, a product whose transpose fills the register tile better is turned around
 // (C^T = op(B)^T op(A)^T, C written by columns). Results do not depend on the thread count: every C tile
@@ -97,35 +99,36 @@ inline index_t k_block(index_t K, index_t kc) { return ceil_div(K, ceil_div(K, k
 inline int threads_for(index_t work) { return (in_parallel() || !parallel_worth(work)) ? 1 : num_threads(); }
 
 template <class T>
-void gemm_small_m(const Product<T>& P, const GemmKernel<T>& kern) {
+void gemm_panels(const Product<T>& P, const GemmKernel<T>& kern) {
   const int mr = kern.mr, nr = kern.nr;
   const index_t M = P.M, N = P.N, K = P.K, kc = k_block(K, kern.kc);
-  const index_t n_panels = ceil_div(N, nr), m_full = M / mr * mr;
-  // B panels are packed a group at a time (reading each row of B once per group), the group taking
-  // about a quarter of L2 (mc x kc is half of it).
-  const index_t group = std::clamp<index_t>(kern.mc / (2 * nr), 1, 16);
+  const index_t n_panels = ceil_div(N, nr), group = std::max<index_t>(1, kern.nc / nr);
 #pragma omp parallel num_threads(threads_for(M * N * K))
   {
     const int team = team_size(), me = current_thread();
     const index_t jp0 = n_panels * me / team, jp1 = n_panels * (me + 1) / team;
     T* bgroup = thread_scratch<T>(kScratchGemmB, static_cast<std::size_t>(std::min(K, kc) * nr * group));
     T* aedge = thread_scratch<T>(kScratchGemmA, static_cast<std::size_t>(std::min(K, kc) * mr));
-    for (index_t pc = 0; pc < K && jp0 < jp1; pc += kc) {
-      const index_t kb = std::min(kc, K - pc);
-      const T beta = pc == 0 ? P.beta : T(1);
-      const bool last_k = pc + kb == K;
-      if (m_full < M) pack_a(aedge, kern, P, m_full, M - m_full, pc, kb);
-      for (index_t jg = jp0; jg < jp1; jg += group) {
-        const index_t jg_end = std::min(jp1, jg + group);
+    for (index_t jg = jp0; jg < jp1; jg += group) {
+      const index_t jg_end = std::min(jp1, jg + group);
+      for (index_t pc = 0; pc < K; pc += kc) {
+        const index_t kb = std::min(kc, K - pc);
+        const T beta = pc == 0 ? P.beta : T(1);
+        const bool last_k = pc + kb == K;
         pack_b(bgroup, kern, P, pc, kb, jg * nr, std::min(N, jg_end * nr) - jg * nr);
-        for (index_t jp = jg; jp < jg_end; ++jp) {
-          const index_t j0 = jp * nr;
-          const int n = static_cast<int>(std::min<index_t>(nr, N - j0));
-          const T* b = bgroup + (jp - jg) * nr * kb;
-          for (index_t ir = 0; ir < m_full; ir += mr)
-            tile(kern, P, !P.trans_a, P.a_at(ir, pc), P.lda, b, kb, beta, last_k, ir, j0, mr, n);
-          if (m_full < M)
-            tile(kern, P, false, aedge, index_t(mr), b, kb, beta, last_k, m_full, j0, static_cast<int>(M - m_full), n);
+        // Row panel by row panel across the group: each A micro-panel stays in L1 while it meets the
+        // group's B panels (in L2), and C is written along its rows, streams the prefetcher follows.
+        for (index_t ir = 0; ir < M; ir += mr) {
+          const int m = static_cast<int>(std::min<index_t>(mr, M - ir));
+          const bool in_place = m == mr;  // the last rows are packed, zero-padded to mr
+          if (!in_place) pack_a(aedge, kern, P, ir, m, pc, kb);
+          const T* a = in_place ? P.a_at(ir, pc) : aedge;
+          const index_t a_stride = in_place ? P.lda : index_t(mr);
+          for (index_t jp = jg; jp < jg_end; ++jp) {
+            const index_t j0 = jp * nr;
+            tile(kern, P, in_place && !P.trans_a, a, a_stride, bgroup + (jp - jg) * nr * kb, kb, beta, last_k, ir, j0,
+                 m, static_cast<int>(std::min<index_t>(nr, N - j0)));
+          }
         }
       }
     }
@@ -143,6 +146,7 @@ void gemm_blocked(const Product<T>& P, const GemmKernel<T>& kern) {
   T* bbuf = thread_scratch<T>(kScratchGemmB, static_cast<std::size_t>(std::min(K, kc) * ceil_div(std::min(N, nc), nr) * nr));
 #pragma omp parallel num_threads(threads_for(M * N * K))
   {
+    const int team = team_size(), me = current_thread();
     T* abuf = thread_scratch<T>(kScratchGemmA, static_cast<std::size_t>(std::min(K, kc) * m_step));
     for (index_t jc = 0; jc < N; jc += nc) {
       const index_t nb = std::min(nc, N - jc);
@@ -151,35 +155,29 @@ void gemm_blocked(const Product<T>& P, const GemmKernel<T>& kern) {
         const index_t kb = std::min(kc, K - pc);
         const T beta = pc == 0 ? P.beta : T(1);
         const bool last_k = pc + kb == K;
-        {
-          // each thread packs a contiguous run of panels, row by row across them
-          const int team = team_size(), me = current_thread();
-          const index_t jp0 = n_panels * me / team, jp1 = n_panels * (me + 1) / team;
-          if (jp0 < jp1)
-            pack_b(bbuf + jp0 * nr * kb, kern, P, pc, kb, jc + jp0 * nr, std::min(nb, jp1 * nr) - jp0 * nr);
+        // Each thread packs a contiguous run of the B block's panels, row by row across them.
+        const index_t jp0 = n_panels * me / team, jp1 = n_panels * (me + 1) / team;
+        if (jp0 < jp1) pack_b(bbuf + jp0 * nr * kb, kern, P, pc, kb, jc + jp0 * nr, std::min(nb, jp1 * nr) - jp0 * nr);
+#pragma omp barrier
+        // Work units are (m block, B panel) pairs in m-major order; each thread takes one contiguous,
+        // equal share, so it packs each of its A blocks once and the shares differ by at most one panel.
+        const index_t units = m_blocks * n_panels, u1 = units * (me + 1) / team;
+        for (index_t u = units * me / team; u < u1;) {
+          const index_t ic = (u / n_panels) * m_step, ja = u % n_panels, jb = std::min(n_panels, ja + (u1 - u));
+          const index_t mb = std::min(m_step, M - ic);
+          pack_a(abuf, kern, P, ic, mb, pc, kb);
+          // each B micro-panel stays in L1 while the A block's micro-panels stream past it from L2
+          for (index_t jp = ja; jp < jb; ++jp) {
+            const index_t j0 = jc + jp * nr;
+            const int n = static_cast<int>(std::min<index_t>(nr, N - j0));
+            for (index_t ir = 0; ir < mb; ir += mr)
+              tile(kern, P, false, abuf + ir * kb, index_t(mr), bbuf + jp * nr * kb, kb, beta, last_k, ic + ir, j0,
+                   static_cast<int>(std::min<index_t>(mr, mb - ir)), n);
+          }
+          u += jb - ja;
         }
 #pragma omp barrier
-        // (implicit barrier: the B block is complete before anyone reads it)
-
-        // Work units are (m block, B panel) pairs in m-major order; a static schedule hands each thread
-        // one contiguous, equal share, so a thread packs its A block once and the shares differ by at
-        // most one panel, whatever the shape.
-        index_t packed_ic = -1;
-#pragma omp for schedule(static)
-        for (index_t unit = 0; unit < m_blocks * n_panels; ++unit) {
-          const index_t ic = (unit / n_panels) * m_step, jp = unit % n_panels;
-          const index_t mb = std::min(m_step, M - ic);
-          if (ic != packed_ic) {
-            pack_a(abuf, kern, P, ic, mb, pc, kb);
-            packed_ic = ic;
-          }
-          const index_t j0 = jc + jp * nr;
-          const int n = static_cast<int>(std::min<index_t>(nr, N - j0));
-          for (index_t ir = 0; ir < mb; ir += mr)
-            tile(kern, P, false, abuf + ir * kb, index_t(mr), bbuf + jp * nr * kb, kb, beta, last_k,
-                 ic + ir, j0, static_cast<int>(std::min<index_t>(mr, mb - ir)), n);
-        }
-        // (implicit barrier: nobody repacks B while another thread still reads it)
+        // (nobody repacks B while another thread still reads it)
       }
     }
   }
@@ -187,7 +185,8 @@ void gemm_blocked(const Product<T>& P, const GemmKernel<T>& kern) {
 
 template <class T>
 void gemm_serial_or_parallel(const Product<T>& P, const GemmKernel<T>& kern) {
-  if (P.M <= kern.mc) gemm_small_m(P, kern);
+  const int threads = threads_for(P.M * P.N * P.K);
+  if (threads == 1 || ceil_div(P.N, kern.nr) >= 2 * threads) gemm_panels(P, kern);
   else gemm_blocked(P, kern);
 }
 

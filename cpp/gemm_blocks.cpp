@@ -14,9 +14,9 @@ index_t tune(const char* name, index_t v) {  // TEMPORARY tuning hook
 }  // namespace
 
 GemmBlocks gemm_blocks(int mr, int nr, index_t element_bytes, const CacheSizes& caches) {
-  const index_t kc = tune("NN_KC", std::clamp<index_t>(round_down(caches.l1d / 2 / (nr * element_bytes), 16), 128, 512));
+  const index_t kc = tune("NN_KC", std::clamp<index_t>(round_down(caches.l1d / 2 / (mr * element_bytes), 16), 128, 512));
   const index_t mc = tune("NN_MC", round_down(std::clamp<index_t>(caches.l2 / 2 / (kc * element_bytes), 4 * mr, 1024), mr));
-  const index_t nc = tune("NN_NC", round_down(std::clamp<index_t>(caches.l3 / 4 / (kc * element_bytes), 512, 8192), nr));
+  const index_t nc = tune("NN_NC", round_down(std::clamp<index_t>(caches.l2 / 2 / (kc * element_bytes), 2 * nr, 1024), nr));
   return {mc, kc, nc};
 }
 

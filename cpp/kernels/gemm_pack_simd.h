@@ -15,7 +15,6 @@
 
 namespace nntrain {
 namespace {
-static const int PF = getenv("NN_PF") ? atoi(getenv("NN_PF")) : 0;
 template <class V>
 void pack_panel(typename V::T* dst, const typename V::T* src, index_t rs, index_t cs, int rows, int width,
                 index_t k) {
