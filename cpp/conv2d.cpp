@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cstring>
 
-#include "dispatch.h"
 #include "gemm.h"
 #include "im2col.h"
 #include "reduce.h"
@@ -34,11 +33,6 @@ ConvPlan plan_of(const Conv2dShape& s) {
   p.direct = s.win.KH == 1 && s.win.KW == 1 && s.win.SH == 1 && s.win.SW == 1 && s.win.PH == 0 &&
              s.win.PW == 0;
   return p;
-}
-
-// The share of the microkernel tiles' area that a (M, N) result fills.
-inline double tile_fill(index_t M, index_t N, int mr, int nr) {
-  return double(M) * double(N) / (double(ceil_div(M, mr) * mr) * double(ceil_div(N, nr) * nr));
 }
 
 // Runs body(group) over the groups: in parallel, one group per task and each GEMM serial inside, when
@@ -96,10 +90,9 @@ void conv2d_backward(T* dx, T* dweight, T* dbias, const T* dout, const T* x, con
   // Each group's weight gradient goes to a slot of its own, summed in group order afterwards: the
   // same sums in the same order for any thread count.
   const index_t wsize = s.OC * p.K;
-  // (OC, K) or its transpose (K, OC): whichever fills the microkernel's mr x nr tiles better
-  // (conv1's K = 9 leaves most of a tile empty one way; conv2's OC = 64 wastes 8 of 72 rows).
-  const GemmKernel<T>& kern = gemm_kernel<T>();
-  const bool transposed_partial = tile_fill(p.K, s.OC, kern.mr, kern.nr) > tile_fill(s.OC, p.K, kern.mr, kern.nr);
+  // (OC, K) or its transpose (K, OC): whichever GEMM computes faster (conv1's K = 9 leaves most of a
+  // register tile empty one way round).
+  const bool transposed_partial = gemm_prefers_transposed<T>(s.OC, p.K, std::min(p.images, s.N) * p.P);
   T* partial = dweight ? thread_scratch<T>(kScratchConvPartial, static_cast<std::size_t>(p.groups * wsize)) : nullptr;
   for_each_group(p, 3 * s.N * s.OC * p.P * p.K, [&](index_t g) {
     const index_t n0 = g * p.images, nb = std::min(p.images, s.N - n0), ld = nb * p.P;

@@ -183,11 +183,15 @@ void gemm_blocked(const Product<T>& P, const GemmKernel<T>& kern) {
   }
 }
 
+inline bool few_panels_per_thread(index_t N, int nr, int threads) {
+  return threads > 1 && ceil_div(N, nr) < 2 * threads;
+}
+
+// Panels or blocked, for a product already oriented (split-K's parts come here too).
 template <class T>
-void gemm_serial_or_parallel(const Product<T>& P, const GemmKernel<T>& kern) {
-  const int threads = threads_for(P.M * P.N * P.K);
-  if (threads == 1 || ceil_div(P.N, kern.nr) >= 2 * threads) gemm_panels(P, kern);
-  else gemm_blocked(P, kern);
+void gemm_unsplit(const Product<T>& P, const GemmKernel<T>& kern) {
+  if (few_panels_per_thread(P.N, kern.nr, threads_for(P.M * P.N * P.K))) gemm_blocked(P, kern);
+  else gemm_panels(P, kern);
 }
 
 // The parts' products go to scratch rows of their own and are added in part order: the same sums for
@@ -208,7 +212,7 @@ void gemm_split_k(const Product<T>& P, const GemmKernel<T>& kern, index_t k_part
     slice.beta = T(0);
     slice.bias = nullptr;
     slice.bias_along = BiasAlong::None;
-    gemm_serial_or_parallel(slice, kern);  // serial: we are inside the parallel loop
+    gemm_unsplit(slice, kern);  // serial: we are inside the parallel loop
   });
   for (index_t i = 0; i < M; ++i)
     for (index_t j = 0; j < N; ++j) {
@@ -250,6 +254,33 @@ bool gemm_prefers_transposed(index_t M, index_t N, index_t K) {
 }
 
 template <class T>
+GemmPlan gemm_plan(index_t M, index_t N, index_t K) {
+  const GemmKernel<T>& kern = gemm_kernel<T>();
+  GemmPlan plan{GemmStrategy::Panels, gemm_prefers_transposed<T>(M, N, K), 1, kern.mr, kern.nr, kern.mc, kern.kc,
+                kern.nc};
+  if (plan.transposed) std::swap(M, N);
+  // A result of a few tiles leaves every thread but one idle: split a long K instead. The choice depends
+  // on the shape alone, never on the threads, so that the sums are the same for any thread count.
+  const index_t k_parts = std::min<index_t>(16, K / (4 * kern.kc));
+  if (ceil_div(M, kern.mr) * ceil_div(N, kern.nr) <= 4 && k_parts >= 2) {
+    plan.strategy = GemmStrategy::SplitK;
+    plan.k_parts = k_parts;
+  } else if (few_panels_per_thread(N, kern.nr, threads_for(M * N * K))) {
+    plan.strategy = GemmStrategy::Blocked;
+  }
+  return plan;
+}
+
+const char* gemm_strategy_name(GemmStrategy strategy) {
+  switch (strategy) {
+    case GemmStrategy::Blocked: return "blocked";
+    case GemmStrategy::SplitK: return "split_k";
+    case GemmStrategy::Panels: break;
+  }
+  return "panels";
+}
+
+template <class T>
 void gemm(T* C, index_t ldc, const T* A, index_t lda, const T* B, index_t ldb, index_t M, index_t N,
           index_t K, bool trans_a, bool trans_b, T alpha, T beta, const T* bias, BiasAlong bias_along) {
   if (M <= 0 || N <= 0) return;
@@ -257,12 +288,13 @@ void gemm(T* C, index_t ldc, const T* A, index_t lda, const T* B, index_t ldb, i
   Product<T> P{C, ldc, 1, A, lda, trans_a, B, ldb, trans_b, M, N, K, alpha, beta, bias, bias_along};
   if (K <= 0 || alpha == T(0)) return scale_and_bias(P);
   const GemmKernel<T>& kern = gemm_kernel<T>();
-  if (gemm_prefers_transposed<T>(M, N, K)) P = P.transposed();
-  // A result of a few tiles leaves every thread but one idle: split a long K instead.
-  const index_t k_parts = std::min<index_t>(16, K / (4 * kern.kc));
-  if (!in_parallel() && ceil_div(P.M, kern.mr) * ceil_div(P.N, kern.nr) <= 4 && k_parts >= 2)
-    return gemm_split_k(P, kern, k_parts);
-  gemm_serial_or_parallel(P, kern);
+  const GemmPlan plan = gemm_plan<T>(M, N, K);
+  if (plan.transposed) P = P.transposed();
+  switch (plan.strategy) {
+    case GemmStrategy::SplitK: return gemm_split_k(P, kern, plan.k_parts);
+    case GemmStrategy::Blocked: return gemm_blocked(P, kern);
+    case GemmStrategy::Panels: return gemm_panels(P, kern);
+  }
 }
 
 template <class T>
@@ -312,7 +344,8 @@ double ukernel_peak_gflops() {
                         index_t, bool, bool, T, T, const T*, BiasAlong);                             \
   template void gemm_naive<T>(T*, index_t, const T*, index_t, const T*, index_t, index_t, index_t, \
                               index_t, bool, bool, T, T, const T*, BiasAlong);                       \
-  template bool gemm_prefers_transposed<T>(index_t, index_t, index_t);
+  template bool gemm_prefers_transposed<T>(index_t, index_t, index_t);                              \
+  template GemmPlan gemm_plan<T>(index_t, index_t, index_t);
 NNTRAIN_INSTANTIATE_GEMM(float)
 NNTRAIN_INSTANTIATE_GEMM(double)
 #undef NNTRAIN_INSTANTIATE_GEMM

@@ -28,6 +28,20 @@ void gemm(T* C, index_t ldc, const T* A, index_t lda, const T* B, index_t ldb, i
 template <class T>
 bool gemm_prefers_transposed(index_t M, index_t N, index_t K);
 
+// How gemm computes an (M, N, K) product with the kernels and thread count in use (gemm.cpp's top
+// comment describes the strategies); exposed so tests can reach each one on purpose.
+enum class GemmStrategy { Panels, Blocked, SplitK };
+struct GemmPlan {
+  GemmStrategy strategy;
+  bool transposed;   // computed as C^T = op(B)^T op(A)^T
+  index_t k_parts;   // SplitK only
+  int mr, nr;        // register tile
+  index_t mc, kc, nc;
+};
+template <class T>
+GemmPlan gemm_plan(index_t M, index_t N, index_t K);
+const char* gemm_strategy_name(GemmStrategy strategy);
+
 // The naive twin (same contract, a plain triple loop, serial): an oracle for tests and a bench baseline.
 template <class T>
 void gemm_naive(T* C, index_t ldc, const T* A, index_t lda, const T* B, index_t ldb, index_t M,

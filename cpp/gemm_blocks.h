@@ -1,13 +1,15 @@
 // GEMM's cache blocks from the cache sizes, after BLIS's analytical model (Low et al., "Analytical
-// modeling is enough for high-performance BLIS", ACM TOMS 2016), simplified to three rules:
+// modeling is enough for high-performance BLIS", ACM TOMS 2016), simplified to three rules for the
+// column-panel loops of gemm.cpp:
 //
-//   kc: the B micro-panel (kc x nr) the microkernel sweeps mc/mr times stays in L1, beside the A micro-panel
-//       streaming through: kc x nr takes about half of L1;
-//   mc: the packed A block (mc x kc) every B micro-panel meets stays in L2: about half of L2, a multiple of mr;
-//   nc: the packed B block (kc x nc) shared by the threads stays in L3: a quarter of it, a multiple of nr.
+//   kc: the A micro-panel (mr x kc) the microkernel reuses across a group of B panels takes half of L1;
+//   nc: the group of B panels packed together (kc x nc) takes half of L2, a multiple of nr;
+//   mc: the blocked path's packed A block (mc x kc) takes half of L2 too, a multiple of mr.
 //
-// Each is clamped to a range measured to work (very small or very large caches would otherwise give
-// blocks too thin to amortise a C tile's load and store, or too big to split between threads).
+// Each is clamped to a range measured to work (kc in [128, 512]: shorter blocks pay a C tile load and store
+// too often, longer ones gain nothing; mc and nc at most 1024). The dispatch table fills these in once
+// per kernel from cache_sizes(); on a 48 KiB L1 / 2 MiB L2 core, kc = 512 and nc = 512 for float32 on AVX2
+// and AVX-512 alike; on a 32 KiB / 512 KiB Zen 3, kc = 512 and nc = 128 for the AVX2 float kernel.
 #pragma once
 
 #include "cache_sizes.h"
