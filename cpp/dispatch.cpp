@@ -12,6 +12,8 @@ struct KernelTable {
   Isa isa;
   GemmKernel<float> sgemm;
   GemmKernel<double> dgemm;
+  ElementwiseKernels<float> selementwise;
+  ElementwiseKernels<double> delementwise;
 };
 
 // The ISA file gives a kernel's register tile; the cache blocks are cut to this machine's caches.
@@ -26,11 +28,16 @@ GemmKernel<T> with_blocks(GemmKernel<T> kern) {
 
 KernelTable table_for(Isa isa) {
   switch (isa) {
-    case Isa::Avx512: return {isa, with_blocks(sgemm_kernel_avx512()), with_blocks(dgemm_kernel_avx512())};
-    case Isa::Avx2: return {isa, with_blocks(sgemm_kernel_avx2()), with_blocks(dgemm_kernel_avx2())};
+    case Isa::Avx512:
+      return {isa, with_blocks(sgemm_kernel_avx512()), with_blocks(dgemm_kernel_avx512()),
+              elementwise_kernels_float_avx512(), elementwise_kernels_double_avx512()};
+    case Isa::Avx2:
+      return {isa, with_blocks(sgemm_kernel_avx2()), with_blocks(dgemm_kernel_avx2()),
+              elementwise_kernels_float_avx2(), elementwise_kernels_double_avx2()};
     case Isa::Ref: break;
   }
-  return {Isa::Ref, with_blocks(sgemm_kernel_ref()), with_blocks(dgemm_kernel_ref())};
+  return {Isa::Ref, with_blocks(sgemm_kernel_ref()), with_blocks(dgemm_kernel_ref()), elementwise_kernels_float_ref(),
+          elementwise_kernels_double_ref()};
 }
 
 std::string g_note;
@@ -93,5 +100,9 @@ template <>
 const GemmKernel<float>& gemm_kernel<float>() { return g_table.sgemm; }
 template <>
 const GemmKernel<double>& gemm_kernel<double>() { return g_table.dgemm; }
+template <>
+const ElementwiseKernels<float>& elementwise_kernels<float>() { return g_table.selementwise; }
+template <>
+const ElementwiseKernels<double>& elementwise_kernels<double>() { return g_table.delementwise; }
 
 }  // namespace nntrain

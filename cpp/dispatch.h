@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "kernels/elementwise.h"
 #include "kernels/gemm_ukernel.h"
 
 namespace nntrain {
@@ -20,5 +21,7 @@ const std::string& isa_note();   // why NNTRAIN_ISA was not honoured, or ""
 
 template <class T>
 const GemmKernel<T>& gemm_kernel();
+template <class T>
+const ElementwiseKernels<T>& elementwise_kernels();
 
 }  // namespace nntrain

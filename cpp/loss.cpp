@@ -4,7 +4,7 @@
 #include <cmath>
 #include <vector>
 
-#include "softmax.h"
+#include "dispatch.h"
 
 namespace nntrain {
 
@@ -15,12 +15,13 @@ double cross_entropy_forward(T* probs, const T* logits, const std::int64_t* labe
   const double keep = 1.0 - label_smoothing, spread = label_smoothing / double(C);
   // One loss per row, summed afterwards in row order: the result does not depend on the threads.
   std::vector<double> row_loss(N);
+  const ElementwiseKernels<T>& k = elementwise_kernels<T>();
   parallel_for(N, N * C, [&](index_t i) {
     const T* x = logits + i * C;
     T* p = probs + i * C;
     T m;
     double s;
-    softmax_row_exp(p, x, C, T(1), &m, &s);
+    k.softmax_row_exp(p, x, C, T(1), &m, &s);
     const double log_s = std::log(s);
     // log p_c = x_c - m - log s, in double so that the loss keeps its digits when p_c is tiny.
     double loss = 0.0;
@@ -35,8 +36,7 @@ double cross_entropy_forward(T* probs, const T* logits, const std::int64_t* labe
       for (index_t c = 0; c < C; ++c) sum_logp += double(x[c]) - m - log_s;
       loss -= spread * sum_logp;
     }
-    const T inv_s = static_cast<T>(1.0 / s);
-    for (index_t c = 0; c < C; ++c) p[c] *= inv_s;
+    k.scale(p, C, static_cast<T>(1.0 / s));
     row_loss[i] = loss;
   });
   double total = 0.0;
