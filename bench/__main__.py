@@ -55,16 +55,19 @@ def show_conv(rows, threads):
 
 
 def show_elementwise(rows, threads):
-    _table(f"elementwise GB/s, {threads} thread(s)", ["op", "nntrain", "numpy", "vs numpy"],
-           [[r["op"], f"{r['nntrain_gbs']:.1f}", f"{r['numpy_gbs']:.1f}", f"{r['nntrain_gbs'] / r['numpy_gbs']:.2f}"]
+    _table(f"elementwise GB/s, {threads} thread(s) (NumPy single-threaded, JAX as XLA runs it)",
+           ["op", "nntrain", "numpy", "jax", "vs numpy", "vs jax"],
+           [[r["op"], f"{r['nntrain_gbs']:.1f}", f"{r['numpy_gbs']:.1f}", _fmt(r.get("jax_gbs"), ".1f"),
+             f"{r['nntrain_gbs'] / r['numpy_gbs']:.2f}", _fmt(_ratio(r["nntrain_gbs"], r.get("jax_gbs")), ".2f")]
             for r in rows])
 
 
 def show_training(rows, threads):
     _table("training samples/s (forward + backward + Adam, batch 64)",
-           ["model", "threads", "nntrain", "torch", "vs torch"],
+           ["model", "threads", "nntrain", "torch", "jax", "vs torch", "vs jax"],
            [[r["model"], str(r["threads"]), f"{r['nntrain']:,.0f}", _fmt(r.get("torch"), ",.0f"),
-             _fmt(_ratio(r["nntrain"], r.get("torch")), ".2f")] for r in rows])
+             _fmt(r.get("jax"), ",.0f"), _fmt(_ratio(r["nntrain"], r.get("torch")), ".2f"),
+             _fmt(_ratio(r["nntrain"], r.get("jax")), ".2f")] for r in rows])
 
 
 def show_memory(rows, threads):
@@ -95,15 +98,16 @@ def main(argv=None):
     import nntrain
 
     from . import conv, elementwise, gemm, scaling, training
-    from .peers import torch_version
+    from .peers import jax_version, torch_version
 
     threads = args.threads or nntrain.get_num_threads()
     nntrain.set_num_threads(threads)
     info = nntrain.build_info()
-    report = {"nntrain": info, "torch": torch_version(), "threads": threads, "results": {}}
+    report = {"nntrain": info, "torch": torch_version(), "jax": jax_version(), "threads": threads, "results": {}}
     if not args.json:
         print(f"nntrain {info['version']} ({info['isa']}, {info['compiler']}, {threads} threads), "
-              f"torch {report['torch']}, numpy {__import__('numpy').__version__}, {os.cpu_count()} CPUs")
+              f"torch {report['torch']}, jax {report['jax']}, numpy {__import__('numpy').__version__}, "
+              f"{os.cpu_count()} CPUs")
     runners = {"gemm": lambda: gemm.run(threads, args.quick), "conv": lambda: conv.run(threads, args.quick),
                "elementwise": lambda: elementwise.run(threads, args.quick),
                "training": lambda: training.run((1, 2) if threads >= 2 else (1,), args.quick),
