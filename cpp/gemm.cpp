@@ -96,6 +96,8 @@ inline void tile(const GemmKernel<T>& kern, const Product<T>& P, bool a_rows, co
 // would pay a whole C tile load and store for 16 multiply-adds per element.
 inline index_t k_block(index_t K, index_t kc) { return ceil_div(K, ceil_div(K, kc)); }
 
+constexpr int kMaxDotRows = 8;  // the dot kernels' dot_r and dot_s are at most this
+
 inline int threads_for(index_t work) { return (in_parallel() || !parallel_worth(work)) ? 1 : num_threads(); }
 
 template <class T>
@@ -183,6 +185,32 @@ void gemm_blocked(const Product<T>& P, const GemmKernel<T>& kern) {
   }
 }
 
+// C = A B^T with both operands' rows along K and a result of a few values (see kernels/gemm_dot_simd.h):
+// dot products of dot_r rows of A with dot_s rows of B straight from the operands, one task per such
+// block of C. Rows past the edge repeat the last one; their sums are not stored.
+template <class T>
+void gemm_dot(const Product<T>& P, const GemmKernel<T>& kern) {
+  const int R = kern.dot_r, S = kern.dot_s;
+  const index_t tiles_n = ceil_div(P.N, S);
+  parallel_for(ceil_div(P.M, R) * tiles_n, P.M * P.N * P.K, [&](index_t t) {
+    const index_t i0 = t / tiles_n * R, j0 = t % tiles_n * S;
+    const T* a_rows[kMaxDotRows];
+    const T* b_rows[kMaxDotRows];
+    T sums[kMaxDotRows * kMaxDotRows];
+    for (int r = 0; r < R; ++r) a_rows[r] = P.a_at(std::min(i0 + r, P.M - 1), 0);
+    for (int s = 0; s < S; ++s) b_rows[s] = P.b_at(0, std::min(j0 + s, P.N - 1));
+    kern.dot(P.K, a_rows, b_rows, sums);
+    for (int r = 0; r < R && i0 + r < P.M; ++r)
+      for (int s = 0; s < S && j0 + s < P.N; ++s) {
+        T* c = P.c_at(i0 + r, j0 + s);
+        T v = P.alpha * sums[r * S + s] + (P.beta == T(0) ? T(0) : P.beta * *c);
+        if (P.bias_along == BiasAlong::Rows) v += P.bias[i0 + r];
+        if (P.bias_along == BiasAlong::Cols) v += P.bias[j0 + s];
+        *c = v;
+      }
+  });
+}
+
 inline bool few_panels_per_thread(index_t N, int nr, int threads) {
   return threads > 1 && ceil_div(N, nr) < 2 * threads;
 }
@@ -197,7 +225,7 @@ void gemm_unsplit(const Product<T>& P, const GemmKernel<T>& kern) {
 // The parts' products go to scratch rows of their own and are added in part order: the same sums for
 // any thread count.
 template <class T>
-void gemm_split_k(const Product<T>& P, const GemmKernel<T>& kern, index_t k_parts) {
+void gemm_split_k(const Product<T>& P, const GemmKernel<T>& kern, index_t k_parts, bool dot) {
   const index_t M = P.M, N = P.N, k_step = ceil_div(P.K, k_parts), mn = M * N;
   T* parts = thread_scratch<T>(kScratchGemmSplitK, static_cast<std::size_t>(k_parts * mn));
   parallel_for(k_parts, mn * P.K, [&](index_t part) {
@@ -212,7 +240,8 @@ void gemm_split_k(const Product<T>& P, const GemmKernel<T>& kern, index_t k_part
     slice.beta = T(0);
     slice.bias = nullptr;
     slice.bias_along = BiasAlong::None;
-    gemm_unsplit(slice, kern);  // serial: we are inside the parallel loop
+    if (dot) gemm_dot(slice, kern);  // serial: we are inside the parallel loop
+    else gemm_unsplit(slice, kern);
   });
   for (index_t i = 0; i < M; ++i)
     for (index_t j = 0; j < N; ++j) {
@@ -254,17 +283,23 @@ bool gemm_prefers_transposed(index_t M, index_t N, index_t K) {
 }
 
 template <class T>
-GemmPlan gemm_plan(index_t M, index_t N, index_t K) {
+GemmPlan gemm_plan(index_t M, index_t N, index_t K, bool trans_a, bool trans_b) {
   const GemmKernel<T>& kern = gemm_kernel<T>();
-  GemmPlan plan{GemmStrategy::Panels, gemm_prefers_transposed<T>(M, N, K), 1, kern.mr, kern.nr, kern.mc, kern.kc,
-                kern.nc};
-  if (plan.transposed) std::swap(M, N);
-  // A result of a few tiles leaves every thread but one idle: split a long K instead. The choice depends
-  // on the shape alone, never on the threads, so that the sums are the same for any thread count.
+  GemmPlan plan{GemmStrategy::Panels, gemm_prefers_transposed<T>(M, N, K), 1, false, kern.mr, kern.nr,
+                kern.mc, kern.kc, kern.nc};
+  if (plan.transposed) std::swap(M, N);  // (C^T = B A^T keeps both operands along K if C = A B^T did)
+  // A result of a few register tiles leaves every thread but one idle and most of a tile empty. With both
+  // operands along K, dot products need no packing; either way a long K is split into parts computed
+  // independently. The choice depends on the shape alone, never on the threads, so that the sums are
+  // the same for any thread count.
+  const bool few_tiles = ceil_div(M, kern.mr) * ceil_div(N, kern.nr) <= 4;
   const index_t k_parts = std::min<index_t>(16, K / (4 * kern.kc));
-  if (ceil_div(M, kern.mr) * ceil_div(N, kern.nr) <= 4 && k_parts >= 2) {
+  plan.dot = few_tiles && !trans_a && trans_b && K >= 64;
+  if (few_tiles && k_parts >= 2) {
     plan.strategy = GemmStrategy::SplitK;
     plan.k_parts = k_parts;
+  } else if (plan.dot) {
+    plan.strategy = GemmStrategy::Dot;
   } else if (few_panels_per_thread(N, kern.nr, threads_for(M * N * K))) {
     plan.strategy = GemmStrategy::Blocked;
   }
@@ -275,6 +310,7 @@ const char* gemm_strategy_name(GemmStrategy strategy) {
   switch (strategy) {
     case GemmStrategy::Blocked: return "blocked";
     case GemmStrategy::SplitK: return "split_k";
+    case GemmStrategy::Dot: return "dot";
     case GemmStrategy::Panels: break;
   }
   return "panels";
@@ -288,10 +324,11 @@ void gemm(T* C, index_t ldc, const T* A, index_t lda, const T* B, index_t ldb, i
   Product<T> P{C, ldc, 1, A, lda, trans_a, B, ldb, trans_b, M, N, K, alpha, beta, bias, bias_along};
   if (K <= 0 || alpha == T(0)) return scale_and_bias(P);
   const GemmKernel<T>& kern = gemm_kernel<T>();
-  const GemmPlan plan = gemm_plan<T>(M, N, K);
+  const GemmPlan plan = gemm_plan<T>(M, N, K, trans_a, trans_b);
   if (plan.transposed) P = P.transposed();
   switch (plan.strategy) {
-    case GemmStrategy::SplitK: return gemm_split_k(P, kern, plan.k_parts);
+    case GemmStrategy::SplitK: return gemm_split_k(P, kern, plan.k_parts, plan.dot);
+    case GemmStrategy::Dot: return gemm_dot(P, kern);
     case GemmStrategy::Blocked: return gemm_blocked(P, kern);
     case GemmStrategy::Panels: return gemm_panels(P, kern);
   }
@@ -345,7 +382,7 @@ double ukernel_peak_gflops() {
   template void gemm_naive<T>(T*, index_t, const T*, index_t, const T*, index_t, index_t, index_t, \
                               index_t, bool, bool, T, T, const T*, BiasAlong);                       \
   template bool gemm_prefers_transposed<T>(index_t, index_t, index_t);                              \
-  template GemmPlan gemm_plan<T>(index_t, index_t, index_t);
+  template GemmPlan gemm_plan<T>(index_t, index_t, index_t, bool, bool);
 NNTRAIN_INSTANTIATE_GEMM(float)
 NNTRAIN_INSTANTIATE_GEMM(double)
 #undef NNTRAIN_INSTANTIATE_GEMM

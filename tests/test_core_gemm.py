@@ -145,34 +145,38 @@ def test_long_k_products_split_along_k_match_the_naive_twin(rng, isa, trans_a, t
 
 # ---- the three strategies (see cpp/gemm.cpp), each reached on purpose under every ISA ----------------------
 
-def plan_shapes():
-    """One (M, N, K) per strategy/orientation for the kernels in use, found from gemm_plan, with edges
-    that are no multiple of the register tile or the K block."""
+def plan_shape(path, ta, tb):
+    """An (M, N, K) that gemm computes by `path` for these transpose flags with the kernels in use, found
+    from gemm_plan, with edges that are no multiple of the register tile or the K block."""
     tile = _core.gemm_plan(1, 1, 1)
     mr, nr, kc = tile["mr"], tile["nr"], tile["kc"]
     candidates = {
         "panels": [(3 * mr + 1, 5 * nr + 3, kc + 7), (2 * mr + 5, 9 * nr - 1, 2 * kc + 3)],
         "blocked": [(40 * mr + 5, nr - 3, kc + 9), (40 * mr + 5, nr, 300)],
         "split_k": [(5, 7, 8 * kc + 3), (mr + 1, nr - 1, 9 * kc + 11)],
-        "transposed": [(nr - 3, mr + 1, kc + 5), (nr, 2, 3 * kc)],
+        "dot": [(5, 7, kc + 3), (mr + 1, nr - 1, 2 * kc + 5)],
+        "transposed": [(10 * nr + 1, 3, kc + 5), (nr - 3, mr + 1, kc + 5)],
     }
-    found = {}
     with num_threads(2):
-        for name, shapes in candidates.items():
-            for M, N, K in shapes:
-                plan = _core.gemm_plan(M, N, K)
-                if (plan["transposed"] if name == "transposed" else plan["strategy"] == name and not plan["transposed"]):
-                    found[name] = (M, N, K)
-                    break
-    return found
+        for M, N, K in candidates[path]:
+            plan = _core.gemm_plan(M, N, K, ta, tb)
+            if path == "transposed" and plan["transposed"] and plan["strategy"] == "panels":
+                return M, N, K
+            if path != "transposed" and plan["strategy"] == path and not plan["transposed"]:
+                return M, N, K
+    return None
 
 
-@pytest.mark.parametrize("path", ["panels", "blocked", "split_k", "transposed"])
-@pytest.mark.parametrize("ta,tb", [(False, False), (True, False), (False, True), (True, True)])
+FLAGS = [(False, False), (True, False), (False, True), (True, True)]
+PATHS = [(path, ta, tb) for path in ("panels", "blocked", "split_k", "transposed") for ta, tb in FLAGS]
+PATHS += [("dot", False, True)]  # both operands along K: the only layout the dot kernel takes
+
+
+@pytest.mark.parametrize("path,ta,tb", PATHS)
 def test_each_strategy_matches_the_naive_twin_and_any_thread_count(isa, rng, path, ta, tb):
-    shapes = plan_shapes()
-    assert path in shapes, f"no test shape reaches {path} with {isa}"
-    M, N, K = shapes[path]
+    shape = plan_shape(path, ta, tb)
+    assert shape is not None, f"no test shape reaches {path} with {isa}"
+    M, N, K = shape
     a, b = operands(rng, M, N, K, ta, tb, np.float64)
     c0 = rng.standard_normal((M, N))
     for along, bias in (("rows", rng.standard_normal(M)), ("cols", rng.standard_normal(N))):
@@ -188,15 +192,22 @@ def test_each_strategy_matches_the_naive_twin_and_any_thread_count(isa, rng, pat
         np.testing.assert_array_equal(runs[0], runs[1])
 
 
-@pytest.mark.parametrize("path", ["panels", "blocked", "split_k", "transposed"])
-def test_beta_zero_ignores_nan_in_c_on_every_path(isa, rng, path):
-    M, N, K = plan_shapes()[path]
-    a, b = operands(rng, M, N, K, False, True, np.float32)
+def test_split_k_parts_of_a_dot_product_layout_use_the_dot_kernel():
+    kc = _core.gemm_plan(1, 1, 1)["kc"]
+    assert _core.gemm_plan(32, 9, 50176, False, True)["dot"] and _core.gemm_plan(32, 9, 50176, False, True)["strategy"] == "split_k"
+    assert not _core.gemm_plan(32, 9, 50176, True, False)["dot"]
+    assert _core.gemm_plan(9, 32, 2 * kc, False, True)["strategy"] == "dot"
+
+
+@pytest.mark.parametrize("path,ta,tb", [(p, False, True) for p in ("panels", "blocked", "split_k", "dot", "transposed")])
+def test_beta_zero_ignores_nan_in_c_on_every_path(isa, rng, path, ta, tb):
+    M, N, K = plan_shape(path, ta, tb)
+    a, b = operands(rng, M, N, K, ta, tb, np.float32)
     with num_threads(2):
         c = np.full((M, N), np.nan, dtype=np.float32)
-        _core.gemm(c, a, b, trans_b=True, beta=0.0)
+        _core.gemm(c, a, b, ta, tb, beta=0.0)
     assert np.isfinite(c).all()
-    close(c, ref_matmul(a, b, False, True), np.float32, K)
+    close(c, ref_matmul(a, b, ta, tb), np.float32, K)
 
 
 @pytest.mark.parametrize("ta,tb", [(False, False), (True, True)])

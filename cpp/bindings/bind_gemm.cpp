@@ -74,13 +74,14 @@ py::array matmul(const py::array& a, const py::array& b, bool trans_a, bool tran
 }
 
 // How gemm would compute a product (strategy, orientation, blocks): for tests and the benchmark notes.
-py::dict gemm_plan_of(index_t M, index_t N, index_t K, const std::string& dtype) {
+py::dict gemm_plan_of(index_t M, index_t N, index_t K, bool trans_a, bool trans_b, const std::string& dtype) {
   if (dtype != "float32" && dtype != "float64") fail("dtype: expected 'float32' or 'float64', got '" + dtype + "'");
   auto describe = [&](auto plan) {
     py::dict d;
     d["strategy"] = gemm_strategy_name(plan.strategy);
     d["transposed"] = plan.transposed;
     d["k_parts"] = plan.k_parts;
+    d["dot"] = plan.dot;
     d["mr"] = plan.mr;
     d["nr"] = plan.nr;
     d["mc"] = plan.mc;
@@ -88,7 +89,8 @@ py::dict gemm_plan_of(index_t M, index_t N, index_t K, const std::string& dtype)
     d["nc"] = plan.nc;
     return d;
   };
-  return dtype == "float32" ? describe(gemm_plan<float>(M, N, K)) : describe(gemm_plan<double>(M, N, K));
+  return dtype == "float32" ? describe(gemm_plan<float>(M, N, K, trans_a, trans_b))
+                             : describe(gemm_plan<double>(M, N, K, trans_a, trans_b));
 }
 
 struct LinearShape {
@@ -147,9 +149,11 @@ void bind_gemm(py::module_& m) {
     py::gil_scoped_release nogil;
     return ukernel_peak_gflops();
   }, "GFLOP/s of the float32 microkernel on one thread with its panels in L1: the ceiling GEMM rates are shares of.");
-  m.def("gemm_plan", &gemm_plan_of, py::arg("m"), py::arg("n"), py::arg("k"), py::arg("dtype") = "float32",
+  m.def("gemm_plan", &gemm_plan_of, py::arg("m"), py::arg("n"), py::arg("k"), py::arg("trans_a") = false,
+        py::arg("trans_b") = false, py::arg("dtype") = "float32",
         "How gemm computes an (m, n, k) product with the current ISA and thread count: strategy "
-        "('panels', 'blocked', 'split_k'), whether it runs transposed, K parts, register tile and cache blocks.");
+        "('panels', 'blocked', 'split_k', 'dot'), whether it runs transposed, K parts, whether the dot kernel "
+        "computes them, register tile and cache blocks.");
   m.def("matmul", &matmul, py::arg("a"), py::arg("b"), py::arg("trans_a") = false, py::arg("trans_b") = false,
         "op(a) @ op(b) as a new array.");
   m.def("linear_forward", &linear_fwd, py::arg("x"), py::arg("weight"), py::arg("bias") = py::none(),

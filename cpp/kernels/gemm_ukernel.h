@@ -31,11 +31,18 @@ using UkernelFn = void (*)(index_t k, T alpha, const T* a, index_t a_stride, con
 template <class T>
 using PackFn = void (*)(T* dst, const T* src, index_t rs, index_t cs, index_t rows, int width, index_t k);
 
+// sums[r * dot_s + s] = sum_p A_r[p] B_s[p] over k for dot_r rows of A and dot_s rows of B, both running
+// along k (kernels/gemm_dot_simd.h).
+template <class T>
+using DotFn = void (*)(index_t k, const T* const* a_rows, const T* const* b_rows, T* sums);
+
 template <class T>
 struct GemmKernel {
   UkernelFn<T> ukernel;         // A by columns: packed, or transposed in place
   UkernelFn<T> ukernel_a_rows;  // A row-major, in place
   PackFn<T> pack;
+  DotFn<T> dot;
+  int dot_r, dot_s;             // the dot kernel's rows of A and of B
   int mr, nr;                   // register tile
   index_t mc, kc, nc;           // cache blocks: A block mc x kc (L2), B micro-panel kc x nr (L1), B block kc x nc
 };
