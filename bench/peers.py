@@ -9,6 +9,41 @@ import sys
 NOT_INSTALLED = "not installed"
 
 
+def _openblas():
+    """NumPy's OpenBLAS as a ctypes library with its (prefixed) names, or None when it cannot be found."""
+    import ctypes
+
+    import numpy  # noqa: F401  (loads the library)
+
+    with open("/proc/self/maps") as maps:
+        paths = sorted({line.split()[-1] for line in maps if "openblas" in line.lower() and ".so" in line})
+    for path in paths:
+        lib = ctypes.CDLL(path)
+        for prefix in ("scipy_openblas", "openblas"):
+            for suffix in ("64_", ""):
+                setter = getattr(lib, f"{prefix}_set_num_threads{suffix}", None)
+                corename = getattr(lib, f"{prefix}_get_corename{suffix}", None)
+                if setter is not None and corename is not None:
+                    corename.restype = ctypes.c_char_p
+                    return setter, corename
+    return None
+
+
+def numpy_blas(threads):
+    """Limits NumPy's OpenBLAS to `threads` (so a 1-thread table compares like with like) and returns a
+    description of it, e.g. "OpenBLAS SkylakeX, 2 threads" (OPENBLAS_CORETYPE=Haswell picks the AVX2
+    kernels for an AVX2 comparison on an AVX-512 machine)."""
+    try:
+        found = _openblas()
+    except OSError:
+        found = None
+    if found is None:
+        return "BLAS (thread count not controlled)"
+    setter, corename = found
+    setter(int(threads))
+    return f"OpenBLAS {corename().decode()}, {threads} thread(s)"
+
+
 def torch_or_none(threads=None):
     """The torch module with its thread count set, or None when PyTorch is not importable."""
     try:

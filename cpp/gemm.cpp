@@ -1,5 +1,5 @@
-// GEMM after BLIS: loops around a register-tile microkernel, written once for every ISA, in three
-// strategies chosen by shape (gemm() at the bottom):
+// GEMM after BLIS: loops around a register-tile microkernel, written once for every ISA, in strategies
+// chosen from the shape alone (gemm_plan, near the bottom):
 //
 //   gemm_panels   the usual one. Each thread takes a contiguous share of the result's nr-wide column
 //                 panels and never waits for another (a shared packed block costs two barriers per K
@@ -13,9 +13,11 @@
 //                   for jc in N by nc, pc in K by kc:  pack B block (the team, then a barrier)
 //                     for (ic, jr) units:             (m-major, one contiguous equal share per thread)
 //                       pack A block mc x kc, then for ir: microkernel
-//   gemm_split_k  a result of a few tiles with a long K (a first conv layer's weight gradient,
+//   gemm_dot      a result of a few register tiles with both operands along K (C = A B^T, a conv layer's
+//                 weight gradient): dot products straight from the operands, no packing.
+//   gemm_split_k  a result of a few tiles with a long K (the first conv layer's weight gradient,
 //                 32 x 9 x 50176): K is cut into parts fixed by the shape, the parts' products computed
-//                 independently and added in order.
+//                 independently (by gemm_dot when the layout allows) and added in order.
 //
 // Before choosing, a product whose transpose fills the register tile better is turned around
 // (C^T = op(B)^T op(A)^T, C written by columns). Results do not depend on the thread count: every C tile
