@@ -143,8 +143,8 @@ void bind_gemm(py::module_& m) {
   m.def("gemm", &gemm_into, py::arg("c"), py::arg("a"), py::arg("b"), py::arg("trans_a") = false,
         py::arg("trans_b") = false, py::arg("alpha") = 1.0, py::arg("beta") = 0.0, py::arg("bias") = py::none(),
         py::arg("bias_along") = "none", py::arg("naive") = false,
-        "c := beta*c + alpha*op(a)@op(b) [+ bias along 'rows' or 'cols'], in place. naive=True runs the "
-        "triple-loop twin.");
+        "c := beta*c + alpha*op(a)@op(b) [+ bias along 'rows' or 'cols'], in place. a, b and c may be column "
+        "slices of wider arrays (rows contiguous). naive=True runs the triple-loop twin.");
   m.def("ukernel_peak_gflops", [] {
     py::gil_scoped_release nogil;
     return ukernel_peak_gflops();
@@ -155,7 +155,7 @@ void bind_gemm(py::module_& m) {
         "('panels', 'blocked', 'split_k', 'dot'), whether it runs transposed, K parts, whether the dot kernel "
         "computes them, register tile and cache blocks.");
   m.def("matmul", &matmul, py::arg("a"), py::arg("b"), py::arg("trans_a") = false, py::arg("trans_b") = false,
-        "op(a) @ op(b) as a new array.");
+        "op(a) @ op(b) as a new array (a and b may be column slices of wider arrays).");
   m.def("linear_forward", &linear_fwd, py::arg("x"), py::arg("weight"), py::arg("bias") = py::none(),
         "x (N, IN), weight (OUT, IN), bias (OUT) -> x @ weight.T + bias (N, OUT).");
   m.def("linear_backward", &linear_bwd, py::arg("dout"), py::arg("x"), py::arg("weight"),

@@ -58,6 +58,9 @@ def cross_entropy_backward(probs: NDArray, target: NDArray, dlogits: Any, label_
 def cross_entropy_forward(logits: NDArray, target: NDArray, label_smoothing: float = 0.0) -> tuple:
     """Mean softmax-cross-entropy of logits (N, C) against int64 labels (N,) or probabilities (N, C): (loss, softmax(logits))."""
 
+def detect_cache_sizes(sysfs_dir: str = '/sys/devices/system/cpu/cpu0/cache', use_sysconf: bool = True) -> dict:
+    """The cache sizes GEMM's blocks are cut to, detected again: sysconf, else sysfs_dir's index*/ entries, else a conservative fallback; 'source' says which for each level."""
+
 def dropout_backward(dout: NDArray, dx: Any, p: float, seed: int) -> None:
     """dx += dout / (1 - p) where the same mask keeps it."""
 
@@ -65,7 +68,13 @@ def dropout_forward(x: NDArray, p: float, seed: int) -> NDArray:
     """x / (1 - p) where the mask of (seed, element index) keeps it, else 0."""
 
 def gemm(c: Any, a: NDArray, b: NDArray, trans_a: bool = False, trans_b: bool = False, alpha: float = 1.0, beta: float = 0.0, bias: Any = None, bias_along: str = 'none', naive: bool = False) -> None:
-    """c := beta*c + alpha*op(a)@op(b) [+ bias along 'rows' or 'cols'], in place. naive=True runs the triple-loop twin."""
+    """c := beta*c + alpha*op(a)@op(b) [+ bias along 'rows' or 'cols'], in place. a, b and c may be column slices of wider arrays (rows contiguous). naive=True runs the triple-loop twin."""
+
+def gemm_blocks(mr: int, nr: int, element_bytes: int, l1d: int, l2: int, l3: int) -> dict:
+    """GEMM's cache blocks (mc, kc, nc) for an mr x nr register tile on caches of the given sizes in bytes."""
+
+def gemm_plan(m: int, n: int, k: int, trans_a: bool = False, trans_b: bool = False, dtype: str = 'float32') -> dict:
+    """How gemm computes an (m, n, k) product with the current ISA and thread count: strategy ('panels', 'blocked', 'split_k', 'dot'), whether it runs transposed, K parts, whether the dot kernel computes them, register tile and cache blocks."""
 
 def get_num_threads() -> int:
     """Threads the kernels use."""
@@ -89,7 +98,7 @@ def log_softmax_forward(x: NDArray, temperature: float = 1.0) -> NDArray:
     """log softmax(x / temperature) over the last axis."""
 
 def matmul(a: NDArray, b: NDArray, trans_a: bool = False, trans_b: bool = False) -> NDArray:
-    """op(a) @ op(b) as a new array."""
+    """op(a) @ op(b) as a new array (a and b may be column slices of wider arrays)."""
 
 def max_pool2d_backward(dout: NDArray, indices: NDArray, dx: Any, kernel_size: tuple[int, int], stride: tuple[int, int], padding: tuple[int, int] = (0, 0)) -> None:
     """dx (N, C, H, W) += dout routed to the positions in indices."""
