@@ -65,25 +65,30 @@ void gemm_ukernel(index_t k, typename V::T alpha, const typename V::T* a, index_
   }
 
   const Reg valpha = V::set1(alpha);
-  if (m == MR && n == NR && cs_c == 1) {
+  if (n == NR && cs_c == 1) {
+    // Whole rows (all of them but in the last row panel of a matrix whose height is no multiple of MR)
+    // are written with vector stores; rows past m are not touched.
     if (beta == T(0)) {
 #pragma GCC unroll 32
       for (int i = 0; i < MR; ++i)
+        if (i < m)
 #pragma GCC unroll 8
-        for (int j = 0; j < NV; ++j) V::storeu(c + i * rs_c + j * W, V::mul(valpha, acc[i][j]));
+          for (int j = 0; j < NV; ++j) V::storeu(c + i * rs_c + j * W, V::mul(valpha, acc[i][j]));
     } else {
       const Reg vbeta = V::set1(beta);
 #pragma GCC unroll 32
       for (int i = 0; i < MR; ++i)
+        if (i < m)
 #pragma GCC unroll 8
-        for (int j = 0; j < NV; ++j) {
-          T* cij = c + i * rs_c + j * W;
-          V::storeu(cij, V::fmadd(vbeta, V::loadu(cij), V::mul(valpha, acc[i][j])));
-        }
+          for (int j = 0; j < NV; ++j) {
+            T* cij = c + i * rs_c + j * W;
+            V::storeu(cij, V::fmadd(vbeta, V::loadu(cij), V::mul(valpha, acc[i][j])));
+          }
     }
     return;
   }
-  // Edge tile, or a C stored by columns: spill the scaled accumulators, then write only the valid corner.
+  // A partial column panel, or a C stored by columns: spill the scaled accumulators, then write only the
+  // valid corner.
   alignas(64) T tile[MR * NR];
 #pragma GCC unroll 32
   for (int i = 0; i < MR; ++i)
