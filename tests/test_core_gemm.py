@@ -192,11 +192,18 @@ def test_each_strategy_matches_the_naive_twin_and_any_thread_count(isa, rng, pat
         np.testing.assert_array_equal(runs[0], runs[1])
 
 
-def test_split_k_parts_of_a_dot_product_layout_use_the_dot_kernel():
-    kc = _core.gemm_plan(1, 1, 1)["kc"]
-    assert _core.gemm_plan(32, 9, 50176, False, True)["dot"] and _core.gemm_plan(32, 9, 50176, False, True)["strategy"] == "split_k"
-    assert not _core.gemm_plan(32, 9, 50176, True, False)["dot"]
-    assert _core.gemm_plan(9, 32, 2 * kc, False, True)["strategy"] == "dot"
+def test_split_k_parts_of_a_dot_product_layout_use_the_dot_kernel(isa):
+    # A result of two register tiles: K parts when K spans at least 8 K blocks, the dot kernel for both
+    # operands along K (C = A B^T), packed panels otherwise. Shapes follow each ISA's own tile.
+    tile = _core.gemm_plan(1, 1, 1)
+    mr, nr, kc = tile["mr"], tile["nr"], tile["kc"]
+    long_k = _core.gemm_plan(mr + 1, nr - 1, 8 * kc + 3, False, True)
+    assert long_k["strategy"] == "split_k" and long_k["k_parts"] == 2 and long_k["dot"]
+    assert not _core.gemm_plan(mr + 1, nr - 1, 8 * kc + 3, True, False)["dot"]
+    assert _core.gemm_plan(mr + 1, nr - 1, 2 * kc, False, True)["strategy"] == "dot"
+    if isa != "ref":  # the cnn's conv1 weight gradient is a few tiles of the 6x16 and 12x32 tiles (not 4x8)
+        conv1_dw = _core.gemm_plan(32, 9, 50176, False, True)
+        assert conv1_dw["strategy"] == "split_k" and conv1_dw["dot"]
 
 
 @pytest.mark.parametrize("path,ta,tb", [(p, False, True) for p in ("panels", "blocked", "split_k", "dot", "transposed")])
@@ -281,3 +288,21 @@ def test_gemm_blocks_fit_the_caches(mr, nr, size, l1, l2):
     assert b["mc"] <= 1024 and b["nc"] <= 1024
     smaller = _core.gemm_blocks(mr, nr, size, l1, l2 // 2, 32 << 20)
     assert smaller["nc"] <= b["nc"] and smaller["mc"] <= b["mc"]
+
+
+@pytest.mark.parametrize("path", ["panels", "blocked", "split_k", "dot", "transposed"])
+@pytest.mark.parametrize("beta", [0.0, 1.0])
+def test_partial_tiles_never_write_outside_c(isa, rng, path, beta):
+    # C is the top-left corner of a larger array whose other cells hold a sentinel: the edge tiles (rows
+    # past M in the last row panel, columns past N) must leave them alone.
+    shape = plan_shape(path, False, True)
+    assert shape is not None, f"no test shape reaches {path} with {isa}"
+    M, N, K = shape
+    a, b = operands(rng, M, N, K, False, True, np.float64)
+    full = np.full((M + 7, N + 5), -7.25)
+    c = full[:M, :N]
+    c[...] = 1.0
+    with num_threads(2):
+        _core.gemm(c, a, b, False, True, beta=beta)
+    close(c, beta + ref_matmul(a, b, False, True), np.float64, K)
+    assert (full[M:, :] == -7.25).all() and (full[:, N:] == -7.25).all()
