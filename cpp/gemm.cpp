@@ -27,7 +27,6 @@
 #include <algorithm>
 #include <chrono>
 #include <utility>
-#include <vector>
 
 #include "dispatch.h"
 #include "scratch.h"
@@ -359,19 +358,15 @@ void gemm_naive(T* C, index_t ldc, const T* A, index_t lda, const T* B, index_t 
 double ukernel_peak_gflops() {
   const GemmKernel<float>& kern = gemm_kernel<float>();
   const index_t k = 256;
-  // Panels from the 64-byte-aligned scratch, as in gemm itself.
-  float* a = thread_scratch<float>(kScratchGemmA, k * kern.mr);
-  float* b = thread_scratch<float>(kScratchGemmB, k * kern.nr);
-  std::fill(a, a + k * kern.mr, 0.5f);
-  std::fill(b, b + k * kern.nr, 0.25f);
-  std::vector<float> c(kern.mr * kern.nr, 0.0f);
+  // Panels as gemm() packs them: aligned, as the microkernel's aligned loads of B require.
+  AlignedArray<float> a(k * kern.mr, 0.5f), b(k * kern.nr, 0.25f), c(kern.mr * kern.nr, 0.0f);
   using clock = std::chrono::steady_clock;
   double best = 0.0;
   for (int trial = 0; trial < 5; ++trial) {
     const int calls = 2000;
     const auto start = clock::now();
     for (int i = 0; i < calls; ++i)
-      kern.ukernel(k, 1.0f, a, kern.mr, b, 1.0f, c.data(), kern.nr, 1, kern.mr, kern.nr);
+      kern.ukernel(k, 1.0f, a.data(), kern.mr, b.data(), 1.0f, c.data(), kern.nr, 1, kern.mr, kern.nr);
     const double seconds = std::chrono::duration<double>(clock::now() - start).count();
     best = std::max(best, 2.0 * kern.mr * kern.nr * k * calls / seconds / 1e9);
   }

@@ -1,10 +1,17 @@
 // Per-thread scratch memory: 64-byte aligned, grows on demand, never shrinks, so a training loop in its
 // steady state allocates nothing. Each user has its own slot so nested users never alias.
+// AlignedArray is the same alignment for a one-off owner (the microkernel's peak measurement).
 #pragma once
 
 #include <cstddef>
+#include <cstdlib>
+#include <new>
 
 namespace nntrain {
+
+// Every buffer a microkernel loads with aligned instructions comes from here: a cache line, which is
+// also the widest vector (AVX-512). std::vector and malloc give only 16 bytes.
+constexpr std::size_t kAlignment = 64;
 
 enum ScratchSlot : int {
   kScratchGemmA = 0,   // packed A block (one per thread)
@@ -23,5 +30,23 @@ template <class T>
 T* thread_scratch(ScratchSlot slot, std::size_t count) {
   return static_cast<T*>(thread_scratch_bytes(slot, count * sizeof(T)));
 }
+
+void* aligned_bytes(std::size_t bytes);  // kAlignment-aligned, at least one line; throws std::bad_alloc
+
+// count values of T, each set to `fill`, starting on a kAlignment boundary; freed with the object.
+template <class T>
+class AlignedArray {
+ public:
+  AlignedArray(std::size_t count, T fill) : data_(static_cast<T*>(aligned_bytes(count * sizeof(T)))) {
+    for (std::size_t i = 0; i < count; ++i) data_[i] = fill;
+  }
+  ~AlignedArray() { std::free(data_); }
+  AlignedArray(const AlignedArray&) = delete;
+  AlignedArray& operator=(const AlignedArray&) = delete;
+  T* data() { return data_; }
+
+ private:
+  T* data_;
+};
 
 }  // namespace nntrain

@@ -10,6 +10,38 @@ from nntrain import _core
 
 ISA_ORDER = ["ref", "avx2", "avx512"]
 
+# PyTorch is a test oracle, never a dependency. Tests that need it are marked `torch` (pyproject.toml) and
+# skip without it, except when NNTRAIN_REQUIRE_TORCH=1 (CI, after installing it: `.ci/run`), where a
+# missing torch or a skipped oracle test is a failure: an oracle that never runs guards nothing.
+TORCH_REQUIRED = os.environ.get("NNTRAIN_REQUIRE_TORCH") == "1"
+TORCH_MISSING = "PyTorch is not installed (a test oracle only: pip install torch==2.13.0)"
+
+
+def import_torch():
+    """torch, for a module of oracle tests (call at its top, beside `pytestmark = pytest.mark.torch`)."""
+    try:
+        import torch
+    except ImportError:
+        if TORCH_REQUIRED:
+            pytest.fail(f"NNTRAIN_REQUIRE_TORCH=1 but {TORCH_MISSING}", pytrace=False)
+        pytest.skip(TORCH_MISSING, allow_module_level=True)
+    return torch
+
+
+def pytest_runtest_setup(item):
+    if item.get_closest_marker("torch") is not None:
+        import_torch()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if (TORCH_REQUIRED and report.skipped and not hasattr(report, "wasxfail")
+            and item.get_closest_marker("torch") is not None):
+        report.outcome = "failed"
+        report.longrepr = f"NNTRAIN_REQUIRE_TORCH=1: oracle test skipped instead of running: {report.longrepr}"
+
 
 def supported_isas():
     best = _core.build_info()["isa_supported"]

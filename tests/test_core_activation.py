@@ -84,8 +84,8 @@ def test_nan_propagates():
 @pytest.mark.parametrize("shape", [(1, 1), (4, 10), (3, 1000), (2, 3, 7), (0, 5)])
 def test_softmax_and_log_softmax_forward(rng, temperature, shape):
     x = (rng.standard_normal(shape) * 5).astype(np.float32)
-    np.testing.assert_allclose(F.softmax(x, temperature), ref.softmax(x, temperature), rtol=1e-5, atol=1e-7)
-    np.testing.assert_allclose(F.log_softmax(x, temperature), ref.log_softmax(x, temperature), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(F.softmax(x, temperature=temperature), ref.softmax(x, temperature), rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(F.log_softmax(x, temperature=temperature), ref.log_softmax(x, temperature), rtol=1e-5, atol=1e-5)
 
 
 def test_softmax_is_stable_for_huge_logits():
@@ -97,7 +97,7 @@ def test_softmax_is_stable_for_huge_logits():
 
 def test_temperature_flattens_the_distribution(rng):
     x = rng.standard_normal((1, 10))
-    entropy = [-(p * np.log(p)).sum() for p in (F.softmax(x, t) for t in (0.5, 1, 2))]
+    entropy = [-(p * np.log(p)).sum() for p in (F.softmax(x, temperature=t) for t in (0.5, 1, 2))]
     assert entropy[0] < entropy[1] < entropy[2]
 
 
@@ -105,10 +105,10 @@ def test_temperature_flattens_the_distribution(rng):
 def test_softmax_backward_matches_central_differences(rng, temperature):
     x = rng.standard_normal((3, 5))
     g = rng.standard_normal(x.shape)
-    check_backward(lambda: float(np.sum(F.softmax(x, temperature) * g)), {"x": x},
-                   {"x": F.softmax_backward(g, F.softmax(x, temperature), temperature)})
-    check_backward(lambda: float(np.sum(F.log_softmax(x, temperature) * g)), {"x": x},
-                   {"x": F.log_softmax_backward(g, F.log_softmax(x, temperature), temperature)})
+    check_backward(lambda: float(np.sum(F.softmax(x, temperature=temperature) * g)), {"x": x},
+                   {"x": F.softmax_backward(g, F.softmax(x, temperature=temperature), temperature)})
+    check_backward(lambda: float(np.sum(F.log_softmax(x, temperature=temperature) * g)), {"x": x},
+                   {"x": F.log_softmax_backward(g, F.log_softmax(x, temperature=temperature), temperature)})
 
 
 def test_softmax_backward_matches_numpy_float32(rng):
@@ -132,7 +132,9 @@ def test_bad_arguments_are_value_errors():
     with pytest.raises(ValueError, match="x: expected a float32 array, got float64"):
         F.relu_backward(x, np.zeros((2, 3)))
     with pytest.raises(ValueError, match="temperature: must be a positive"):
-        F.softmax(x, 0.0)
+        F.softmax(x, temperature=0.0)
+    with pytest.raises(TypeError, match="dim must be an int"):
+        F.softmax(x, 0.5)
     with pytest.raises(ValueError, match="approximate"):
         F.gelu(x, "fast")
     with pytest.raises(ValueError, match=r"dx: expected shape \(2, 3\)"):
@@ -149,7 +151,7 @@ def test_thread_count_does_not_change_results(rng):
     runs = []
     for n in (1, 2):
         with num_threads(n):
-            runs.append([F.gelu(x), F.gelu_backward(g, x), F.softmax(x, 2.0), F.softmax_backward(g, F.softmax(x))])
+            runs.append([F.gelu(x), F.gelu_backward(g, x), F.softmax(x, temperature=2.0), F.softmax_backward(g, F.softmax(x))])
     for a, b in zip(*runs):
         np.testing.assert_array_equal(a, b)
 

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.usefixtures("isa")
 def test_cross_entropy_matches_numpy(rng, N, C, ls):
     logits = (rng.standard_normal((N, C)) * 4).astype(np.float32)
     labels = rng.integers(0, C, N)
-    loss, probs = F.cross_entropy(logits, labels, ls, return_probs=True)
+    loss, probs = F.cross_entropy(logits, labels, label_smoothing=ls, return_probs=True)
     assert loss == pytest.approx(ref.cross_entropy(logits, labels, ls), rel=1e-5, abs=1e-6)
     np.testing.assert_allclose(probs.sum(axis=1), 1, rtol=1e-5)
     np.testing.assert_allclose(F.cross_entropy_backward(probs, labels, ls), ref.cross_entropy_grad(logits, labels, ls),
@@ -29,7 +29,7 @@ def test_soft_targets_equal_one_hot_labels(rng):
     logits = rng.standard_normal((6, 4))
     labels = rng.integers(0, 4, 6)
     one_hot = np.eye(4)[labels]
-    assert F.cross_entropy(logits, one_hot, 0.2) == pytest.approx(F.cross_entropy(logits, labels, 0.2), rel=1e-14)
+    assert F.cross_entropy(logits, one_hot, label_smoothing=0.2) == pytest.approx(F.cross_entropy(logits, labels, label_smoothing=0.2), rel=1e-14)
     _, p = F.cross_entropy(logits, labels, return_probs=True)
     np.testing.assert_allclose(F.cross_entropy_backward(p, one_hot, 0.2), F.cross_entropy_backward(p, labels, 0.2),
                                rtol=1e-14)
@@ -42,8 +42,8 @@ def test_soft_targets_equal_one_hot_labels(rng):
 def test_cross_entropy_gradient_matches_central_differences(rng, ls, soft):
     logits = rng.standard_normal((4, 5))
     target = rng.dirichlet(np.ones(5), 4) if soft else rng.integers(0, 5, 4)
-    _, p = F.cross_entropy(logits, target, ls, return_probs=True)
-    check_backward(lambda: 2.5 * F.cross_entropy(logits, target, ls), {"logits": logits},
+    _, p = F.cross_entropy(logits, target, label_smoothing=ls, return_probs=True)
+    check_backward(lambda: 2.5 * F.cross_entropy(logits, target, label_smoothing=ls), {"logits": logits},
                    {"logits": F.cross_entropy_backward(p, target, ls, grad=2.5)})
 
 
@@ -69,9 +69,12 @@ def test_labels_out_of_range_and_bad_targets_are_errors():
     with pytest.raises(ValueError, match="target: expected a float32 array, got float64"):
         F.cross_entropy(logits, np.zeros((3, 4)))
     with pytest.raises(ValueError, match="label_smoothing"):
-        F.cross_entropy(logits, [0, 1, 2], 1.5)
+        F.cross_entropy(logits, [0, 1, 2], label_smoothing=1.5)
     with pytest.raises(ValueError, match=r"logits: expected a 2-D array"):
         F.cross_entropy(np.zeros(4, np.float32), [0])
+    # a scalar label for a batch of one is a shape error, not silently a (1,) array
+    with pytest.raises(ValueError, match=r"target: expected labels of shape \(1,\), got \(\)"):
+        F.cross_entropy(np.zeros((1, 4), np.float32), np.int64(2))
 
 
 def test_empty_batch_gives_nan_loss_and_no_gradient():
@@ -105,7 +108,7 @@ def test_thread_count_does_not_change_results(rng):
     runs = []
     for n in (1, 2):
         with num_threads(n):
-            loss, p = F.cross_entropy(logits, labels, 0.1, return_probs=True)
+            loss, p = F.cross_entropy(logits, labels, label_smoothing=0.1, return_probs=True)
             runs.append((loss, p, F.cross_entropy_backward(p, labels, 0.1), F.mse_loss(logits, logits[::-1].copy())))
     assert runs[0][0] == runs[1][0] and runs[0][3] == runs[1][3]
     np.testing.assert_array_equal(runs[0][1], runs[1][1])

@@ -139,3 +139,12 @@ def test_one_hot():
         one_hot(np.array([0, 3]), 3)
     with pytest.raises(ValueError, match=r"1-D integer array"):
         one_hot(np.array([0.5]), 3)
+
+
+def test_scalars_are_not_data_sets():
+    from nntrain.data import DataError
+
+    with pytest.raises(DataError, match="x must have a leading example axis, got a scalar"):
+        Dataset(np.float32(1.0), np.zeros(1, np.int64), 2)
+    with pytest.raises(DataError, match=r"y must have shape \(N,\), got \(\)"):
+        Dataset(np.zeros((1, 3), np.float32), np.int64(0), 2)

@@ -1,6 +1,8 @@
 """Module plumbing: registration, PyTorch-style state_dict keys, load_state_dict checks, dtype, norms."""
 
 import numpy as np
+
+import nntrain
 import pytest
 
 from nntrain import nn
@@ -47,7 +49,7 @@ def test_load_state_dict_names_every_problem(rng):
 
 def test_to_float64_and_back(rng):
     model = small_cnn(rng).to(np.float64)
-    assert all(p.dtype == np.float64 and p.grad.dtype == np.float64 for p in model.parameters())
+    assert all(p.dtype == np.float64 and p.grad is None for p in model.parameters())
     assert model[1].running_mean.dtype == np.float64
     assert model[1].num_batches_tracked.dtype == np.int64
     out = model(rng.standard_normal((2, 1, 8, 8)))
@@ -66,8 +68,10 @@ def test_parameters_zero_grad_and_norms(rng):
     assert list(norms) == ["0.weight", "0.bias", "2.weight", "2.bias"]
     np.testing.assert_allclose(norms["2.bias"], np.sqrt(2) * 5, rtol=1e-6)
     np.testing.assert_allclose(model.weight_norms()["0.weight"], np.linalg.norm(model[0].weight.data), rtol=1e-6)
-    model.zero_grad()
+    model.zero_grad(set_to_none=False)
     assert all(not p.grad.any() for p in model.parameters())
+    model.zero_grad()
+    assert all(p.grad is None for p in model.parameters())
 
 
 def test_repr_lists_layers(rng):
@@ -90,4 +94,52 @@ def test_without_an_input_gradient_the_first_layer_skips_it_and_parameters_are_u
     mlp = nn.Sequential(nn.Flatten(), nn.Linear(64, 4, rng=rng))
     mlp.needs_input_grad = False
     mlp(x)
-    assert mlp.backward(np.ones((2, 4), np.float32)) is None and mlp[1].needs_input_grad is False
+    assert mlp.backward(np.ones((2, 4), np.float32)) is None and mlp[1].weight.grad is not None
+
+
+class ScaledCounter(nn.Module):
+    """A learnable 0-d scale and a 0-d buffer: the shapes nothing may turn into (1,)."""
+
+    def __init__(self):
+        super().__init__()
+        self.scale = nn.Parameter(np.float32(2.0))
+        self.register_buffer("count", np.zeros((), np.int64))
+
+    def forward(self, x):
+        return x * self.scale
+
+
+def test_zero_dim_parameters_and_buffers_stay_zero_dim(rng):
+    m = ScaledCounter()
+    assert m.scale.shape == () and m.count.shape == ()
+    (m(nntrain.Tensor(np.ones(3, np.float32))) * m.scale).sum().backward()
+    assert m.scale.grad.shape == ()
+    assert {k: v.shape for k, v in m.state_dict().items()} == {"scale": (), "count": ()}
+    bn = nn.BatchNorm2d(3)
+    assert bn.state_dict()["num_batches_tracked"].shape == ()
+    bn(rng.standard_normal((2, 3, 4, 4)).astype(np.float32))
+    assert bn.num_batches_tracked.shape == () and int(bn.num_batches_tracked) == 1
+    assert bn.to(np.float64).state_dict()["num_batches_tracked"].shape == ()
+
+
+def test_batch_norm_state_without_num_batches_tracked_loads_strictly_and_keeps_the_count(rng):
+    # PyTorch's rule for a state dict without version metadata (what safetensors files give).
+    model = small_cnn(rng)
+    model(rng.standard_normal((2, 1, 8, 8)).astype(np.float32))
+    state = {k: v + 1 for k, v in model.state_dict().items() if k != "1.num_batches_tracked"}
+    model.load_state_dict(state)
+    assert model[1].num_batches_tracked.shape == () and int(model[1].num_batches_tracked) == 1
+    np.testing.assert_array_equal(model[1].running_mean, state["1.running_mean"])
+    assert "1.num_batches_tracked" not in state  # the caller's dict is left as it was
+
+
+def test_a_one_element_array_loads_into_a_zero_dim_entry_as_pytorch_allows():
+    # Files written before 0-d arrays were kept 0-d hold num_batches_tracked as shape (1,).
+    bn = nn.BatchNorm1d(2)
+    state = dict(bn.state_dict())
+    state["num_batches_tracked"] = np.array([7], np.int64)
+    bn.load_state_dict(state)
+    assert bn.num_batches_tracked.shape == () and int(bn.num_batches_tracked) == 7
+    state["num_batches_tracked"] = np.array([7, 8], np.int64)
+    with pytest.raises(ValueError, match=r"num_batches_tracked: expected shape \(\), got \(2,\)"):
+        bn.load_state_dict(state)

@@ -17,7 +17,7 @@ def params_and_grads(rng, dtype=np.float64):
 def run(opt, params, grads):
     for step_grads in grads:
         for p, g in zip(params, step_grads):
-            p.grad[...] = g
+            p.grad = np.array(g, dtype=p.dtype)
         opt.step()
     return [p.data.copy() for p in params]
 
@@ -182,8 +182,8 @@ def test_schedules():
 
 def test_clip_grad_norm_caps_the_global_norm(rng):
     params = [Parameter(np.zeros((3, 3))), Parameter(np.zeros(4))]
-    params[0].grad[...] = 3.0
-    params[1].grad[...] = 4.0
+    params[0].grad = np.full(params[0].shape, 3.0, params[0].dtype)
+    params[1].grad = np.full(params[1].shape, 4.0, params[1].dtype)
     total = np.sqrt(9 * 9 + 16 * 4)
     assert optim.clip_grad_norm_(params, 1.0) == pytest.approx(total)
     assert optim.grad_norm(params) == pytest.approx(1.0, rel=1e-5)

@@ -4,7 +4,7 @@ evaluation metrics; callbacks and schedules."""
 import numpy as np
 import pytest
 
-from nntrain import data, nn, optim, presets
+from nntrain import data, metric, nn, optim, presets
 from nntrain.train import Callback, EarlyStopping, NonFiniteError, Trainer, evaluate
 
 
@@ -106,3 +106,73 @@ def test_penalties_and_clipping_take_part_in_the_step(rng):
     step = np.sqrt(sum(np.sum((p.data - b) ** 2) for p, b in zip(model.parameters(), before)))
     assert step == pytest.approx(0.1 * 1e-3, rel=1e-3)  # lr times the clipped norm
     assert trainer.last_grad_norm > 1e-3
+
+
+class Arrays:
+    """Float targets: what a regression data set looks like to DataLoader and evaluate."""
+
+    def __init__(self, x, y):
+        self.x, self.y = x, y
+
+    def __len__(self):
+        return len(self.y)
+
+
+def regression_problem(rng, n=256):
+    x = rng.standard_normal((n, 5)).astype(np.float32)
+    y = (x @ np.array([[1.0], [-2.0], [0.5], [0.0], [3.0]]) + 0.1 * rng.standard_normal((n, 1))).astype(np.float32)
+    return Arrays(x, y)
+
+
+@pytest.mark.parametrize("loss", [nn.MSELoss, nn.L1Loss])
+def test_regression_reports_mae_rmse_r2_instead_of_accuracy(rng, loss):
+    train, val = regression_problem(rng), regression_problem(rng, 128)
+    model = nn.Sequential(nn.Linear(5, 16, rng=rng), nn.ReLU(), nn.Linear(16, 1, rng=rng))
+    trainer = Trainer(model, optim.Adam(model.parameters(), lr=0.02), loss(),
+                      metrics=[metric.MAE(), metric.RMSE(), metric.R2()])
+    history = trainer.fit(data.DataLoader(train, batch_size=32, shuffle=True, seed=0), val_data=val, epochs=15)
+    last = history[-1]
+    assert np.isnan(last.train_accuracy) and np.isnan(last.val_accuracy)
+    assert last.extra["val_r2"] > 0.95
+    ev = evaluate(model, val, loss(), metrics=[metric.MAE(), metric.RMSE(), metric.R2()])
+    pred = model.eval()(val.x).astype(np.float64)
+    error = pred - val.y
+    assert ev.as_dict() == pytest.approx({"loss": ev.loss, "samples": 128, "mae": np.abs(error).mean(),
+                                          "rmse": np.sqrt(np.square(error).mean()),
+                                          "r2": 1 - np.square(error).sum() / np.square(val.y - val.y.mean()).sum()},
+                                         rel=1e-5)
+    assert ev.confusion is None and np.isnan(ev.accuracy)
+    assert last.as_dict()["val_mae"] == pytest.approx(ev.as_dict()["mae"], rel=1e-6)
+
+
+def test_classification_evaluation_keeps_its_fields_and_adds_requested_metrics(rng):
+    logits = np.array([[5, 0, 0], [0, 5, 0], [0, 5, 0], [0, 0, 5]], np.float32)
+    labels = np.array([0, 1, 2, 2])
+
+    class Fixed(nn.Module):
+        def forward(self, x):
+            return x
+
+    ds = data.Dataset(logits, labels, 3, "t")
+    assert list(evaluate(Fixed(), ds, num_classes=3).as_dict()) == [
+        "loss", "accuracy", "samples", "per_class_accuracy", "confusion"]
+    ev = evaluate(Fixed(), ds, metrics=[metric.Accuracy(), metric.F1(3), metric.Recall(3, average=None)])
+    assert ev.accuracy == 0.75 and ev.confusion is None
+    assert ev.as_dict()["f1"] == pytest.approx(np.mean([1, 2 / 3, 2 / 3]))
+    assert ev.as_dict()["recall_per_class"] == [1.0, 1.0, 0.5]
+    assert ev.scalars("val_") == {"val_f1": pytest.approx(np.mean([1, 2 / 3, 2 / 3]))}
+
+
+def test_extra_validation_metrics_become_epoch_metrics_and_survive_the_trainer_state(rng):
+    model = nn.Sequential(nn.Linear(6, 2, rng=rng))
+    trainer = Trainer(model, optim.SGD(model.parameters(), lr=0.1), metrics=[metric.Accuracy(), metric.F1(2)])
+    ds = small_problem(rng)
+    history = trainer.fit(data.DataLoader(ds, batch_size=16), val_data=ds, epochs=2)
+    keys = list(history[-1].as_dict())
+    assert keys[:8] == ["epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr", "seconds",
+                        "samples_per_second"] and keys[8:] == ["val_f1"]
+    assert not np.isnan(history[-1].train_accuracy)
+    again = Trainer(model, optim.SGD(model.parameters(), lr=0.1))
+    again.load_state_dict(trainer.state_dict())
+    assert [m.as_dict() for m in again.history] == [m.as_dict() for m in history]
+    assert again.history[-1].extra == {"val_f1": history[-1].extra["val_f1"]}

@@ -122,7 +122,7 @@ py::array linear_fwd(const py::array& x, const py::array& weight, const py::obje
 }
 
 void linear_bwd(const py::array& dout, const py::array& x, const py::array& weight, const py::object& dx,
-                const py::object& dweight, const py::object& dbias) {
+                const py::object& dweight, const py::object& dbias, bool accumulate) {
   const LinearShape s = linear_shape(x, weight);
   expect_shape(dout, "dout", {s.N, s.OUT});
   with_float_type(x, "x", [&](auto tag) {
@@ -133,7 +133,7 @@ void linear_bwd(const py::array& dout, const py::array& x, const py::array& weig
     T* dxp = out_or_null<T>(dx, "dx", {s.N, s.IN});
     T* dwp = out_or_null<T>(dweight, "dweight", {s.OUT, s.IN});
     T* dbp = out_or_null<T>(dbias, "dbias", {s.OUT});
-    run_kernel([&] { linear_backward<T>(dxp, dwp, dbp, dop, xp, wp, s.N, s.IN, s.OUT); });
+    run_kernel([&] { linear_backward<T>(dxp, dwp, dbp, dop, xp, wp, s.N, s.IN, s.OUT, accumulate); });
   });
 }
 
@@ -160,7 +160,9 @@ void bind_gemm(py::module_& m) {
         "x (N, IN), weight (OUT, IN), bias (OUT) -> x @ weight.T + bias (N, OUT).");
   m.def("linear_backward", &linear_bwd, py::arg("dout"), py::arg("x"), py::arg("weight"),
         py::arg("dx") = py::none(), py::arg("dweight") = py::none(), py::arg("dbias") = py::none(),
-        "Accumulates dx += dout @ weight, dweight += dout.T @ x, dbias += dout.sum(0) into the given arrays.");
+        py::arg("accumulate") = true,
+        "Accumulates dx += dout @ weight, dweight += dout.T @ x, dbias += dout.sum(0) into the given arrays; "
+        "accumulate=False writes them (=) instead, so fresh arrays need no zero-fill.");
 }
 
 }  // namespace nntrain::bind

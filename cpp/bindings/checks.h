@@ -5,13 +5,15 @@
 // accumulate into) arrive as py::object and must already be C-contiguous, writeable arrays of the right
 // dtype and shape: a converted copy would swallow the writes silently.
 //
-// Pattern of a binding:
-//   py::array relu(py::array x) {
+// Pattern of a binding (bind_activation.cpp's activation_forward for one kind; tests/test_bindings_example.py
+// compiles this example, so keep it true):
+//   py::array relu(const py::array& x) {
 //     return with_float_type(x, "x", [&](auto tag) -> py::array {
 //       using T = decltype(tag);
 //       const T* xp = in<T>(x, "x");
 //       auto out = empty<T>(shape_of(x));
-//       run_kernel([&] { relu_forward(data(out), xp, x.size()); });
+//       T* op = data(out);
+//       run_kernel([&] { activation_forward<T>(Activation::Relu, op, xp, x.size(), 0.0); });
 //       return out;
 //     });
 //   }

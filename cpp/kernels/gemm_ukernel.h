@@ -3,13 +3,18 @@
 //   C[0:m, 0:n] := beta * C[0:m, 0:n] + alpha * A · B        C[i][j] at c[i * rs_c + j * cs_c]
 //
 // A is MR x k and B is k x NR. B is a packed micro-panel: row p is NR consecutive values at b + p * NR,
-// zero-filled past the matrix edge, 64-byte aligned. A is read one of two ways: `ukernel` takes it column
+// zero-filled past the matrix edge. A is read one of two ways: `ukernel` takes it column
 // by column, A[i][p] at a[p * a_stride + i] (a packed micro-panel, a_stride = MR, zero rows past the edge;
 // or a transposed A read in place, a_stride = lda); `ukernel_a_rows` takes a row-major A in place, A[i][p]
 // at a[i * a_stride + p]. Read in place, all MR rows must exist (GEMM packs edge rows). m <= MR and
 // n <= NR: the kernel writes only the valid m x n corner. When beta == 0, C is never read (it may hold NaN
 // or garbage). C is usually row-major (cs_c == 1, the fast path); another column stride lets GEMM compute
 // a transposed product (C^T = op(B)^T op(A)^T) when that fills the register tile better.
+// ALIGNMENT: B must start on a 64-byte boundary (kAlignment, scratch.h): the SIMD kernels load it with
+// aligned instructions, which fault on anything less. Callers give it packed scratch or an AlignedArray,
+// never std::vector or malloc storage (16 bytes). Every SIMD tile's row of NR values is whole 64-byte
+// lines (checked in gemm_ukernel_simd.h), so panels packed one after another into scratch all stay
+// aligned. A and C are read with scalar or unaligned loads and need only their type's own alignment.
 //
 // `pack` copies a block of A or B into ceil(rows / width) micro-panels of k x width, one after another:
 // panel q holds dst[q * width * k + p * width + r] = src[(q * width + r) * rs + p * cs], zeros past `rows`.

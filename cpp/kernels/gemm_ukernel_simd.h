@@ -19,6 +19,9 @@ void gemm_ukernel(index_t k, typename V::T alpha, const typename V::T* a, index_
   using Reg = typename V::Reg;
   constexpr int W = V::width;
   constexpr int NR = NV * W;
+  // B is loaded with aligned instructions: panels packed back to back start on 64-byte lines (kAlignment)
+  // only if a row of the tile is whole lines.
+  static_assert(W == 1 || NR * sizeof(T) % 64 == 0, "a SIMD tile's row of B must be whole 64-byte lines");
 
   // The C tile is read (beta != 0) and written once, after k steps: asking for its rows now hides the
   // cache misses behind the multiply-adds (without this, a quarter of a 1024^3 product's time went to

@@ -2,11 +2,17 @@
 
 OpenMP C++ kernels (``nntrain._core``) under a PyTorch-like Python API:
 
+    nntrain.Tensor       an array that records the ops applied to it; loss.backward() applies the chain rule
+    nntrain.autograd     Function (an op's forward/backward pair), no_grad, the backward engine
     nntrain.functional   stateless ops and their backward functions
     nntrain.nn           layers, losses, initialisers (a network is a Sequential of them)
     nntrain.optim        optimisers, gradient clipping and learning-rate schedules
     nntrain.data         readers (IDX, CIFAR-10, .npz, .csv), the embedded digits, DataLoader
     nntrain.Trainer      the training loop;  nntrain.evaluate  loss, accuracy, confusion matrix
+    nntrain.metric       accuracy, precision, recall, F1, confusion matrix, MAE, RMSE, R2
+    nntrain.callbacks    early stopping, checkpoints, LR on plateau, schedules, stop at a threshold,
+                         gradient norms;  nntrain.tensorboard  TensorBoard event files
+    nntrain.lr_find      the learning-rate range test
     nntrain.summary      the Layer | Input Shape | Output Shape | Param # table
     nntrain.gradcheck    numerical against analytic gradients, per layer
 """
@@ -19,7 +25,12 @@ import importlib
 # compiled core. Functions exported here live in modules named differently (model_summary, not summary),
 # so that importing a module can never shadow the function of the same name.
 _LAZY = {"functional": None, "nn": None, "optim": None, "data": None, "presets": None, "checkpoint": None,
-         "gradcheck": "gradient_check", "summary": "model_summary", "Trainer": "train", "evaluate": "train"}
+         "autograd": None, "gradcheck": "gradient_check", "summary": "model_summary", "Trainer": "train",
+         "evaluate": "train", "Tensor": "_tensor", "tensor": "_tensor", "is_tensor": "_tensor", "matmul": "ops",
+         "cat": "ops", "stack": "ops", "split": "ops", "chunk": "ops", "no_grad": "autograd",
+         "enable_grad": "autograd", "set_grad_enabled": "autograd", "is_grad_enabled": "autograd",
+         "metric": None, "callbacks": None, "tensorboard": None, "lr_find": "lr_finder",
+         "GradientWarning": "callbacks"}
 
 
 def __getattr__(name):
@@ -37,8 +48,10 @@ def __dir__():
     return sorted(set(globals()) | set(_LAZY))
 
 
-__all__ = ["__version__", "build_info", "data", "evaluate", "functional", "get_num_threads", "gradcheck", "nn",
-           "optim", "set_num_threads", "summary", "Trainer"]
+__all__ = ["__version__", "GradientWarning", "Tensor", "Trainer", "autograd", "build_info", "callbacks", "cat",
+           "chunk", "data", "enable_grad", "evaluate", "functional", "get_num_threads", "gradcheck",
+           "is_grad_enabled", "is_tensor", "lr_find", "matmul", "metric", "nn", "no_grad", "optim",
+           "set_grad_enabled", "set_num_threads", "split", "stack", "summary", "tensor", "tensorboard"]
 
 
 def build_info() -> dict:

@@ -20,18 +20,25 @@ import inspect
 import numpy as np
 
 from . import nn, optim, presets
+from .autograd.grad_mode import no_grad
 from .config import ConfigError
+from ._tensor import Tensor
 
-# type name -> (class, the argument filled in from the incoming shape, how it reads that shape)
-_INFERRED = {
-    "Linear": ("in_features", lambda shape: int(np.prod(shape)) if len(shape) == 1 else None),
-    "Conv2d": ("in_channels", lambda shape: shape[0] if len(shape) == 3 else None),
-    "BatchNorm1d": ("num_features", lambda shape: shape[0] if len(shape) == 1 else None),
-    "BatchNorm2d": ("num_features", lambda shape: shape[0] if len(shape) == 3 else None),
-}
-LAYER_TYPES = ("Linear", "Conv2d", "MaxPool2d", "AvgPool2d", "Flatten", "ReLU", "LeakyReLU", "ELU", "Sigmoid",
-               "Tanh", "GELU", "Softmax", "Dropout", "BatchNorm1d", "BatchNorm2d", "Residual")
-_TAKES_RNG = ("Linear", "Conv2d", "Dropout")
+def _layer_types():
+    """Every layer of nntrain.nn a layer list can name: the Modules that compute something, except losses and
+    Sequential (a list is one already)."""
+    from .nn.loss import _Loss
+
+    types = {}
+    for name in nn.__all__:
+        cls = getattr(nn, name)
+        if (isinstance(cls, type) and issubclass(cls, nn.Module) and cls.forward is not nn.Module.forward
+                and not issubclass(cls, _Loss) and cls is not nn.Sequential):
+            types[name] = cls
+    return types
+
+
+LAYER_TYPES = tuple(_layer_types())
 
 
 def _shape_str(shape):
@@ -43,7 +50,8 @@ def _output_shape(layer, shape, where):
     was_training = layer.training
     layer.eval()
     try:
-        out = layer(np.zeros((1,) + tuple(shape), dtype=np.float32))
+        with no_grad():
+            out = layer(Tensor(np.zeros((1,) + tuple(shape), dtype=np.float32)))
     except ValueError as e:
         raise ConfigError(f"{where}: input {_shape_str(shape)} does not fit: {e}") from None
     finally:
@@ -69,23 +77,21 @@ def _build_layer(spec, shape, classes, rng, where, is_last):
         layer = nn.Residual(block, projection)
         return layer, _output_shape(layer, shape, where)
     cls = getattr(nn, kind)
-    if kind in _INFERRED:
-        name, infer = _INFERRED[kind]
-        inferred = infer(shape)
-        if inferred is None:
-            need = "(N, features)" if kind in ("Linear", "BatchNorm1d") else "(N, C, H, W)"
-            raise ConfigError(f"{where}: expects input {need} but receives {_shape_str(shape)}"
-                              + ("; add a Flatten before it" if kind == "Linear" else ""))
-        if name in args and args[name] != inferred:
+    try:
+        inferred = cls.infer_args(tuple(shape))
+    except ValueError as e:
+        raise ConfigError(f"{where}: {e}") from None
+    for name, value in inferred.items():
+        if name in args and args[name] != value:
             raise ConfigError(f"{where}: {name} = {args[name]} but the input is {_shape_str(shape)}")
-        args[name] = inferred
+        args[name] = value
     if kind == "Linear" and "out_features" not in args:
         if not is_last:
             raise ConfigError(f"{where}: out_features is required except in the last layer (which gets one per class)")
         args["out_features"] = classes
-    if kind in _TAKES_RNG:
-        args["rng"] = rng
     accepted = inspect.signature(cls.__init__).parameters
+    if "rng" in accepted:
+        args["rng"] = rng
     unknown = [k for k in args if k not in accepted]
     if unknown:
         names = [p for p in accepted if p not in ("self", "rng", "dtype")]

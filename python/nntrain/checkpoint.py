@@ -8,7 +8,8 @@ A weights file (``model.safetensors``) holds the model's state_dict under PyTorc
 ``torch.nn`` models of the same architecture load it. A checkpoint holds the model under ``model.*``,
 the optimiser's state arrays under ``optim.<param index>.<name>`` and, as JSON in the safetensors header,
 the optimiser's hyper-parameters and step counts, the scheduler, the epoch, the random generator's state
-and whatever else the trainer records: everything needed to resume exactly.
+and whatever else the trainer records: everything needed to resume exactly. NumPy arrays inside that
+record (a callback's best weights) are stored as tensors ``meta.<n>`` and put back in place on reading.
 """
 
 import json
@@ -54,7 +55,8 @@ def atomic_write_bytes(path, data):
 def _encode(tensors, metadata):
     from safetensors.numpy import save
 
-    arrays = {k: np.ascontiguousarray(v) for k, v in tensors.items()}
+    # asarray(order="C"), not ascontiguousarray, which would store a 0-d array (num_batches_tracked) as (1,).
+    arrays = {k: np.asarray(v, order="C") for k, v in tensors.items()}
     return save(arrays, metadata={k: json.dumps(v) for k, v in metadata.items()})
 
 
@@ -110,11 +112,12 @@ def load_weights(path, with_meta=False):
 
 
 def save_checkpoint(path, model, optimizer=None, scheduler=None, **meta):
-    """Model, optimiser and scheduler state plus JSON-serialisable ``meta`` (epoch, rng state, history...)."""
+    """Model, optimiser and scheduler state plus ``meta`` (epoch, rng state, history...): JSON values and
+    NumPy arrays."""
     from . import __version__
 
     tensors = {f"model.{k}": v for k, v in model.state_dict().items()}
-    info = {"format": FORMAT, "kind": "checkpoint", "nntrain_version": __version__, "meta": meta}
+    info = {"format": FORMAT, "kind": "checkpoint", "nntrain_version": __version__}
     if optimizer is not None:
         osd = optimizer.state_dict()
         for i, st in osd["state"].items():
@@ -123,7 +126,34 @@ def save_checkpoint(path, model, optimizer=None, scheduler=None, **meta):
         info["optimizer"] = {"type": type(optimizer).__name__, "param_groups": osd["param_groups"]}
     if scheduler is not None:
         info["scheduler"] = {"type": type(scheduler).__name__, "state": scheduler.state_dict()}
+    info["meta"] = _arrays_out(meta, tensors)
     atomic_write_bytes(path, _encode(tensors, {"nntrain": info}))
+
+
+_TENSOR = "__tensor__"
+
+
+def _arrays_out(value, tensors):
+    """``value`` with every NumPy array replaced by {"__tensor__": key}, the array moved to tensors[key]."""
+    if isinstance(value, np.ndarray):
+        key = f"meta.{len(tensors)}"  # unique: every other key starts with model. or optim.
+        tensors[key] = value
+        return {_TENSOR: key}
+    if isinstance(value, dict):
+        return {k: _arrays_out(v, tensors) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_arrays_out(v, tensors) for v in value]
+    return value
+
+
+def _arrays_in(value, tensors):
+    if isinstance(value, dict):
+        if set(value) == {_TENSOR}:
+            return tensors[value[_TENSOR]]
+        return {k: _arrays_in(v, tensors) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_arrays_in(v, tensors) for v in value]
+    return value
 
 
 class Checkpoint:
@@ -153,5 +183,9 @@ def load_checkpoint(path):
                 g["betas"] = tuple(g["betas"])
         optimizer_state = {"state": state, "param_groups": groups}
     sched = info.get("scheduler", {}).get("state")
+    try:
+        meta = _arrays_in(info.get("meta", {}), tensors)
+    except KeyError as e:
+        raise CheckpointError(f"{os.fspath(path)}: damaged checkpoint (tensor {e} is missing)") from None
     return Checkpoint(os.fspath(path), model_state, info.get("optimizer", {}).get("type"), optimizer_state, sched,
-                      info.get("meta", {}))
+                      meta)

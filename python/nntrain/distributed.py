@@ -79,6 +79,8 @@ class Distributed:
         loss over the global batch when each rank's grad is the mean over its own slice."""
         weight = local_count / global_count
         for p in params:
+            if p.grad is None:  # unused by this rank's forward (or no examples here): it contributes zero
+                p.grad = np.zeros_like(p.data)
             if weight != 1.0:
                 p.grad *= p.grad.dtype.type(weight)
             self.comm.Allreduce(self.MPI.IN_PLACE, p.grad, op=self.MPI.SUM)

@@ -13,6 +13,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .autograd.grad_mode import no_grad
+from ._tensor import Tensor
+
 
 @dataclass
 class GradcheckRow:
@@ -58,20 +61,20 @@ def gradcheck(model, x, y, loss, eps=1e-6, tol=1e-6, max_checks=64, seed=0):
     draw a new mask per forward, so check models with dropout in eval mode (``model.eval()``).
     """
     model = copy.deepcopy(model).to(np.float64)
-    x = np.ascontiguousarray(x, dtype=np.float64)
+    x = np.asarray(x, dtype=np.float64, order="C")
     if np.asarray(y).dtype.kind == "f":
-        y = np.ascontiguousarray(y, dtype=np.float64)
+        y = np.asarray(y, dtype=np.float64, order="C")
     rng = np.random.default_rng(seed)
 
     def loss_value():
-        return float(loss.forward(model(x), y))
+        with no_grad():
+            return float(loss(model(Tensor(x)), y))
 
     model.zero_grad()
-    loss_value()
-    model.backward(loss.backward())
+    loss(model(Tensor(x)), y).backward()
     result = GradcheckResult(tolerance=tol)
     for name, p in model.named_parameters():
-        analytic = p.grad.copy().reshape(-1)
+        analytic = (p.grad if p.grad is not None else np.zeros_like(p.data)).copy().reshape(-1)
         flat = p.data.reshape(-1)
         idx = np.arange(flat.size) if flat.size <= max_checks else np.sort(
             rng.choice(flat.size, size=max_checks, replace=False))

@@ -1,7 +1,9 @@
-"""Pictures of a run: learning curves and the confusion matrix. matplotlib is optional (the `plot` extra);
-without it these return False and write nothing."""
+"""Pictures of a run: learning curves, the confusion matrix, gradient norms per layer. matplotlib is
+optional (the `plot` extra); without it these return False and write nothing."""
 
 import os
+
+import numpy as np
 
 
 def _pyplot():
@@ -65,6 +67,51 @@ def plot_confusion(confusion, class_names, path):
         for j in range(k):
             ax.text(j, i, str(confusion[i, j]), ha="center", va="center",
                     color="white" if confusion[i, j] > top / 2 else "black", fontsize=8)
+    fig.tight_layout()
+    _save(fig, plt, path)
+    return True
+
+
+def plot_grad_norms(history, path):
+    """Gradient norm per layer against the training step, log scale: vanishing gradients show as the
+    early layers' lines lying decades below the last layers'."""
+    plt = _pyplot()
+    if plt is None:
+        return False
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    for layer, points in history.items():
+        steps, norms = zip(*points)
+        ax.plot(steps, [max(n, 1e-30) for n in norms], label=f"layer {layer}" if layer else "model")
+    ax.set_yscale("log")
+    ax.set_xlabel("step")
+    ax.set_ylabel("gradient norm")
+    ax.set_title("gradient norm per layer")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=7, ncol=2)
+    fig.tight_layout()
+    _save(fig, plt, path)
+    return True
+
+
+def plot_lr_find(result, path):
+    """The range test: smoothed loss against learning rate (log scale), the suggested rate marked."""
+    plt = _pyplot()
+    if plt is None:
+        return False
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    ax.plot(result.lrs, result.losses, color="0.8", lw=0.8, label="batch loss")
+    ax.plot(result.lrs, result.smoothed, lw=1.8, label="smoothed loss")
+    ax.axvline(result.suggestion, color="C3", ls="--", label=f"suggested {result.suggestion:.2g}")
+    ax.set_xscale("log")
+    finite = result.smoothed[np.isfinite(result.smoothed)]
+    if finite.size:  # the last, diverging points would flatten everything else
+        low, start = finite.min(), finite[0]
+        ax.set_ylim(low - 0.1 * (start - low + 1e-12), start + 0.5 * (start - low + 1e-12))
+    ax.set_xlabel("learning rate")
+    ax.set_ylabel("loss")
+    ax.set_title("learning-rate range test")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend()
     fig.tight_layout()
     _save(fig, plt, path)
     return True

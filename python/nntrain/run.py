@@ -172,8 +172,10 @@ class CheckpointEachEpoch(Callback):
         self.run = run
 
     def on_epoch_end(self, trainer, metrics):
-        self.run.save_checkpoint()
+        # The weights first: a run directory that has a checkpoint always has a model beside it, even when the
+        # process dies between the two writes.
         self.run.save_model()
+        self.run.save_checkpoint()
 
 
 def read_metrics(path):

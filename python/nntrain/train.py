@@ -3,19 +3,29 @@
     for each epoch:
         for (x, y) in the training batches:
             logits = model(x);  loss = loss_fn(logits, y) [+ penalties]
-            model.backward(loss_fn.backward())        # chain rule, layer by layer, into .grad
+            loss.backward()                           # chain rule, op by op, into every parameter's .grad
             [clip the global gradient norm];  optimizer.step()
         evaluate on the validation data; scheduler.step(); callbacks
 
-No printing here: progress, logging, checkpoints and early stopping are callbacks.
+Any Module trains: a Sequential of built-in layers or a network whose forward the user wrote.
+
+No printing here: progress, logging, checkpoints and early stopping are callbacks (nntrain.callbacks).
+What is measured on the validation data is the ``metrics`` list (nntrain.metric): accuracy and the
+confusion matrix unless told otherwise, MAE/RMSE/R2 for regression.
 """
 
+import math
 import time
-from dataclasses import asdict, dataclass, field
+from collections import Counter
+from dataclasses import asdict, dataclass, field, fields
 
 import numpy as np
 
 from . import functional as F
+from ._tensor import Tensor
+from .autograd.grad_mode import no_grad
+from .callbacks import Callback, EarlyStopping  # noqa: F401  (their home was here; kept importable)
+from .metric import Accuracy, ConfusionMatrix, class_labels
 
 
 class NonFiniteError(RuntimeError):
@@ -34,16 +44,49 @@ class TrainingInterrupted(Exception):
 
 @dataclass
 class Evaluation:
+    """What ``evaluate`` measured: the mean loss, the number of examples, and each metric's results by
+    name (``acc``, ``confusion_matrix``, ``f1``, ``mae``...). ``accuracy``, ``confusion`` and
+    ``per_class_accuracy`` read the default classification metrics (NaN / None when not measured)."""
+
     loss: float
-    accuracy: float
-    per_class_accuracy: np.ndarray
-    confusion: np.ndarray   # confusion[true, predicted] counts
     samples: int
+    metrics: dict
+
+    @property
+    def accuracy(self):
+        return self.metrics.get("acc", math.nan)
+
+    @property
+    def confusion(self):
+        """confusion[true, predicted] counts, or None."""
+        return self.metrics.get("confusion_matrix")
+
+    @property
+    def per_class_accuracy(self):
+        """Fraction right of each true class (NaN for a class with no examples), or None."""
+        m = self.confusion
+        if m is None:
+            return None
+        support = m.sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(support > 0, np.diag(m) / np.maximum(support, 1), np.nan)
+
+    def scalars(self, prefix=""):
+        """{prefix + name: value} of every single-number metric except ``acc`` (reported as accuracy)."""
+        return {prefix + k: float(v) for k, v in self.metrics.items() if k != "acc" and np.ndim(v) == 0}
 
     def as_dict(self):
-        return {"loss": self.loss, "accuracy": self.accuracy, "samples": self.samples,
-                "per_class_accuracy": [None if np.isnan(a) else float(a) for a in self.per_class_accuracy],
-                "confusion": self.confusion.tolist()}
+        out = {"loss": self.loss}
+        if "acc" in self.metrics:
+            out["accuracy"] = self.accuracy
+        out["samples"] = self.samples
+        if self.confusion is not None:
+            out["per_class_accuracy"] = [None if np.isnan(a) else float(a) for a in self.per_class_accuracy]
+            out["confusion"] = self.confusion.tolist()
+        for k, v in self.metrics.items():
+            if k not in ("acc", "confusion_matrix"):
+                out[k] = float(v) if np.ndim(v) == 0 else np.asarray(v).tolist()
+        return out
 
 
 @dataclass
@@ -56,9 +99,19 @@ class EpochMetrics:
     lr: float = float("nan")
     seconds: float = 0.0
     samples_per_second: float = 0.0
+    extra: dict = field(default_factory=dict)  # val_<name> of further validation metrics (val_f1, val_mae)
 
     def as_dict(self):
-        return asdict(self)
+        """Every value by name, the extra metrics beside the fixed ones: the names callbacks monitor."""
+        out = asdict(self)
+        out.update(out.pop("extra"))
+        return out
+
+    @classmethod
+    def from_dict(cls, values):
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in values.items() if k in known},
+                   extra={k: v for k, v in values.items() if k not in known})
 
 
 def _batches(data, batch_size):
@@ -70,98 +123,91 @@ def _batches(data, batch_size):
         yield from data
 
 
-def _labels(y):
-    """Integer class labels from integer targets or one-hot / probability rows."""
-    y = np.asarray(y)
-    return y.argmax(axis=1) if y.ndim == 2 else y
+def _output(model, out):
+    if not isinstance(out, Tensor):
+        raise TypeError(f"{type(model).__name__}.forward returned {type(out).__name__}, expected a Tensor "
+                        "(the network's outputs, e.g. logits)")
+    return out
 
 
-def evaluate(model, data, loss_fn=None, num_classes=None, batch_size=1024):
-    """Loss, accuracy, per-class accuracy and confusion matrix of ``model`` on ``data`` (eval mode)."""
+def default_metrics(num_classes=None):
+    """What evaluate measures unless told otherwise: accuracy and the confusion matrix."""
+    return [Accuracy(), ConfusionMatrix(num_classes)]
+
+
+def evaluate(model, data, loss_fn=None, num_classes=None, batch_size=1024, metrics=None):
+    """Mean loss and each of ``metrics`` (default: accuracy and the confusion matrix) of ``model`` on
+    ``data``, in eval mode. For regression pass the loss (MSELoss, L1Loss) and e.g. [MAE(), RMSE(), R2()]."""
     from .nn.loss import CrossEntropyLoss
 
     loss_fn = loss_fn or CrossEntropyLoss()
+    metrics = default_metrics(num_classes) if metrics is None else list(metrics)
+    for m in metrics:
+        m.reset()
     was_training = model.training
     model.eval()
     total_loss, n = 0.0, 0
-    preds, trues = [], []
     try:
         for x, y in _batches(data, batch_size):
             if len(x) == 0:
                 continue
-            x = np.ascontiguousarray(x, dtype=model.dtype)
-            logits = model(x)
-            total_loss += float(loss_fn(logits, y)) * len(x)
+            with no_grad():
+                logits = _output(model, model(Tensor(np.ascontiguousarray(x, dtype=model.dtype))))
+                total_loss += float(loss_fn(logits, y)) * len(x)
+            out = logits.data
             n += len(x)
-            preds.append(logits.argmax(axis=1))
-            trues.append(_labels(y))
+            for m in metrics:
+                m.update(out, y)
     finally:
         model.train(was_training)
     if n == 0:
         raise ValueError("evaluate: no samples")
-    pred, true = np.concatenate(preds), np.concatenate(trues)
-    k = int(num_classes or max(pred.max(), true.max()) + 1)
-    confusion = np.zeros((k, k), dtype=np.int64)
-    np.add.at(confusion, (true, pred), 1)
-    support = confusion.sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        per_class = np.where(support > 0, np.diag(confusion) / np.maximum(support, 1), np.nan)
-    return Evaluation(total_loss / n, float((pred == true).mean()), per_class, confusion, n)
+    results = {}
+    for m in metrics:
+        results.update(m.results())
+    return Evaluation(total_loss / n, n, results)
 
 
-class Callback:
-    """Hooks the Trainer calls; override what you need. ``trainer.stop_training = True`` ends training."""
+def first_non_finite_module(model, x):
+    """The name of the first layer whose output holds a NaN or Inf when ``model`` runs on ``x`` again, or None.
 
-    def on_train_begin(self, trainer):
+    Only called once training has gone wrong: the forward is repeated with a hook on every module, and
+    buffers (BatchNorm statistics) and random generators (Dropout) are restored afterwards.
+    """
+    from .nn.module import register_module_forward_hook
+
+    names = {id(m): name or type(m).__name__ for name, m in model.named_modules()}
+    buffers = [(b, b.copy()) for _, b in model.named_buffers()]
+    generators = [(g, g.bit_generator.state) for m in model.modules() for g in vars(m).values()
+                  if isinstance(g, np.random.Generator)]
+    found = []
+
+    def check(module, inputs, output):
+        if not found and isinstance(output, Tensor) and output.dtype.kind == "f" and not np.isfinite(output.data).all():
+            found.append(f"'{names.get(id(module), '?')}' ({type(module).__name__})")
+
+    try:
+        with no_grad(), register_module_forward_hook(check):
+            model(Tensor(x))
+    except Exception:  # a failure while diagnosing must not hide the error being reported
         pass
-
-    def on_epoch_begin(self, trainer, epoch):
-        pass
-
-    def on_batch_end(self, trainer, epoch, step, loss, batch_size):
-        pass
-
-    def on_epoch_end(self, trainer, metrics):
-        pass
-
-    def on_train_end(self, trainer, history):
-        pass
-
-
-class EarlyStopping(Callback):
-    """Stops when the validation loss has not improved by ``min_delta`` for ``patience`` epochs."""
-
-    def __init__(self, patience=5, min_delta=0.0):
-        if patience < 1:
-            raise ValueError(f"EarlyStopping: patience must be >= 1, got {patience}")
-        self.patience, self.min_delta = int(patience), float(min_delta)
-        self.best, self.bad_epochs, self.stopped_epoch = float("inf"), 0, None
-
-    def on_train_begin(self, trainer):
-        # A resumed run replays the epochs it already has, so patience counts across the interruption.
-        self.best, self.bad_epochs, self.stopped_epoch = float("inf"), 0, None
-        for metrics in trainer.history:
-            self._observe(trainer, metrics)
-
-    def on_epoch_end(self, trainer, metrics):
-        self._observe(trainer, metrics)
-
-    def _observe(self, trainer, metrics):
-        if not np.isfinite(metrics.val_loss):
-            return
-        if metrics.val_loss < self.best - self.min_delta:
-            self.best, self.bad_epochs = metrics.val_loss, 0
-        else:
-            self.bad_epochs += 1
-            if self.bad_epochs >= self.patience:
-                self.stopped_epoch = metrics.epoch
-                trainer.stop_training = True
+    finally:
+        for b, saved in buffers:
+            b[...] = saved
+        for g, state in generators:
+            g.bit_generator.state = state
+    return found[0] if found else None
 
 
 @dataclass
 class Trainer:
     """Runs mini-batch training. ``penalties`` are L1/L2 terms (nn.L1Penalty, nn.L2Penalty) added to
-    the loss and to the gradients; ``clip_grad_norm`` caps the global gradient norm before each step."""
+    the loss and to the gradients; ``clip_grad_norm`` caps the global gradient norm before each step.
+
+    ``metrics`` (nntrain.metric objects) are measured on the validation data each epoch: the one named
+    ``acc`` fills ``val_accuracy``, every other single number becomes ``val_<name>`` in the epoch's
+    metrics. The default is accuracy; training accuracy is counted only when the list has an Accuracy
+    (for regression give e.g. [MAE(), RMSE(), R2()]: train_accuracy and val_accuracy are then NaN)."""
 
     model: object
     optimizer: object
@@ -172,6 +218,7 @@ class Trainer:
     callbacks: list = field(default_factory=list)
     num_classes: int = None
     distributed: object = None   # a distributed.Distributed: data-parallel over MPI ranks
+    metrics: list = None
 
     def __post_init__(self):
         from .nn.loss import CrossEntropyLoss
@@ -185,27 +232,40 @@ class Trainer:
         self.epoch = 0
         self.last_grad_norm = float("nan")
         self._params = self.model.parameters()
-        self.model.needs_input_grad = False  # nothing consumes d(loss)/d(x): the first layer skips it
         self._interrupt = False
         self._partial = None  # sums of an epoch interrupted part-way: resumed by the next fit
+        self._counts_correct = self.metrics is None or any(isinstance(m, Accuracy) for m in self.metrics)
+        self._callback_states = {}  # loaded by load_state_dict, handed to the callbacks by the next fit
 
     def request_interrupt(self):
         """Ask fit to stop after the step in progress (safe to call from a signal handler)."""
         self._interrupt = True
 
     def state_dict(self):
-        """Epochs done, their metrics and the sums of a part-done epoch: JSON-serialisable."""
-        return {"epoch": self.epoch, "history": [m.as_dict() for m in self.history], "partial": self._partial}
+        """Epochs done, their metrics, the sums of a part-done epoch and the callbacks' states: JSON values,
+        and NumPy arrays where a callback keeps some (nntrain.checkpoint stores those as tensors)."""
+        callbacks = {key: cb.state_dict() for key, cb in self._keyed_callbacks()}
+        return {"epoch": self.epoch, "history": [m.as_dict() for m in self.history], "partial": self._partial,
+                "callbacks": {key: state for key, state in callbacks.items() if state}}
 
     def load_state_dict(self, state):
         self.epoch = int(state["epoch"])
-        self.history = [EpochMetrics(**m) for m in state["history"]]
+        self.history = [EpochMetrics.from_dict(m) for m in state["history"]]
         self._partial = state.get("partial")
+        self._callback_states = dict(state.get("callbacks") or {})
+
+    def _keyed_callbacks(self):
+        """(key, callback): the class name, with '#2', '#3'... for a second, third one of a class."""
+        seen = Counter()
+        for cb in self.callbacks:
+            name = type(cb).__name__
+            seen[name] += 1
+            yield (name if seen[name] == 1 else f"{name}#{seen[name]}"), cb
 
     def _first_non_finite_gradient(self):
         # Backward runs from the output towards the input, so the last parameter in model order with a
         # non-finite gradient is the first one that went non-finite.
-        bad = [name for name, p in self.model.named_parameters() if not np.isfinite(p.grad).all()]
+        bad = [name for name, p in self.model.named_parameters() if p.grad is not None and not np.isfinite(p.grad).all()]
         return bad[-1] if bad else None
 
     def train_step(self, x, y, epoch=0, step=0):
@@ -213,30 +273,36 @@ class Trainer:
         correct predictions). Under MPI (``self.distributed``) x, y is the global batch: this rank works on
         its slice and the gradients, loss and counts are combined over the ranks."""
         model, dist = self.model, self.distributed
-        model.zero_grad()
+        for p in self._params:
+            p.grad = None
         total = len(x)
         if dist is not None:
             lo, hi = dist.shard(total)
             x, y = x[lo:hi], y[lo:hi]
         count = len(x)
-        loss, correct = 0.0, 0
+        loss, loss_value, correct = None, 0.0, 0
         if count:
-            logits = model(x)
-            loss = float(self.loss_fn(logits, y))
-            correct = int((logits.argmax(axis=1) == _labels(y)).sum())
+            logits = _output(model, model(Tensor(x)))
+            loss = self.loss_fn(logits, y)
+            loss_value = float(loss)
+            if self._counts_correct:
+                correct = int((logits.data.argmax(axis=1) == class_labels(y)).sum())
         if dist is not None:  # every rank takes the same decisions below from the same global values
-            loss, correct = dist.sum(loss * count) / total, dist.sum(correct)
+            loss_value, correct = dist.sum(loss_value * count) / total, dist.sum(correct)
         for penalty in self.penalties:
-            loss += penalty(model)
-        if not np.isfinite(loss):
-            raise NonFiniteError(f"loss became {loss} at epoch {epoch}, step {step}")
-        if count:
-            model.backward(self.loss_fn.backward())
+            term = penalty(model)
+            loss_value += float(term)
+            if loss is not None:
+                loss = loss + term
+        if not np.isfinite(loss_value):
+            where = first_non_finite_module(model, x) if count else None
+            raise NonFiniteError(f"loss became {loss_value} at epoch {epoch}, step {step}"
+                                 + (f": first non-finite output in layer {where}" if where else ""))
+        if loss is not None:
+            loss.backward()
         if dist is not None:
             dist.average_gradients(self._params, count, total)
-        for penalty in self.penalties:
-            penalty.backward(model)
-        grads = [p.grad for p in self._params]
+        grads = [p.grad for p in self._params if p.grad is not None]
         if self.clip_grad_norm is not None:
             self.last_grad_norm = F.clip_grad_norm(grads, self.clip_grad_norm)
         else:
@@ -245,13 +311,17 @@ class Trainer:
             raise NonFiniteError(f"gradient became non-finite at epoch {epoch}, step {step}: first in "
                                  f"layer parameter '{self._first_non_finite_gradient()}'")
         self.optimizer.step()
-        return loss, correct
+        return loss_value, correct
 
     def fit(self, train_data, val_data=None, epochs=1):
         """Trains from ``self.epoch`` up to ``epochs``; returns the list of EpochMetrics (also ``history``)."""
         if epochs < 1:
             raise ValueError(f"epochs must be >= 1, got {epochs}")
         self.stop_training = False
+        states, self._callback_states = self._callback_states, {}
+        for key, cb in self._keyed_callbacks():
+            if key in states:
+                cb.load_state_dict(states[key])
         for cb in self.callbacks:
             cb.on_train_begin(self)
         while self.epoch < epochs and not self.stop_training:
@@ -270,6 +340,8 @@ class Trainer:
                 seen += len(x)
                 for cb in self.callbacks:
                     cb.on_batch_end(self, epoch, step, loss, len(x))
+                if self.stop_training:  # a callback stopped mid-epoch: this epoch ends with this step
+                    break
                 interrupt = self._interrupt
                 if self.distributed is not None:  # all ranks must stop after the same step
                     interrupt = self.distributed.sum(int(interrupt)) > 0
@@ -279,12 +351,14 @@ class Trainer:
                                      "seconds": earlier_seconds + time.perf_counter() - start}
                     raise TrainingInterrupted(epoch, step)
             seconds = earlier_seconds + time.perf_counter() - start
-            metrics = EpochMetrics(epoch, total_loss / max(seen, 1), correct / max(seen, 1),
+            metrics = EpochMetrics(epoch, total_loss / max(seen, 1),
+                                   correct / max(seen, 1) if self._counts_correct else math.nan,
                                    lr=self.optimizer.param_groups[0]["lr"], seconds=seconds,
                                    samples_per_second=seen / seconds if seconds > 0 else 0.0)
             if val_data is not None:
-                ev = evaluate(self.model, val_data, self.loss_fn, self.num_classes)
+                ev = evaluate(self.model, val_data, self.loss_fn, self.num_classes, metrics=self.metrics)
                 metrics.val_loss, metrics.val_accuracy = ev.loss, ev.accuracy
+                metrics.extra.update(ev.scalars("val_"))
             if self.scheduler is not None:
                 self.scheduler.step()
             self.epoch = epoch

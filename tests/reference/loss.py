@@ -23,3 +23,7 @@ def cross_entropy_grad(logits, target, label_smoothing=0.0):
 
 def mse(pred, target):
     return float(np.mean((pred.astype(np.float64) - target) ** 2))
+
+
+def l1(pred, target):
+    return float(np.mean(np.abs(pred.astype(np.float64) - target)))

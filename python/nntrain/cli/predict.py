@@ -118,7 +118,7 @@ def command(model_path, files, temperature, top_k, as_json):
         if normalizer is not None:
             shape = (1, -1) + (1,) * (x.ndim - 2)
             x = (x - normalizer.mean.reshape(shape)) / normalizer.std.reshape(shape)
-        probs = F.softmax(np.ascontiguousarray(model(np.ascontiguousarray(x, np.float32)), np.float32), temperature)
+        probs = F.softmax(np.ascontiguousarray(model(np.ascontiguousarray(x, np.float32)), np.float32), temperature=temperature)
         for label, p in zip(labels, probs):
             top = np.argsort(-p, kind="stable")[:top_k]
             results.append({"input": label, "class": int(top[0]), "name": names[top[0]],

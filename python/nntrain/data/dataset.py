@@ -26,11 +26,11 @@ class Dataset:
     def __post_init__(self):
         # Converting here (not in every reader) keeps the guarantee in one place; no copy when already right.
         with np.errstate(over="ignore"):  # values beyond float32 become inf and fail the finiteness check
-            self.x = np.ascontiguousarray(self.x, dtype=np.float32)
+            self.x = np.asarray(self.x, dtype=np.float32, order="C")  # 0-d stays 0-d for the check below
         y = np.asarray(self.y)
         if y.dtype.kind not in "iu" and y.size:
             raise DataError(f"{self.name}: labels must be integers, got dtype {y.dtype}")
-        self.y = np.ascontiguousarray(y, dtype=np.int64)
+        self.y = np.asarray(y, dtype=np.int64, order="C")
         if isinstance(self.classes, bool) or not isinstance(self.classes, (int, np.integer)) or self.classes < 1:
             raise DataError(f"{self.name}: classes must be a positive integer, got {self.classes!r}")
         self.classes = int(self.classes)

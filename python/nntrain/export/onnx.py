@@ -1,10 +1,12 @@
 """ONNX export built with the `onnx` package alone (no PyTorch), verified against onnxruntime.
 
-Each layer becomes the ONNX operator of the same meaning: Linear -> Gemm(transB=1) (weights keep PyTorch's
-(out, in) layout), Conv2d -> Conv, MaxPool2d/AvgPool2d -> MaxPool/AveragePool, Flatten -> Flatten(axis=1),
-BatchNorm -> BatchNormalization (running statistics, as in evaluation), ReLU/LeakyReLU/ELU/Sigmoid/Tanh/GELU ->
-their operators, Softmax with temperature T -> Div(T) + Softmax, Residual -> the block's graph + Add,
-Dropout -> nothing (the identity at inference). The batch dimension is dynamic.
+Any model exports: its forward runs once under a Tracer (evaluation mode), and every recorded op becomes the
+ONNX operator of the same meaning: linear -> Gemm(transB=1) (weights keep PyTorch's (out, in) layout),
+conv2d -> Conv, the pools -> MaxPool/AveragePool, a flattening reshape -> Flatten(axis=1), batch_norm ->
+BatchNormalization (running statistics), the activations -> their operators, softmax with temperature T ->
+Div(T) + Softmax, + - * / @ and the Tensor ops -> Add, Sub, Mul, Div, MatMul, Concat, Slice, ...; dropout is
+the identity in evaluation and leaves nothing. An op without a mapping is an ExportError naming it and the
+layer that called it. The batch dimension is dynamic.
 
 The opset and IR version are pinned to what the supported onnxruntime loads: the `onnx` package's default IR
 version can be newer than onnxruntime accepts.
@@ -12,8 +14,7 @@ version can be newer than onnxruntime accepts.
 
 import numpy as np
 
-from ..nn import (ELU, GELU, AvgPool2d, BatchNorm1d, BatchNorm2d, Conv2d, Dropout, Flatten, LeakyReLU, Linear,
-                  MaxPool2d, ReLU, Residual, Sequential, Sigmoid, Softmax, Tanh)
+from ..autograd.grad_mode import no_grad
 
 OPSET = 21          # has Gelu (20+); onnxruntime 1.17 and later run it
 IR_VERSION = 10     # the IR version of opset 21
@@ -45,7 +46,8 @@ class _GraphBuilder:
 
     def constant(self, array, hint):
         name = self.name(hint)
-        self.initializers.append(self.numpy_helper.from_array(np.ascontiguousarray(array), name))
+        # asarray(order="C") keeps a scalar (Softmax's temperature) a 0-d tensor; ascontiguousarray would not.
+        self.initializers.append(self.numpy_helper.from_array(np.asarray(array, order="C"), name))
         return name
 
     def node(self, op, inputs, hint, **attrs):
@@ -59,67 +61,273 @@ def _pads(padding):
     return [ph, pw, ph, pw]
 
 
-def _emit(g, layer, x, path):
-    """Appends `layer` applied to tensor `x`; returns the output tensor's name."""
-    where = path or "model"
-    if isinstance(layer, Sequential):
-        for i, child in enumerate(layer):
-            x = _emit(g, child, x, f"{path}.{i}" if path else str(i))
-        return x
-    if isinstance(layer, Residual):
-        out = _emit(g, layer.block, x, f"{path}.block")
-        skip = _emit(g, layer.projection, x, f"{path}.projection") if "projection" in layer._modules else x
-        return g.node("Add", [out, skip], "residual")
-    if isinstance(layer, Linear):
-        inputs = [x, g.constant(layer.weight.data, f"{where}.weight")]
-        if layer.bias is not None:
-            inputs.append(g.constant(layer.bias.data, f"{where}.bias"))
-        return g.node("Gemm", inputs, "linear", transB=1)
-    if isinstance(layer, Conv2d):
-        inputs = [x, g.constant(layer.weight.data, f"{where}.weight")]
-        if layer.bias is not None:
-            inputs.append(g.constant(layer.bias.data, f"{where}.bias"))
-        return g.node("Conv", inputs, "conv", kernel_shape=list(layer.kernel_size), strides=list(layer.stride),
-                      pads=_pads(layer.padding), dilations=list(layer.dilation))
-    if isinstance(layer, MaxPool2d):
-        return g.node("MaxPool", [x], "maxpool", kernel_shape=list(layer.kernel_size), strides=list(layer.stride),
-                      pads=_pads(layer.padding))
-    if isinstance(layer, AvgPool2d):
-        return g.node("AveragePool", [x], "avgpool", kernel_shape=list(layer.kernel_size),
-                      strides=list(layer.stride), pads=_pads(layer.padding),
-                      count_include_pad=int(layer.count_include_pad))
-    if isinstance(layer, Flatten):
-        return g.node("Flatten", [x], "flatten", axis=1)
-    if isinstance(layer, (BatchNorm1d, BatchNorm2d)):
-        if layer.running_mean is None:
-            raise ExportError(f"{where}: BatchNorm without running statistics normalises with each batch's own "
-                              "statistics, which ONNX inference cannot reproduce")
-        c = layer.num_features
-        dtype = layer.running_mean.dtype
-        scale = layer.weight.data if layer.weight is not None else np.ones(c, dtype)
-        shift = layer.bias.data if layer.bias is not None else np.zeros(c, dtype)
-        inputs = [x, g.constant(scale, f"{where}.weight"), g.constant(shift, f"{where}.bias"),
-                  g.constant(layer.running_mean, f"{where}.running_mean"),
-                  g.constant(layer.running_var, f"{where}.running_var")]
-        return g.node("BatchNormalization", inputs, "batchnorm", epsilon=float(layer.eps))
-    if isinstance(layer, Dropout):
-        return x
-    if isinstance(layer, ReLU):
-        return g.node("Relu", [x], "relu")
-    if isinstance(layer, LeakyReLU):
-        return g.node("LeakyRelu", [x], "leaky_relu", alpha=float(layer.negative_slope))
-    if isinstance(layer, ELU):
-        return g.node("Elu", [x], "elu", alpha=float(layer.alpha))
-    if isinstance(layer, Sigmoid):
-        return g.node("Sigmoid", [x], "sigmoid")
-    if isinstance(layer, Tanh):
-        return g.node("Tanh", [x], "tanh")
-    if isinstance(layer, GELU):
-        return g.node("Gelu", [x], "gelu", approximate=layer.approximate)
-    if isinstance(layer, Softmax):
-        t = g.constant(np.array(layer.temperature, dtype=np.float32), f"{where}.temperature")
-        return g.node("Softmax", [g.node("Div", [x, t], "scaled")], "softmax", axis=-1)
-    raise ExportError(f"{where}: cannot export a {type(layer).__name__} layer to ONNX")
+TRACE_BATCH = 2  # the batch the model is traced with; that dimension becomes the graph's dynamic "batch"
+
+
+def _graph(g, model, input_shape):
+    """Runs the model once under a Tracer and emits every recorded op, inputs before users; returns the
+    output's name. Parameters become initializers under their state-dict names."""
+    from ..autograd.trace import Tracer
+    from .._tensor import Tensor
+
+    x = Tensor(np.zeros((TRACE_BATCH,) + tuple(input_shape), np.float32), requires_grad=True)
+    with Tracer(model) as tracer:
+        out = model(x)
+    if not isinstance(out, Tensor):
+        raise ExportError(f"{type(model).__name__}.forward returned {type(out).__name__}, expected a Tensor")
+    params = {id(p): name for name, p in model.named_parameters()}
+    names = {id(x): "input"}      # id(tensor) -> its name in the graph
+    outputs = {}                  # Context -> names of its outputs
+    keep = [x]                    # tensors named so far stay alive, so their ids stay theirs
+
+    def name_of(t):
+        if t.grad_fn is not None:
+            return outputs[t.grad_fn][t._out_index]
+        if id(t) not in names:
+            names[id(t)] = g.constant(t.data, params.get(id(t), "constant"))
+            keep.append(t)
+        return names[id(t)]
+
+    for ctx in _calls_in_order(out, tracer):
+        args, kwargs, path = tracer.calls[ctx]
+        emit = _EMITTERS.get(ctx.function)
+        if emit is None:
+            raise ExportError(f"layer {tracer.module_name(path)}: the op {ctx.name} has no ONNX mapping")
+        ins = [name_of(a) if isinstance(a, Tensor) else (None if a is None else a) for a in args]
+        try:
+            result = emit(g, ins, args, kwargs)
+        except ExportError as e:
+            raise ExportError(f"layer {tracer.module_name(path)}: {e}") from None
+        outputs[ctx] = result if isinstance(result, list) else [result]
+    return name_of(out)
+
+
+def _calls_in_order(out, tracer):
+    """The traced Contexts that out depends on, each after the Contexts of its inputs."""
+    from .._tensor import Tensor
+
+    order, state, stack = [], {}, [out.grad_fn] if out.grad_fn is not None else []
+    while stack:
+        ctx = stack[-1]
+        if state.get(ctx) == "done":
+            stack.pop()
+            continue
+        if ctx not in tracer.calls:
+            raise ExportError(f"the op {ctx.name} ran outside the traced forward")
+        children = [a.grad_fn for a in tracer.calls[ctx][0] if isinstance(a, Tensor) and a.grad_fn is not None
+                    and state.get(a.grad_fn) != "done"]
+        if state.get(ctx) == "open" or not children:
+            state[ctx] = "done"
+            order.append(ctx)
+            stack.pop()
+        else:
+            state[ctx] = "open"
+            stack.extend(children)
+    return order
+
+
+# ---- one emitter per Function: (graph, input names, the call's inputs, its keyword arguments) -> output(s) ----
+def _operand(g, name):
+    """An input that may be a Python number (a scalar operand of + - * /): a float32 constant then."""
+    return g.constant(np.array(name, np.float32), "scalar") if isinstance(name, (int, float)) else name
+
+
+def _binary(op):
+    return lambda g, ins, args, kw: g.node(op, [_operand(g, ins[0]), _operand(g, ins[1])], op.lower())
+
+
+def _unary(op, **attrs):
+    return lambda g, ins, args, kw: g.node(op, [ins[0]], op.lower(), **attrs)
+
+
+def _linear(g, ins, args, kw):
+    if args[0].ndim != 2:
+        raise ExportError("linear of a non-matrix input")
+    return g.node("Gemm", [n for n in ins if n is not None], "linear", transB=1)
+
+
+def _conv(g, ins, args, kw):
+    from ..functional._args import pair
+
+    kernel = list(args[1].shape[2:])
+    return g.node("Conv", [n for n in ins if n is not None], "conv", kernel_shape=kernel,
+                  strides=list(pair(kw.get("stride", 1), "stride")), pads=_pads(pair(kw.get("padding", 0), "padding")),
+                  dilations=list(pair(kw.get("dilation", 1), "dilation")))
+
+
+def _window(kw):
+    from ..functional.pool import _window as window
+
+    return window(kw["kernel_size"], kw.get("stride"), kw.get("padding", 0))
+
+
+def _max_pool(g, ins, args, kw):
+    kernel, stride, padding = _window(kw)
+    return [g.node("MaxPool", [ins[0]], "maxpool", kernel_shape=list(kernel), strides=list(stride),
+                   pads=_pads(padding)), None]
+
+
+def _avg_pool(g, ins, args, kw):
+    kernel, stride, padding = _window(kw)
+    return g.node("AveragePool", [ins[0]], "avgpool", kernel_shape=list(kernel), strides=list(stride),
+                  pads=_pads(padding), count_include_pad=int(kw.get("count_include_pad", True)))
+
+
+def _batch_norm(g, ins, args, kw):
+    if kw.get("training") or kw.get("running_mean") is None:
+        raise ExportError("BatchNorm without running statistics normalises with each batch's own statistics, "
+                          "which ONNX inference cannot reproduce")
+    c = args[0].shape[1]
+    mean = kw["running_mean"]
+    scale = ins[1] if ins[1] is not None else g.constant(np.ones(c, mean.dtype), "bn_weight")
+    shift = ins[2] if ins[2] is not None else g.constant(np.zeros(c, mean.dtype), "bn_bias")
+    out = g.node("BatchNormalization", [ins[0], scale, shift, g.constant(mean, "running_mean"),
+                                        g.constant(kw["running_var"], "running_var")],
+                 "batchnorm", epsilon=float(kw.get("eps", 1e-5)))
+    return g.node("Relu", [out], "relu") if kw.get("relu") else out
+
+
+def _activation(op, param_attr=None):
+    def emit(g, ins, args, kw):
+        attrs = {param_attr: float(kw.get("param", 0.0))} if param_attr else {}
+        return g.node(op, [ins[0]], op.lower(), **attrs)
+
+    return emit
+
+
+def _softmax(op):
+    def emit(g, ins, args, kw):
+        x, t = ins[0], float(kw.get("temperature", 1.0))
+        if t != 1.0:
+            x = g.node("Div", [x, g.constant(np.array(t, np.float32), "temperature")], "scaled")
+        return g.node(op, [x], op.lower(), axis=int(kw.get("dim", -1)))
+
+    return emit
+
+
+def _reshape(g, ins, args, kw):
+    x, shape = args[0], list(kw["shape"])
+    if x.ndim >= 2 and len(shape) == 2 and shape[0] in (TRACE_BATCH, -1) and shape[1] == int(np.prod(x.shape[1:])):
+        return g.node("Flatten", [ins[0]], "flatten", axis=1)
+    if shape and shape[0] == TRACE_BATCH and x.ndim and x.shape[0] == TRACE_BATCH:
+        shape[0] = 0  # ONNX Reshape: copy the (dynamic) batch dimension from the input
+    return g.node("Reshape", [ins[0], g.constant(np.array(shape, np.int64), "shape")], "reshape")
+
+
+def _transpose(g, ins, args, kw):
+    if "dims" in kw:
+        perm = [d % args[0].ndim for d in kw["dims"]]
+    else:
+        perm = list(range(args[0].ndim))
+        a, b = kw["dim0"] % args[0].ndim, kw["dim1"] % args[0].ndim
+        perm[a], perm[b] = perm[b], perm[a]
+    return g.node("Transpose", [ins[0]], "transpose", perm=perm)
+
+
+def _reduce(op):
+    def emit(g, ins, args, kw):
+        dim = kw.get("dim")
+        inputs = [ins[0]]
+        if dim is not None:
+            inputs.append(g.constant(np.array(dim, np.int64), "axes"))
+        return g.node(op, inputs, op.lower(), keepdims=int(bool(kw.get("keepdim", False))))
+
+    return emit
+
+
+def _amax(g, ins, args, kw):
+    return _reduce("ReduceMax" if kw.get("largest", True) else "ReduceMin")(g, ins, args, kw)
+
+
+def _pow(g, ins, args, kw):
+    return g.node("Pow", [ins[0], g.constant(np.array(kw["exponent"], np.float32), "exponent")], "pow")
+
+
+def _clamp(g, ins, args, kw):
+    low, high = kw.get("low"), kw.get("high")
+    bound = [g.constant(np.array(v, np.float32), "bound") if v is not None else "" for v in (low, high)]
+    return g.node("Clip", [ins[0]] + bound, "clip")
+
+
+def _concat(g, ins, args, kw):
+    return g.node("Concat", list(ins), "concat", axis=int(kw.get("dim", 0)))
+
+
+def _stack(g, ins, args, kw):
+    axis = int(kw.get("dim", 0)) % (args[0].ndim + 1)
+    axes = g.constant(np.array([axis], np.int64), "axes")
+    return g.node("Concat", [g.node("Unsqueeze", [n, axes], "unsqueeze") for n in ins], "stack", axis=axis)
+
+
+def _split(g, ins, args, kw):
+    sizes = kw["sizes"]
+    outs = [g.name("split") for _ in sizes]
+    g.nodes.append(g.helper.make_node("Split", [ins[0], g.constant(np.array(sizes, np.int64), "sizes")], outs,
+                                      name=g.name("Split"), axis=int(kw.get("dim", 0))))
+    return outs
+
+
+def _get_item(g, ins, args, kw):
+    import numbers
+
+    index = kw["index"]
+    parts = index if isinstance(index, tuple) else (index,)
+    if any(p is Ellipsis or p is None for p in parts) or not all(
+            isinstance(p, (slice, numbers.Integral)) for p in parts):
+        raise ExportError(f"indexing with {index!r} has no ONNX mapping here (slices and integers only)")
+    x, name, gathered = args[0], ins[0], []
+    starts, ends, axes, steps = [], [], [], []
+    for axis, p in enumerate(parts):
+        if isinstance(p, slice):
+            start, stop, step = p.indices(x.shape[axis])
+            if (start, stop, step) != (0, x.shape[axis], 1):
+                if axis == 0:
+                    raise ExportError("slicing the batch dimension has no ONNX mapping with a dynamic batch")
+                starts, ends, axes, steps = starts + [start], ends + [stop], axes + [axis], steps + [step]
+        else:
+            gathered.append((axis, int(p)))
+    if axes:
+        consts = [g.constant(np.array(v, np.int64), "slice") for v in (starts, ends, axes, steps)]
+        name = g.node("Slice", [name] + consts, "slice")
+    for axis, i in reversed(gathered):
+        name = g.node("Gather", [name, g.constant(np.array(i, np.int64), "index")], "gather", axis=axis)
+    return name
+
+
+def _emitters():
+    from .. import ops
+    from ..functional import activation as act
+    from ..functional.conv import Conv2d
+    from ..functional.linear import Linear
+    from ..functional.norm import BatchNorm
+    from ..functional.pool import AvgPool2d, MaxPool2d
+
+    return {
+        Linear: _linear, Conv2d: _conv, MaxPool2d: _max_pool, AvgPool2d: _avg_pool, BatchNorm: _batch_norm,
+        act.ReLU: _activation("Relu"), act.LeakyReLU: _activation("LeakyRelu", "alpha"),
+        act.ELU: _activation("Elu", "alpha"), act.Sigmoid: _activation("Sigmoid"), act.Tanh: _activation("Tanh"),
+        act.GELU: lambda g, ins, args, kw: g.node("Gelu", [ins[0]], "gelu", approximate="none"),
+        act.GELUTanh: lambda g, ins, args, kw: g.node("Gelu", [ins[0]], "gelu", approximate="tanh"),
+        act.Softmax: _softmax("Softmax"), act.LogSoftmax: _softmax("LogSoftmax"),
+        ops.Add: _binary("Add"), ops.Sub: _binary("Sub"), ops.Mul: _binary("Mul"), ops.Div: _binary("Div"),
+        ops.MatMul: _binary("MatMul"), ops.Neg: _unary("Neg"), ops.Pow: _pow, ops.Exp: _unary("Exp"),
+        ops.Log: _unary("Log"), ops.Sqrt: _unary("Sqrt"), ops.Abs: _unary("Abs"), ops.Clamp: _clamp,
+        ops.Clone: _unary("Identity"), ops.Reshape: _reshape, ops.Transpose: _transpose, ops.Permute: _transpose,
+        ops.Sum: _reduce("ReduceSum"), ops.Mean: _reduce("ReduceMean"), ops.Amax: _amax, ops.Cat: _concat,
+        ops.Stack: _stack, ops.Split: _split, ops.GetItem: _get_item,
+    }
+
+
+class _Emitters(dict):
+    """The Function -> emitter table, built on first use (it imports every op module)."""
+
+    def get(self, key, default=None):
+        if not self:
+            self.update(_emitters())
+        return super().get(key, default)
+
+
+_EMITTERS = _Emitters()
 
 
 def to_onnx(model, input_shape, path=None, check=True, seed=0):
@@ -135,7 +343,12 @@ def to_onnx(model, input_shape, path=None, check=True, seed=0):
     g = _GraphBuilder(onnx)
     helper, TensorProto = onnx.helper, onnx.TensorProto
     shape = ["batch"] + [int(d) for d in input_shape]
-    output = _emit(g, model, "input", "")
+    was_training = model.training
+    model.eval()
+    try:
+        output = _graph(g, model, input_shape)
+    finally:
+        model.train(was_training)
     if output == "input":
         output = g.node("Identity", ["input"], "output")
     out_shape = ["batch"] + [int(d) for d in _output_shape(model, input_shape)]
@@ -157,7 +370,8 @@ def _output_shape(model, input_shape):
     was_training = model.training
     model.eval()
     try:
-        return model(np.zeros((1,) + tuple(input_shape), np.float32)).shape[1:]
+        with no_grad():
+            return model(np.zeros((1,) + tuple(input_shape), np.float32)).shape[1:]
     finally:
         model.train(was_training)
 
@@ -172,7 +386,8 @@ def verify(proto, model, input_shape, seed=0):
     was_training = model.training
     model.eval()
     try:
-        want = model(x)
+        with no_grad():
+            want = model(x)
     finally:
         model.train(was_training)
     session = ort.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"])

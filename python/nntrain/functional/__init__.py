@@ -16,7 +16,7 @@ from .activation import (elu, elu_backward, gelu, gelu_backward, leaky_relu, lea
 from .conv import col2im, conv2d, conv2d_backward, im2col
 from .dropout import dropout, dropout_backward
 from .linear import linear, linear_backward, matmul
-from .loss import cross_entropy, cross_entropy_backward, mse_loss, mse_loss_backward
+from .loss import cross_entropy, cross_entropy_backward, l1_loss, l1_loss_backward, mse_loss, mse_loss_backward
 from .norm import batch_norm, batch_norm_backward
 from .optim import (adagrad_update, adam_update, array_norms, clip_grad_norm, grad_norm, rmsprop_update,
                     sgd_update)
@@ -29,7 +29,7 @@ __all__ = [
     "relu", "relu_backward", "leaky_relu", "leaky_relu_backward", "elu", "elu_backward",
     "sigmoid", "sigmoid_backward", "tanh", "tanh_backward", "gelu", "gelu_backward",
     "softmax", "softmax_backward", "log_softmax", "log_softmax_backward",
-    "cross_entropy", "cross_entropy_backward", "mse_loss", "mse_loss_backward",
+    "cross_entropy", "cross_entropy_backward", "mse_loss", "mse_loss_backward", "l1_loss", "l1_loss_backward",
     "batch_norm", "batch_norm_backward",
     "dropout", "dropout_backward",
     "sgd_update", "adagrad_update", "rmsprop_update", "adam_update", "grad_norm", "array_norms", "clip_grad_norm",

@@ -19,3 +19,16 @@ def single_grad(given, shape, dtype, compute):
     if buffer is not None:
         compute(buffer)
     return buffer
+
+
+def grad_buffers(given, shapes, dtype):
+    """Resolve the gradient arguments of one kernel call that computes several: (buffers, accumulate).
+
+    When none is given to accumulate into, the new ones are left uninitialised and the kernel writes them
+    (accumulate=False: no zero-fill pass). When any is given, the kernel adds into all of them, so the new
+    ones start at zero.
+    """
+    accumulate = any(g is not None and g is not False for g in given)
+    new = np.zeros if accumulate else np.empty
+    return [new(shape, dtype=dtype) if g is None else (None if g is False else g)
+            for g, shape in zip(given, shapes)], accumulate

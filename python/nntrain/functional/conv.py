@@ -3,14 +3,35 @@
 import numpy as np
 
 from .. import _core
+from ..autograd.function import Function
 from ._args import pair
 from ._grads import grad_buffer
 
 
+class Conv2d(Function):
+    contiguous_inputs = True
+
+    @staticmethod
+    def forward(ctx, x, weight, bias=None, stride=1, padding=0, dilation=1):
+        geometry = (pair(stride, "stride"), pair(padding, "padding"), pair(dilation, "dilation"))
+        out = _core.conv2d_forward(x, weight, bias, *geometry)
+        ctx.save_for_backward(x, weight)
+        ctx.has_bias, ctx.geometry = bias is not None, geometry
+        return out
+
+    @staticmethod
+    def backward(ctx, dy):
+        x, weight = ctx.saved_tensors
+        need_x, need_w, need_b = ctx.needs_input_grad
+        stride, padding, dilation = ctx.geometry
+        return conv2d_backward(dy, x, weight, True if ctx.has_bias else None, stride, padding, dilation,
+                               dx=None if need_x else False, dweight=None if need_w else False,
+                               dbias=None if need_b else False)
+
+
 def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1):
     """Cross-correlation of x (N, C, H, W) with weight (OC, C, KH, KW), plus bias (OC): (N, OC, OH, OW)."""
-    return _core.conv2d_forward(x, weight, bias, pair(stride, "stride"), pair(padding, "padding"),
-                                pair(dilation, "dilation"))
+    return Conv2d.apply(x, weight, bias, stride=stride, padding=padding, dilation=dilation)
 
 
 def conv2d_backward(dout, x, weight, bias=None, stride=1, padding=0, dilation=1, *, dx=None, dweight=None,

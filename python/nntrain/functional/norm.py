@@ -3,7 +3,35 @@
 import numpy as np
 
 from .. import _core
+from ..autograd.function import Function
 from ._grads import grad_buffer
+
+
+def _array(x):
+    return getattr(x, "data", x) if x is not None and not isinstance(x, np.ndarray) else x
+
+
+class BatchNorm(Function):
+    """weight * (x - mean) * invstd + bias [then max(., 0)]; the backward reuses the forward's mean and invstd."""
+
+    contiguous_inputs = True
+
+    @staticmethod
+    def forward(ctx, x, weight=None, bias=None, running_mean=None, running_var=None, training=False,
+                momentum=0.1, eps=1e-5, relu=False):
+        out, mean, invstd = _core.batch_norm_forward(x, running_mean, running_var, weight, bias, bool(training),
+                                                     float(momentum), float(eps), bool(relu))
+        ctx.save_for_backward(x, weight, out if relu else None)
+        ctx.mean, ctx.invstd, ctx.training = mean, invstd, bool(training)
+        return out
+
+    @staticmethod
+    def backward(ctx, dy):
+        x, weight, relu_out = ctx.saved_tensors
+        need_x, need_w, need_b = ctx.needs_input_grad
+        return batch_norm_backward(dy, x, weight, ctx.mean, ctx.invstd, ctx.training,
+                                   dx=None if need_x else False, dweight=None if need_w else False,
+                                   dbias=None if need_b else False, relu_out=relu_out)
 
 
 def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5,
@@ -12,13 +40,18 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
 
     training: the batch's mean and (biased) variance, and the running statistics, when given, move
     towards them in place: running = (1 - momentum) running + momentum * batch (unbiased variance).
-    Otherwise the running statistics. With return_stats, also returns the (mean, 1/sqrt(var + eps)) used,
-    which :func:`batch_norm_backward` needs. With relu, the output is max(out, 0), computed in the same pass
-    (a BatchNorm followed by a ReLU, fused).
+    Otherwise the running statistics. With return_stats (arrays only), also returns the (mean,
+    1/sqrt(var + eps)) used, which :func:`batch_norm_backward` needs. With relu, the output is max(out, 0),
+    computed in the same pass (a BatchNorm followed by a ReLU, fused).
     """
-    out, mean, invstd = _core.batch_norm_forward(x, running_mean, running_var, weight, bias, bool(training),
-                                                 float(momentum), float(eps), bool(relu))
-    return (out, mean, invstd) if return_stats else out
+    running_mean, running_var = _array(running_mean), _array(running_var)
+    if return_stats:  # the explicit chain rule's API: plain arrays and the statistics backward needs
+        out, mean, invstd = _core.batch_norm_forward(_array(x), running_mean, running_var, _array(weight),
+                                                     _array(bias), bool(training), float(momentum), float(eps),
+                                                     bool(relu))
+        return out, mean, invstd
+    return BatchNorm.apply(x, weight, bias, running_mean=running_mean, running_var=running_var, training=training,
+                           momentum=momentum, eps=eps, relu=relu)
 
 
 def batch_norm_backward(dout, x, weight, mean, invstd, training=True, *, dx=None, dweight=None, dbias=None,

@@ -3,6 +3,7 @@
 import numpy as np
 
 from .. import _core
+from ..autograd.function import Function
 from ._args import pair
 from ._grads import single_grad
 
@@ -12,9 +13,40 @@ def _window(kernel_size, stride, padding):
     return kernel, kernel if stride is None else pair(stride, "stride"), pair(padding, "padding")
 
 
+class MaxPool2d(Function):
+    """(maximum of each window, its flat position ih*W + iw); backward sends each gradient to that position."""
+
+    contiguous_inputs = True
+
+    @staticmethod
+    def forward(ctx, x, kernel_size, stride=None, padding=0):
+        window = _window(kernel_size, stride, padding)
+        out, indices = _core.max_pool2d_forward(x, *window)
+        ctx.indices, ctx.input_shape, ctx.window = indices, x.shape, window
+        return out, indices
+
+    @staticmethod
+    def backward(ctx, dy, _indices_grad=None):
+        return max_pool2d_backward(dy, ctx.indices, ctx.input_shape, *ctx.window)
+
+
+class AvgPool2d(Function):
+    contiguous_inputs = True
+
+    @staticmethod
+    def forward(ctx, x, kernel_size, stride=None, padding=0, count_include_pad=True):
+        window = _window(kernel_size, stride, padding)
+        ctx.input_shape, ctx.window, ctx.count_include_pad = x.shape, window, bool(count_include_pad)
+        return _core.avg_pool2d_forward(x, *window, bool(count_include_pad))
+
+    @staticmethod
+    def backward(ctx, dy):
+        return avg_pool2d_backward(dy, ctx.input_shape, *ctx.window, ctx.count_include_pad)
+
+
 def max_pool2d(x, kernel_size, stride=None, padding=0, return_indices=False):
     """Maximum of each window; with return_indices also the flat position ih*W + iw of each maximum."""
-    out, indices = _core.max_pool2d_forward(x, *_window(kernel_size, stride, padding))
+    out, indices = MaxPool2d.apply(x, kernel_size=kernel_size, stride=stride, padding=padding)
     return (out, indices) if return_indices else out
 
 
@@ -27,7 +59,8 @@ def max_pool2d_backward(dout, indices, input_shape, kernel_size, stride=None, pa
 
 def avg_pool2d(x, kernel_size, stride=None, padding=0, count_include_pad=True):
     """Mean of each window; padding counts in the divisor when count_include_pad."""
-    return _core.avg_pool2d_forward(x, *_window(kernel_size, stride, padding), bool(count_include_pad))
+    return AvgPool2d.apply(x, kernel_size=kernel_size, stride=stride, padding=padding,
+                           count_include_pad=count_include_pad)
 
 
 def avg_pool2d_backward(dout, input_shape, kernel_size, stride=None, padding=0, count_include_pad=True, *, dx=None):

@@ -3,17 +3,10 @@
 import numpy as np
 
 from .. import functional as F
+from ..functional._args import pair
 from . import init
+from .linear import _shape_text
 from .module import Module, Parameter
-
-
-def pair(v, name):
-    """An int or a pair of ints -> (h, w)."""
-    if isinstance(v, (tuple, list)):
-        if len(v) != 2:
-            raise ValueError(f"{name}: expected an int or a pair, got {v!r}")
-        return int(v[0]), int(v[1])
-    return int(v), int(v)
 
 
 class Conv2d(Module):
@@ -29,23 +22,23 @@ class Conv2d(Module):
         self.dilation = pair(dilation, "dilation")
         self.weight = Parameter(np.empty((out_channels, in_channels) + self.kernel_size, dtype=dtype))
         self.bias = Parameter(np.empty(out_channels, dtype=dtype)) if bias else None
-        init.default_init_(self.weight, self.bias, rng)
+        self.reset_parameters(rng)
 
-    def _geometry(self):
-        return dict(stride=self.stride, padding=self.padding, dilation=self.dilation)
+    @classmethod
+    def infer_args(cls, input_shape):
+        if len(input_shape) != 3:
+            raise ValueError(f"expects input (N, C, H, W) but receives {_shape_text(input_shape)}")
+        return {"in_channels": int(input_shape[0])}
+
+    def reset_parameters(self, rng=None):
+        """PyTorch's default: U(-1/sqrt(fan_in), 1/sqrt(fan_in)), fan_in = in_channels * kh * kw."""
+        init.default_init_(self.weight, self.bias, rng)
 
     def forward(self, x):
         if x.ndim != 4 or x.shape[1] != self.in_channels:
             raise ValueError(f"Conv2d({self.in_channels}, {self.out_channels}): expected input "
                              f"(N, {self.in_channels}, H, W), got {tuple(x.shape)}")
-        self._x = x
-        return F.conv2d(x, self.weight.data, None if self.bias is None else self.bias.data, **self._geometry())
-
-    def backward(self, grad_out):
-        bias = None if self.bias is None else self.bias.data
-        dx, _, _ = F.conv2d_backward(grad_out, self._x, self.weight.data, bias, **self._geometry(),
-                                     dx=None if self.needs_input_grad else False, dweight=self.weight.grad, dbias=None if bias is None else self.bias.grad)
-        return dx
+        return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation)
 
     def output_shape(self, input_shape):
         """(N, OC, OH, OW) for an input (N, C, H, W), without running the layer."""

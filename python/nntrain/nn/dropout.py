@@ -15,19 +15,17 @@ class Dropout(Module):
         self.p = float(p)
         self.rng = rng if rng is not None else np.random.default_rng()
 
-    def forward(self, x):
-        self._active = self.training and self.p > 0
-        if not self._active:
-            return x
-        # A fresh mask per step, drawn from the run's generator; the kernel regenerates it from the
-        # seed in backward, so no mask is stored.
-        self._seed = int(self.rng.integers(0, 2**63 - 1))
-        return F.dropout(x, self.p, self._seed, training=True)
+    def reset_parameters(self, rng=None):
+        """A generator of its own, seeded from ``rng``: the masks of a run follow from the run's seed."""
+        if rng is not None:
+            self.rng = np.random.default_rng(int(rng.integers(0, 2**63 - 1)))
 
-    def backward(self, grad_out):
-        if not self._active:
-            return grad_out
-        return F.dropout_backward(grad_out, self.p, self._seed)
+    def forward(self, x):
+        if not self.training or self.p == 0:
+            return x
+        # A fresh mask per call, drawn from the run's generator; the kernel regenerates it from the seed in
+        # backward, so no mask is stored.
+        return F.dropout(x, self.p, training=True, seed=int(self.rng.integers(0, 2**63 - 1)))
 
     def extra_repr(self):
         return f"p={self.p}"

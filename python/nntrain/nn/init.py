@@ -4,7 +4,7 @@ Fixed: ``zeros_``, ``constant_``. Random: ``uniform_``, ``normal_``. Scaled to k
 steady through depth: ``xavier_uniform_``/``xavier_normal_`` (Glorot, for tanh/sigmoid) and
 ``kaiming_uniform_``/``kaiming_normal_`` (He/MSRA, for ReLU). Every random draw comes from the
 ``numpy.random.Generator`` passed as ``rng``, so one seeded generator fixes a whole run.
-``initialize(model, scheme, rng)`` applies a scheme to every Linear and Conv2d of a model.
+``initialize(model, scheme, rng)`` applies a scheme to every layer of a model.
 """
 
 import math
@@ -115,47 +115,43 @@ SCHEMES = ("default", "xavier", "xavier_normal", "he", "he_normal", "normal", "u
 
 
 def initialize(model, scheme="default", rng=None, value=0.0, std=0.01):
-    """Re-initialises every Linear and Conv2d of ``model`` with one scheme, drawing from ``rng``.
+    """Re-initialises every layer of ``model`` with one scheme, drawing from ``rng``.
 
-    schemes: default (PyTorch's), xavier / xavier_normal (Glorot), he / he_normal (Kaiming, ReLU gain),
-    normal (N(0, std)), uniform (U(-std, std)), zeros, constant (``value``). Biases start at zero except
-    under ``default``. BatchNorm layers are reset to weight 1, bias 0.
+    default: each layer's own ``reset_parameters`` (PyTorch's defaults). The others set every weight
+    matrix or kernel (a parameter of 2 or more dimensions): xavier / xavier_normal (Glorot), he / he_normal
+    (Kaiming, ReLU gain), normal (N(0, std)), uniform (U(-std, std)), zeros, constant (``value``); biases
+    start at zero, and layers without such weights (BatchNorm, LayerNorm) are reset to their defaults. Layers
+    that draw random numbers while training (Dropout) take a generator seeded from ``rng``, so one seed fixes
+    a whole run even for a network whose layers were built without one.
     """
-    from .conv import Conv2d
-    from .linear import Linear
-    from .norm import _BatchNorm
-
     if scheme not in SCHEMES:
         raise ValueError(f"initialize: unknown scheme '{scheme}' (choose from {', '.join(SCHEMES)})")
     rng = _rng(rng)
     for m in model.modules():
-        if isinstance(m, _BatchNorm):
-            m.reset_parameters()
-        if not isinstance(m, (Linear, Conv2d)):
+        own = [(name, p) for name, p in m._parameters.items() if p is not None]
+        if scheme == "default" or not any(p.data.ndim >= 2 for _, p in own):
+            reset = getattr(m, "reset_parameters", None)
+            if reset is not None:
+                reset(rng)
             continue
-        w, b = m.weight, getattr(m, "bias", None)
-        if scheme == "default":
-            default_init_(w, b, rng)
-            continue
-        if scheme == "xavier":
-            xavier_uniform_(w, rng=rng)
-        elif scheme == "xavier_normal":
-            xavier_normal_(w, rng=rng)
-        elif scheme == "he":
-            kaiming_uniform_(w, nonlinearity="relu", rng=rng)
-        elif scheme == "he_normal":
-            kaiming_normal_(w, nonlinearity="relu", rng=rng)
-        elif scheme == "normal":
-            normal_(w, 0.0, std, rng)
-        elif scheme == "uniform":
-            uniform_(w, -std, std, rng)
-        elif scheme == "zeros":
-            zeros_(w)
-        elif scheme == "constant":
-            constant_(w, value)
-        if b is not None:
-            zeros_(b)
+        for name, p in own:
+            if p.data.ndim >= 2:
+                _SCHEME_INIT[scheme](p, rng, value, std)
+            elif name.startswith("bias"):
+                zeros_(p)
     return model
+
+
+_SCHEME_INIT = {
+    "xavier": lambda p, rng, value, std: xavier_uniform_(p, rng=rng),
+    "xavier_normal": lambda p, rng, value, std: xavier_normal_(p, rng=rng),
+    "he": lambda p, rng, value, std: kaiming_uniform_(p, nonlinearity="relu", rng=rng),
+    "he_normal": lambda p, rng, value, std: kaiming_normal_(p, nonlinearity="relu", rng=rng),
+    "normal": lambda p, rng, value, std: normal_(p, 0.0, std, rng),
+    "uniform": lambda p, rng, value, std: uniform_(p, -std, std, rng),
+    "zeros": lambda p, rng, value, std: zeros_(p),
+    "constant": lambda p, rng, value, std: constant_(p, value),
+}
 
 
 def from_pretrained(model, path, strict=True):

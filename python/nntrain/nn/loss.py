@@ -1,44 +1,47 @@
-"""Losses: forward(prediction, target) -> float, backward() -> gradient w.r.t. the prediction."""
+"""Losses as modules: ``loss_fn(prediction, target)`` returns the loss (a 0-d Tensor for Tensor inputs, a
+float for arrays), as ``torch.nn`` losses do."""
 
 import numpy as np
 
 from .. import functional as F
+from .module import Module
 
 
-class CrossEntropyLoss:
+class _Loss(Module):
+    def _call_on_arrays(self, args, kwargs):
+        out = super()._call_on_arrays(args, kwargs)
+        return float(out)
+
+
+class CrossEntropyLoss(_Loss):
     """Mean cross-entropy of softmax(logits) against integer labels (N,) or probability targets (N, K)
     such as one-hot rows; ``label_smoothing`` mixes the target with the uniform distribution.
     Softmax and the log are fused and max-subtracted, so logits of any size are safe."""
 
     def __init__(self, label_smoothing=0.0):
+        super().__init__()
         if not 0 <= label_smoothing <= 1:
             raise ValueError(f"CrossEntropyLoss: label_smoothing must be in [0, 1], got {label_smoothing}")
         self.label_smoothing = float(label_smoothing)
 
-    def forward(self, logits, target):
-        self._target = target
-        loss, self._probs = F.cross_entropy(logits, target, self.label_smoothing, return_probs=True)
-        return loss
+    def forward(self, input, target):
+        return F.cross_entropy(input, target, label_smoothing=self.label_smoothing)
 
-    __call__ = forward
-
-    def backward(self, grad=1.0):
-        return F.cross_entropy_backward(self._probs, self._target, self.label_smoothing, grad)
-
-    @property
-    def probs(self):
-        """softmax(logits) of the last forward."""
-        return self._probs
+    def extra_repr(self):
+        return f"label_smoothing={self.label_smoothing}" if self.label_smoothing else ""
 
 
-class MSELoss:
+class MSELoss(_Loss):
     """Mean squared error, mean over every element."""
 
-    def forward(self, pred, target):
-        self._pred, self._target = pred, np.asarray(target, dtype=pred.dtype)
-        return F.mse_loss(pred, self._target)
+    def forward(self, input, target):
+        if isinstance(target, np.ndarray) and target.dtype != input.dtype:
+            target = target.astype(input.dtype)
+        return F.mse_loss(input, target)
 
-    __call__ = forward
 
-    def backward(self, grad=1.0):
-        return F.mse_loss_backward(self._pred, self._target, grad)
+class L1Loss(_Loss):
+    """Mean absolute error, mean over every element: mean |input - target|."""
+
+    def forward(self, input, target):
+        return F.l1_loss(input, target)

@@ -4,6 +4,7 @@ in evaluation; then scale by weight (gamma) and shift by bias (beta)."""
 import numpy as np
 
 from .. import functional as F
+from .linear import _shape_text
 from .module import Module, Parameter
 
 
@@ -29,8 +30,17 @@ class _BatchNorm(Module):
             self.register_buffer("num_batches_tracked", np.zeros((), dtype=np.int64))
         else:
             self.running_mean = self.running_var = None
+        self.reset_parameters()
 
-    def reset_parameters(self):
+    @classmethod
+    def infer_args(cls, input_shape):
+        if len(input_shape) != cls._input_ndim - 1:
+            shape = "(N, C)" if cls._input_ndim == 2 else "(N, C, H, W)"
+            raise ValueError(f"expects input {shape} but receives {_shape_text(input_shape)}")
+        return {"num_features": int(input_shape[0])}
+
+    def reset_parameters(self, rng=None):
+        """weight 1, bias 0, running statistics of a standard normal."""
         if self.affine:
             self.weight.data.fill(1)
             self.bias.data.fill(0)
@@ -38,6 +48,13 @@ class _BatchNorm(Module):
             self.running_mean.fill(0)
             self.running_var.fill(1)
             self.num_batches_tracked[...] = 0
+
+    def _upgrade_state(self, state, prefix):
+        # PyTorch's rule for a state without version metadata (a safetensors file, a plain dict): a
+        # missing num_batches_tracked (older PyTorch did not save it) keeps this module's own count.
+        key = prefix + "num_batches_tracked"
+        if self.track_running_stats and key not in state:
+            state[key] = self.num_batches_tracked.copy()
 
     def forward(self, x, relu=False):
         """relu=True: max(batch_norm(x), 0) in one pass, for a ReLU that follows (Sequential fuses them)."""
@@ -48,23 +65,8 @@ class _BatchNorm(Module):
         use_batch_stats = self.training or not self.track_running_stats
         if use_batch_stats and self.track_running_stats:
             self.num_batches_tracked += 1
-        out, self._mean, self._invstd = F.batch_norm(
-            x, self.running_mean if self.track_running_stats else None,
-            self.running_var if self.track_running_stats else None,
-            None if self.weight is None else self.weight.data, None if self.bias is None else self.bias.data,
-            training=use_batch_stats, momentum=self.momentum, eps=self.eps, return_stats=True, relu=relu)
-        self._x, self._batch_stats = x, use_batch_stats
-        self._relu_out = out if relu else None
-        return out
-
-    def backward(self, grad_out):
-        weight = None if self.weight is None else self.weight.data
-        dx, _, _ = F.batch_norm_backward(
-            grad_out, self._x, weight, self._mean, self._invstd, training=self._batch_stats,
-            dweight=None if weight is None else self.weight.grad, dbias=None if weight is None else self.bias.grad,
-            relu_out=self._relu_out)
-        self._relu_out = None  # the next layer's input array: do not keep it alive past its use
-        return dx
+        return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
+                            training=use_batch_stats, momentum=self.momentum, eps=self.eps, relu=relu)
 
     def extra_repr(self):
         return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}"

@@ -1,7 +1,7 @@
 """2-D max and average pooling over NCHW images."""
 
 from .. import functional as F
-from .conv import pair
+from ..functional._args import pair
 from .module import Module
 
 
@@ -13,13 +13,7 @@ class MaxPool2d(Module):
         self.padding = pair(padding, "padding")
 
     def forward(self, x):
-        self._input_shape = x.shape
-        out, self._indices = F.max_pool2d(x, self.kernel_size, self.stride, self.padding, return_indices=True)
-        return out
-
-    def backward(self, grad_out):
-        return F.max_pool2d_backward(grad_out, self._indices, self._input_shape, self.kernel_size, self.stride,
-                                     self.padding)
+        return F.max_pool2d(x, self.kernel_size, self.stride, self.padding)
 
     def extra_repr(self):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
@@ -34,12 +28,7 @@ class AvgPool2d(Module):
         self.count_include_pad = bool(count_include_pad)
 
     def forward(self, x):
-        self._input_shape = x.shape
         return F.avg_pool2d(x, self.kernel_size, self.stride, self.padding, self.count_include_pad)
-
-    def backward(self, grad_out):
-        return F.avg_pool2d_backward(grad_out, self._input_shape, self.kernel_size, self.stride, self.padding,
-                                     self.count_include_pad)
 
     def extra_repr(self):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"

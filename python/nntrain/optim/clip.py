@@ -10,9 +10,9 @@ def clip_grad_norm_(parameters, max_norm):
     """
     if not max_norm > 0:
         raise ValueError(f"max_norm must be > 0, got {max_norm}")
-    return F.clip_grad_norm([p.grad for p in parameters], float(max_norm))
+    return F.clip_grad_norm([p.grad for p in parameters if p.grad is not None], float(max_norm))
 
 
 def grad_norm(parameters):
     """Global L2 norm of the gradients."""
-    return F.grad_norm([p.grad for p in parameters])
+    return F.grad_norm([p.grad for p in parameters if p.grad is not None])

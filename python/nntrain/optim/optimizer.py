@@ -45,10 +45,14 @@ class Optimizer:
     def _validate(self, group):
         check_hyper("lr", group["lr"], low=0.0)
 
-    def zero_grad(self):
+    def zero_grad(self, set_to_none=True):
+        """Forgets every gradient: ``.grad`` becomes None (the next backward writes fresh ones), or zeros."""
         for group in self.param_groups:
             for p in group["params"]:
-                p.grad.fill(0)
+                if set_to_none:
+                    p.grad = None
+                elif p.grad is not None:
+                    p.grad.fill(0)
 
     def _state_arrays(self, p):
         st = self.state.get(p)
@@ -67,9 +71,10 @@ class Optimizer:
         raise KeyError("parameter not in this optimizer")
 
     def step(self):
-        """One update of every parameter against its gradient."""
+        """One update of every parameter against its gradient (parameters without one, unused by the last
+        backward, are left as they are, as in PyTorch)."""
         for gi, group in enumerate(self.param_groups):
-            params = [p for p in group["params"] if p.requires_grad]
+            params = [p for p in group["params"] if p.requires_grad and p.grad is not None]
             if not params:
                 continue
             self.steps[gi] += 1

@@ -1,0 +1,488 @@
+"""Tensor: a NumPy array that remembers how it was computed, so that ``loss.backward()`` can apply the chain
+rule for you.
+
+Every differentiable operation on Tensors (``+``, ``@``, ``x.relu()``, ``F.conv2d(x, w)``, ``layer(x)``, ...)
+is a :class:`~nntrain.autograd.Function` call. When one of its inputs requires a gradient, the result
+carries the call's record (``grad_fn``): which backward to run and the arrays that backward needs for this
+call. ``loss.backward()`` runs those records in reverse order and accumulates d(loss)/d(leaf) into ``.grad``
+of every leaf tensor with ``requires_grad=True`` (the parameters).
+
+The vocabulary is PyTorch's. The differences: ``.data`` and ``.grad`` are plain NumPy arrays (what the C++
+kernels and the optimisers work on), and an in-place change of a tensor that is part of a recorded graph is
+recorded out of place (views taken before it do not see it).
+"""
+
+import numbers
+from collections import namedtuple
+
+import numpy as np
+
+from .autograd.grad_mode import _Mode
+
+_DTYPES = (np.float32, np.float64, np.int64, np.int32, np.bool_)
+MaxResult = namedtuple("MaxResult", ["values", "indices"])
+
+
+def _as_array(data, dtype=None):
+    """The array a Tensor holds: float32 by default for Python floats (as PyTorch), int64 for Python ints."""
+    if isinstance(data, Tensor):
+        data = data.data
+    if dtype is not None:
+        return np.asarray(data, dtype=dtype)
+    if isinstance(data, np.ndarray):
+        return data
+    array = np.asarray(data)
+    if array.dtype == np.float64 and not isinstance(data, np.generic):
+        array = array.astype(np.float32)
+    elif array.dtype.kind in "iu":
+        array = array.astype(np.int64)
+    return array
+
+
+def _data(x):
+    return x.data if isinstance(x, Tensor) else x
+
+
+class Tensor:
+    """An n-dimensional array with an optional gradient. ``Tensor(array)`` wraps without copying;
+    :func:`nntrain.tensor` copies, as ``torch.tensor`` does."""
+
+    __slots__ = ("data", "grad", "_requires_grad", "grad_fn", "_out_index", "_version", "_hooks", "__weakref__")
+    __array_ufunc__ = None          # ndarray + Tensor defers to Tensor.__radd__, so the sum is recorded
+    __hash__ = object.__hash__      # identity, so tensors can key dicts (optimiser state) despite __eq__
+
+    def __init__(self, data, requires_grad=False, dtype=None):
+        array = _as_array(data, dtype)
+        if array.dtype.type not in _DTYPES:
+            raise TypeError(f"Tensor: unsupported dtype {array.dtype} (float32, float64, int64, int32 or bool)")
+        self.data = array
+        self.grad = None
+        self.grad_fn = None
+        self._out_index = 0
+        self._version = [0]
+        self._hooks = None
+        self._requires_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    @classmethod
+    def _make(cls, data, grad_fn, index, requires_grad):
+        """The result of an op, without the checks of __init__ (the op made the array)."""
+        t = object.__new__(Tensor)
+        t.data = data
+        t.grad = None
+        t.grad_fn = grad_fn
+        t._out_index = index
+        t._version = [0]
+        t._hooks = None
+        t._requires_grad = requires_grad
+        return t
+
+    # ---- gradient bookkeeping ------------------------------------------------------------------------
+    @property
+    def requires_grad(self):
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value):
+        self.requires_grad_(value)
+
+    def requires_grad_(self, requires_grad=True):
+        """Marks a leaf tensor as one whose gradient backward should compute; returns self."""
+        if self.grad_fn is not None:
+            raise RuntimeError("requires_grad can only be changed on leaf tensors (not on the result of an "
+                               "operation); use .detach() to make a new leaf")
+        if requires_grad and self.data.dtype.kind != "f":
+            raise RuntimeError(f"only floating-point tensors can require gradients, this one is {self.data.dtype}")
+        self._requires_grad = bool(requires_grad)
+        return self
+
+    @property
+    def is_leaf(self):
+        return self.grad_fn is None
+
+    def backward(self, gradient=None, retain_graph=False):
+        """Accumulates d(self)/d(leaf) into ``.grad`` of every leaf that requires a gradient. A non-scalar
+        tensor needs ``gradient`` (d(loss)/d(self), of self's shape)."""
+        from .autograd.engine import backward
+
+        backward(self, gradient, retain_graph)
+
+    def detach(self):
+        """The same array as a new leaf that requires no gradient (shares memory and version)."""
+        t = Tensor._make(self.data, None, 0, False)
+        t._version = self._version
+        return t
+
+    def register_post_accumulate_grad_hook(self, hook):
+        """``hook(tensor)`` runs each time backward has added into this leaf's ``.grad``."""
+        if self.grad_fn is not None:
+            raise RuntimeError("post-accumulate-grad hooks can only be registered on leaf tensors")
+        if self._hooks is None:
+            self._hooks = []
+        self._hooks.append(hook)
+        hooks = self._hooks
+
+        class Handle:
+            def remove(self_handle):
+                if hook in hooks:
+                    hooks.remove(hook)
+
+        return Handle()
+
+    # ---- array facts ---------------------------------------------------------------------------------
+    @property
+    def shape(self):
+        return self.data.shape
+
+    @property
+    def dtype(self):
+        return self.data.dtype
+
+    @property
+    def ndim(self):
+        return self.data.ndim
+
+    def dim(self):
+        return self.data.ndim
+
+    def size(self, dim=None):
+        """The shape, or its length along ``dim`` (PyTorch's meaning; the element count is ``numel()``)."""
+        return self.data.shape if dim is None else self.data.shape[dim]
+
+    def numel(self):
+        return self.data.size
+
+    def __len__(self):
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return len(self.data)
+
+    def item(self):
+        if self.data.size != 1:
+            raise ValueError(f"item: only a tensor with one element can be converted to a number, this one has "
+                             f"shape {self.shape}")
+        return self.data.item()
+
+    def numpy(self):
+        """The array itself (no copy)."""
+        return self.data
+
+    def tolist(self):
+        return self.data.tolist()
+
+    def __array__(self, dtype=None, copy=None):
+        if dtype is not None and dtype != self.data.dtype:
+            return self.data.astype(dtype)
+        return self.data.copy() if copy else self.data
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __bool__(self):
+        if self.data.size != 1:
+            raise RuntimeError(f"the truth value of a tensor with {self.data.size} elements is ambiguous")
+        return bool(self.data)
+
+    def __iter__(self):
+        for i in range(len(self)):
+            yield self[i]
+
+    def __repr__(self):
+        body = np.array2string(self.data, separator=", ", prefix="tensor(")
+        extra = ""
+        if self.data.dtype not in (np.float32, np.int64, np.bool_):
+            extra += f", dtype={self.data.dtype}"
+        if self.grad_fn is not None:
+            extra += f", grad_fn={self.grad_fn!r}"
+        elif self._requires_grad:
+            extra += ", requires_grad=True"
+        return f"tensor({body}{extra})"
+
+    # ---- conversions -----------------------------------------------------------------------------------
+    def to(self, dtype):
+        """This tensor in another dtype (recorded: the gradient flows back in the original dtype)."""
+        dtype = np.dtype(dtype)
+        if dtype == self.data.dtype:
+            return self
+        return _ops.Cast.apply(self, dtype=dtype)
+
+    def float(self):
+        return self.to(np.float32)
+
+    def double(self):
+        return self.to(np.float64)
+
+    def long(self):
+        return self.to(np.int64)
+
+    def clone(self):
+        return _ops.Clone.apply(self)
+
+    def contiguous(self):
+        return self if self.data.flags.c_contiguous else self.clone()
+
+    # ---- arithmetic, with NumPy broadcasting -----------------------------------------------------------
+    def __add__(self, other):
+        return _ops.Add.apply(self, other)
+
+    def __radd__(self, other):
+        return _ops.Add.apply(other, self)
+
+    def __sub__(self, other):
+        return _ops.Sub.apply(self, other)
+
+    def __rsub__(self, other):
+        return _ops.Sub.apply(other, self)
+
+    def __mul__(self, other):
+        return _ops.Mul.apply(self, other)
+
+    def __rmul__(self, other):
+        return _ops.Mul.apply(other, self)
+
+    def __truediv__(self, other):
+        return _ops.Div.apply(self, other)
+
+    def __rtruediv__(self, other):
+        return _ops.Div.apply(other, self)
+
+    def __neg__(self):
+        return _ops.Neg.apply(self)
+
+    def __pos__(self):
+        return self
+
+    def __pow__(self, exponent):
+        if isinstance(exponent, Tensor):
+            raise TypeError("x ** y: the exponent must be a number (a tensor exponent is not differentiable "
+                            "here; write exp(y * log(x)))")
+        return _ops.Pow.apply(self, exponent=exponent)
+
+    def __rpow__(self, base):
+        if not isinstance(base, numbers.Real) or base <= 0:
+            raise TypeError(f"base ** x: the base must be a positive number, got {base!r}")
+        return (self * float(np.log(base))).exp()
+
+    def __matmul__(self, other):
+        return _ops.MatMul.apply(self, other)
+
+    def __rmatmul__(self, other):
+        return _ops.MatMul.apply(other, self)
+
+    # ---- comparisons: boolean tensors without gradient ---------------------------------------------------
+    def __eq__(self, other):
+        return Tensor._make(self.data == _data(other), None, 0, False)
+
+    def __ne__(self, other):
+        return Tensor._make(self.data != _data(other), None, 0, False)
+
+    def __lt__(self, other):
+        return Tensor._make(self.data < _data(other), None, 0, False)
+
+    def __le__(self, other):
+        return Tensor._make(self.data <= _data(other), None, 0, False)
+
+    def __gt__(self, other):
+        return Tensor._make(self.data > _data(other), None, 0, False)
+
+    def __ge__(self, other):
+        return Tensor._make(self.data >= _data(other), None, 0, False)
+
+    # ---- in place ------------------------------------------------------------------------------------------
+    def _in_place(self, other, out_of_place, ufunc):
+        """``self op= other``: truly in place when nothing is being recorded (a parameter update under
+        no_grad); recorded out of place when it is (the tensor then stands for the new value)."""
+        if _Mode.enabled and (self._requires_grad or (isinstance(other, Tensor) and other._requires_grad)):
+            if self.grad_fn is None and self._requires_grad:
+                raise RuntimeError(
+                    "a leaf tensor that requires grad (a parameter) is used in an in-place operation; update "
+                    "parameters inside `with nntrain.no_grad():`, or write the operation out of place")
+            self._become(out_of_place(self, other))
+            return self
+        ufunc(self.data, _data(other), out=self.data, casting="same_kind")
+        self._version[0] += 1
+        return self
+
+    def _become(self, result):
+        self.data, self.grad_fn, self._out_index = result.data, result.grad_fn, result._out_index
+        self._requires_grad = result._requires_grad
+        self._version = [0]
+
+    def __iadd__(self, other):
+        return self._in_place(other, Tensor.__add__, np.add)
+
+    def __isub__(self, other):
+        return self._in_place(other, Tensor.__sub__, np.subtract)
+
+    def __imul__(self, other):
+        return self._in_place(other, Tensor.__mul__, np.multiply)
+
+    def __itruediv__(self, other):
+        return self._in_place(other, Tensor.__truediv__, np.true_divide)
+
+    def add_(self, other, alpha=1):
+        return self._in_place(other if alpha == 1 else other * alpha, Tensor.__add__, np.add)
+
+    def sub_(self, other, alpha=1):
+        return self._in_place(other if alpha == 1 else other * alpha, Tensor.__sub__, np.subtract)
+
+    def mul_(self, other):
+        return self.__imul__(other)
+
+    def div_(self, other):
+        return self.__itruediv__(other)
+
+    def zero_(self):
+        return self.fill_(0)
+
+    def fill_(self, value):
+        if _Mode.enabled and self._requires_grad:
+            if self.grad_fn is None:
+                raise RuntimeError("a leaf tensor that requires grad is used in an in-place operation (fill_); "
+                                   "wrap it in `with nntrain.no_grad():`")
+            self._become(_ops.Mul.apply(self, 0.0) + value)
+            return self
+        self.data[...] = value
+        self._version[0] += 1
+        return self
+
+    def copy_(self, src):
+        if _Mode.enabled and self._requires_grad and self.grad_fn is None:
+            raise RuntimeError("a leaf tensor that requires grad is used in an in-place operation (copy_); "
+                               "wrap it in `with nntrain.no_grad():`")
+        self.data[...] = _data(src)
+        self._version[0] += 1
+        return self
+
+    def __setitem__(self, index, value):
+        index = _ops.plain_index(index)
+        if _Mode.enabled and (self._requires_grad or (isinstance(value, Tensor) and value._requires_grad)):
+            if self.grad_fn is None and self._requires_grad:
+                raise RuntimeError("a leaf tensor that requires grad is assigned into (x[...] = v); wrap it in "
+                                   "`with nntrain.no_grad():` or build a new tensor")
+            self._become(_ops.IndexPut.apply(self, value, index=index))
+            return
+        self.data[index] = _data(value)
+        self._version[0] += 1
+
+    # ---- indexing and shapes -------------------------------------------------------------------------------
+    def __getitem__(self, index):
+        return _ops.GetItem.apply(self, index=_ops.plain_index(index))
+
+    def reshape(self, *shape):
+        shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
+        return _ops.Reshape.apply(self, shape=tuple(int(s) for s in shape))
+
+    view = reshape
+
+    def flatten(self, start_dim=0, end_dim=-1):
+        return _ops.flatten(self, start_dim, end_dim)
+
+    def unsqueeze(self, dim):
+        return _ops.unsqueeze(self, dim)
+
+    def squeeze(self, dim=None):
+        return _ops.squeeze(self, dim)
+
+    def transpose(self, dim0, dim1):
+        return _ops.Transpose.apply(self, dim0=dim0, dim1=dim1)
+
+    def permute(self, *dims):
+        dims = dims[0] if len(dims) == 1 and isinstance(dims[0], (tuple, list)) else dims
+        return _ops.Permute.apply(self, dims=tuple(dims))
+
+    @property
+    def T(self):
+        return _ops.Permute.apply(self, dims=tuple(reversed(range(self.ndim))))
+
+    def expand(self, *shape):
+        shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
+        return _ops.Expand.apply(self, shape=tuple(shape))
+
+    def split(self, split_size_or_sections, dim=0):
+        return _ops.split(self, split_size_or_sections, dim)
+
+    def chunk(self, chunks, dim=0):
+        return _ops.chunk(self, chunks, dim)
+
+    # ---- reductions ------------------------------------------------------------------------------------------
+    def sum(self, dim=None, keepdim=False):
+        return _ops.Sum.apply(self, dim=_ops.dims(dim, self.ndim), keepdim=keepdim)
+
+    def mean(self, dim=None, keepdim=False):
+        return _ops.Mean.apply(self, dim=_ops.dims(dim, self.ndim), keepdim=keepdim)
+
+    def max(self, dim=None, keepdim=False):
+        """The largest value, or with ``dim`` (values, indices) along it, as ``torch.max``."""
+        if dim is None:
+            return _ops.Amax.apply(self, dim=None, keepdim=False)
+        return MaxResult(*_ops.MaxAlong.apply(self, dim=dim, keepdim=keepdim, largest=True))
+
+    def min(self, dim=None, keepdim=False):
+        if dim is None:
+            return _ops.Amax.apply(self, dim=None, keepdim=False, largest=False)
+        return MaxResult(*_ops.MaxAlong.apply(self, dim=dim, keepdim=keepdim, largest=False))
+
+    def amax(self, dim=None, keepdim=False):
+        return _ops.Amax.apply(self, dim=_ops.dims(dim, self.ndim), keepdim=keepdim)
+
+    def amin(self, dim=None, keepdim=False):
+        return _ops.Amax.apply(self, dim=_ops.dims(dim, self.ndim), keepdim=keepdim, largest=False)
+
+    def argmax(self, dim=None, keepdim=False):
+        return Tensor._make(_ops.arg_extreme(self.data, dim, keepdim, np.argmax), None, 0, False)
+
+    def argmin(self, dim=None, keepdim=False):
+        return Tensor._make(_ops.arg_extreme(self.data, dim, keepdim, np.argmin), None, 0, False)
+
+    # ---- elementwise math and activations ------------------------------------------------------------------
+    def exp(self):
+        return _ops.Exp.apply(self)
+
+    def log(self):
+        return _ops.Log.apply(self)
+
+    def sqrt(self):
+        return _ops.Sqrt.apply(self)
+
+    def abs(self):
+        return _ops.Abs.apply(self)
+
+    def clamp(self, min=None, max=None):
+        return _ops.Clamp.apply(self, low=min, high=max)
+
+    clip = clamp
+
+    def relu(self):
+        return _F.relu(self)
+
+    def sigmoid(self):
+        return _F.sigmoid(self)
+
+    def tanh(self):
+        return _F.tanh(self)
+
+    def softmax(self, dim=-1):
+        return _F.softmax(self, dim)
+
+    def log_softmax(self, dim=-1):
+        return _F.log_softmax(self, dim)
+
+
+def tensor(data, requires_grad=False, dtype=None):
+    """A new tensor holding a copy of ``data`` (a number, nested lists, an array or a tensor). Python floats
+    become float32 and ints int64, as in PyTorch; NumPy arrays keep their dtype."""
+    array = np.array(_as_array(data, dtype), copy=True)
+    return Tensor(array, requires_grad=requires_grad)
+
+
+def is_tensor(x):
+    return isinstance(x, Tensor)
+
+
+from . import ops as _ops  # noqa: E402  (the ops import Tensor)
+from . import functional as _F  # noqa: E402
