@@ -1,4 +1,4 @@
-"""python -m bench [--quick] [--json] [--only gemm,conv,elementwise,training,memory,scaling] [--threads N]
+"""python -m bench [--quick] [--json] [--only gemm,conv,elementwise,recurrent,training,memory,scaling,data] [--threads N]
 
 Every number in a table is measured in this run, next to its peers measured the same way in the same
 run; the ratio columns are what to read (timings on a shared machine drift, ratios within a run hold).
@@ -10,7 +10,7 @@ import os
 import sys
 import time
 
-FAMILIES = ("gemm", "conv", "elementwise", "training", "memory", "scaling")
+FAMILIES = ("gemm", "conv", "elementwise", "recurrent", "training", "memory", "scaling", "data")
 
 
 def _ratio(a, b):
@@ -63,6 +63,14 @@ def show_elementwise(rows, threads):
             for r in rows])
 
 
+def show_recurrent(rows, threads):
+    _table(f"LSTM training step ms (forward + backward through time), {threads} thread(s)",
+           ["size", "fused cell", "cell as Tensor ops", "torch", "fused vs Tensor ops", "fused vs torch"],
+           [[r["size"], f"{r['fused_ms']:.2f}", f"{r['tensor_ops_ms']:.2f}", _fmt(r.get("torch_ms"), ".2f"),
+             f"{r['tensor_ops_ms'] / r['fused_ms']:.2f}", _fmt(_ratio(r.get("torch_ms"), r["fused_ms"]), ".2f")]
+            for r in rows])
+
+
 def show_training(rows, threads):
     _table("training samples/s (forward + backward + Adam, batch 64)",
            ["model", "threads", "nntrain", "torch", "jax", "vs torch", "vs jax"],
@@ -84,6 +92,13 @@ def show_scaling(rows, threads):
              _fmt(_ratio(r["samples_per_second"], base), ".2f")] for r in rows])
 
 
+def show_data(rows, threads):
+    _table(f"cnn training samples/s on Fashion-MNIST: from PNG files through DataLoader workers vs from memory, "
+           f"{threads} thread(s)", ["source", "samples/s", "vs memory", "step waiting for data"],
+           [[r["source"], f"{r['samples_per_second']:,.0f}", f"{r['vs_memory']:.2f}", f"{r['waiting']:.1%}"]
+            for r in rows])
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[2])
     parser.add_argument("--quick", action="store_true", help="fewer sizes and steps (about a minute)")
@@ -98,7 +113,7 @@ def main(argv=None):
 
     import nntrain
 
-    from . import conv, elementwise, gemm, scaling, training
+    from . import conv, data, elementwise, gemm, recurrent, scaling, training
     from .peers import jax_version, torch_version
 
     threads = args.threads or nntrain.get_num_threads()
@@ -111,10 +126,13 @@ def main(argv=None):
               f"{os.cpu_count()} CPUs")
     runners = {"gemm": lambda: gemm.run(threads, args.quick), "conv": lambda: conv.run(threads, args.quick),
                "elementwise": lambda: elementwise.run(threads, args.quick),
+               "recurrent": lambda: recurrent.run(threads, args.quick),
                "training": lambda: training.run((1, 2) if threads >= 2 else (1,), args.quick),
-               "memory": training.memory_rows, "scaling": lambda: scaling.run(args.quick)}
-    shows = {"gemm": show_gemm, "conv": show_conv, "elementwise": show_elementwise, "training": show_training,
-             "memory": show_memory, "scaling": show_scaling}
+               "memory": training.memory_rows, "scaling": lambda: scaling.run(args.quick),
+               "data": lambda: data.run(args.quick)}
+    shows = {"gemm": show_gemm, "conv": show_conv, "elementwise": show_elementwise, "recurrent": show_recurrent,
+             "training": show_training,
+             "memory": show_memory, "scaling": show_scaling, "data": show_data}
     start = time.perf_counter()
     for family in families:
         rows = runners[family]()

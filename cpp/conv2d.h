@@ -1,14 +1,18 @@
-// 2-D convolution (cross-correlation, as PyTorch), NCHW, weight (OC, C, KH, KW), as a forward/backward
-// pair of the same shape:
+// 2-D convolution (cross-correlation, as PyTorch), NCHW, weight (OC, C / groups, KH, KW), as a
+// forward/backward pair of the same shape:
 //
 //   conv2d_forward (out,                x, weight, bias, shape)   out (N, OC, OH, OW)
 //   conv2d_backward(dx, dweight, dbias, dout, x, weight, shape)   each gradient += its share; null = skip
 //
-// Both run im2col + GEMM over groups of images: the column matrices of a group sit side by side, so one
-// GEMM of (OC x C*KH*KW) by (C*KH*KW x images*OH*OW) does the group, and small images still give GEMMs
-// big enough to run near peak. Threads take whole groups (each with its own L2-sized scratch, no
-// barriers inside); the group size depends on the shapes only, and the weight gradient is summed over
-// groups in a fixed order, so results are bit-identical for any thread count.
+// Both run im2col + GEMM over blocks of images: the column matrices of a block sit side by side, so one
+// GEMM of (OC x C*KH*KW) by (C*KH*KW x images*OH*OW) does the block, and small images still give GEMMs
+// big enough to run near peak. Threads take whole blocks (each with its own L2-sized scratch, no
+// barriers inside); the block size depends on the shapes only, and the weight gradient is summed over
+// blocks in a fixed order, so results are bit-identical for any thread count.
+//
+// With `groups` G > 1 the channels split into G independent convolutions: output channels
+// [g*OC/G, (g+1)*OC/G) see only input channels [g*C/G, (g+1)*C/G). Each is the same im2col + GEMM on
+// its slice (a channel slice of an NCHW image is contiguous, and so are its weight rows and output rows).
 #pragma once
 
 #include "common.h"
@@ -20,6 +24,7 @@ struct Conv2dShape {
   index_t N, C, H, W;  // input
   index_t OC;          // output channels
   Window2d win;
+  index_t groups = 1;  // divides C and OC
 
   index_t OH() const { return win.OH(H); }
   index_t OW() const { return win.OW(W); }

@@ -96,6 +96,11 @@ Isa parse_isa(const std::string& name) {
 
 const std::string& isa_note() { return g_note; }
 
+std::vector<DispatchedKernel> dispatched_kernels() {
+  return {{"sgemm", g_table.sgemm.compiled_for, g_table.sgemm.mr, g_table.sgemm.nr},
+          {"dgemm", g_table.dgemm.compiled_for, g_table.dgemm.mr, g_table.dgemm.nr}};
+}
+
 template <>
 const GemmKernel<float>& gemm_kernel<float>() { return g_table.sgemm; }
 template <>

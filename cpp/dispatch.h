@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "kernels/elementwise.h"
 #include "kernels/gemm_ukernel.h"
@@ -23,5 +24,15 @@ template <class T>
 const GemmKernel<T>& gemm_kernel();
 template <class T>
 const ElementwiseKernels<T>& elementwise_kernels();
+
+// One row per entry of the kernel table in use: the ISA its file was compiled for (kernels/compiled_isa.h)
+// and, for GEMM, the register tile. After select_isa(x) every row must read x: tests check this, so an
+// entry added to the table belongs in this list too.
+struct DispatchedKernel {
+  const char* name;
+  const char* compiled_for;
+  int mr, nr;  // register tile; 0 for kernels without one
+};
+std::vector<DispatchedKernel> dispatched_kernels();
 
 }  // namespace nntrain

@@ -8,13 +8,24 @@
 
 namespace nntrain {
 
+namespace {
+
 template <class T>
-double cross_entropy_forward(T* probs, const T* logits, const std::int64_t* labels, const T* targets, index_t N,
-                             index_t C, double label_smoothing) {
-  if (N == 0) return NAN;  // the mean over no samples, as PyTorch answers
-  const double keep = 1.0 - label_smoothing, spread = label_smoothing / double(C);
-  // One loss per row, summed afterwards in row order: the result does not depend on the threads.
-  std::vector<double> row_loss(N);
+inline T class_weight_of(const CrossEntropyTarget<T>& t, index_t c) {
+  return t.class_weight ? t.class_weight[c] : T(1);
+}
+
+inline bool ignored(const std::int64_t* labels, std::int64_t ignore_index, index_t i) {
+  return labels != nullptr && labels[i] == ignore_index;
+}
+
+}  // namespace
+
+template <class T>
+double cross_entropy_forward(T* probs, double* row_loss, const T* logits, const CrossEntropyTarget<T>& t, index_t N,
+                             index_t C) {
+  const double keep = 1.0 - t.label_smoothing, spread = t.label_smoothing / double(C);
+  const T* w = t.class_weight;
   const ElementwiseKernels<T>& k = elementwise_kernels<T>();
   parallel_for(N, N * C, [&](index_t i) {
     const T* x = logits + i * C;
@@ -22,43 +33,76 @@ double cross_entropy_forward(T* probs, const T* logits, const std::int64_t* labe
     T m;
     double s;
     k.softmax_row_exp(p, x, C, T(1), &m, &s);
-    const double log_s = std::log(s);
+    k.scale(p, C, static_cast<T>(1.0 / s));
+    if (ignored(t.labels, t.ignore_index, i)) {
+      row_loss[i] = 0.0;
+      return;
+    }
     // log p_c = x_c - m - log s, in double so that the loss keeps its digits when p_c is tiny.
+    const double log_s = std::log(s);
+    auto neg_logp = [&](index_t c) { return log_s + m - double(x[c]); };
     double loss = 0.0;
-    if (labels != nullptr) {
-      loss -= keep * (double(x[labels[i]]) - m - log_s);
+    if (t.labels != nullptr) {
+      const index_t y = t.labels[i];
+      loss += keep * double(class_weight_of(t, y)) * neg_logp(y);
     } else {
-      const T* t = targets + i * C;
-      for (index_t c = 0; c < C; ++c) loss -= keep * t[c] * (double(x[c]) - m - log_s);
+      const T* target = t.probs + i * C;
+      for (index_t c = 0; c < C; ++c) loss += keep * double(class_weight_of(t, c)) * target[c] * neg_logp(c);
     }
     if (spread != 0.0) {
-      double sum_logp = 0.0;
-      for (index_t c = 0; c < C; ++c) sum_logp += double(x[c]) - m - log_s;
-      loss -= spread * sum_logp;
+      double smooth = 0.0;
+      for (index_t c = 0; c < C; ++c) smooth += double(w ? w[c] : T(1)) * neg_logp(c);
+      loss += spread * smooth;
     }
-    k.scale(p, C, static_cast<T>(1.0 / s));
     row_loss[i] = loss;
   });
   double total = 0.0;
-  for (double l : row_loss) total += l;
-  return total / double(N);
+  for (index_t i = 0; i < N; ++i) total += row_loss[i];
+  return total;
 }
 
 template <class T>
-void cross_entropy_backward(T* dlogits, const T* probs, const std::int64_t* labels, const T* targets, index_t N,
-                            index_t C, double label_smoothing, double grad) {
-  if (N == 0) return;
-  const T scale = static_cast<T>(grad / double(N));
-  const T keep = static_cast<T>(1.0 - label_smoothing), spread = static_cast<T>(label_smoothing / double(C));
+double cross_entropy_divisor(const CrossEntropyTarget<T>& t, index_t N) {
+  if (t.labels == nullptr) return double(N);
+  double total = 0.0;
+  for (index_t i = 0; i < N; ++i)
+    if (t.labels[i] != t.ignore_index) total += double(class_weight_of(t, t.labels[i]));
+  return total;
+}
+
+template <class T>
+void cross_entropy_backward(T* dlogits, const T* probs, const CrossEntropyTarget<T>& t, const T* row_grad,
+                            double grad, index_t N, index_t C) {
+  const T keep = static_cast<T>(1.0 - t.label_smoothing), spread = static_cast<T>(t.label_smoothing / double(C));
+  const T* w = t.class_weight;
+  double weight_sum = double(C);  // sum_c w_c, for the smoothing term of labels
+  if (w != nullptr) {
+    weight_sum = 0.0;
+    for (index_t c = 0; c < C; ++c) weight_sum += w[c];
+  }
   parallel_for(N, N * C, [&](index_t i) {
+    if (ignored(t.labels, t.ignore_index, i)) return;
+    const T g = row_grad ? row_grad[i] : static_cast<T>(grad);
     const T* p = probs + i * C;
     T* d = dlogits + i * C;
-    if (labels != nullptr) {
-      const index_t y = labels[i];
-      for (index_t c = 0; c < C; ++c) d[c] += scale * (p[c] - spread - (c == y ? keep : T(0)));
+    if (t.labels != nullptr) {
+      const index_t y = t.labels[i];
+      const T wy = class_weight_of(t, y);
+      // (1 - e) w_y (p - onehot_y) + e/C (S p - w), S = sum_c w_c
+      const T p_scale = keep * wy + spread * static_cast<T>(weight_sum);
+      if (w == nullptr)
+        for (index_t c = 0; c < C; ++c) d[c] += g * (p_scale * p[c] - spread);
+      else
+        for (index_t c = 0; c < C; ++c) d[c] += g * (p_scale * p[c] - spread * w[c]);
+      d[y] -= g * keep * wy;
     } else {
-      const T* t = targets + i * C;
-      for (index_t c = 0; c < C; ++c) d[c] += scale * (p[c] - spread - keep * t[c]);
+      // (sum_c w_c t'_c) p - w t',  t' = (1 - e) t + e/C
+      const T* target = t.probs + i * C;
+      double wt = 0.0;
+      for (index_t c = 0; c < C; ++c) wt += double(class_weight_of(t, c)) * (keep * target[c] + spread);
+      const T p_scale = static_cast<T>(wt);
+      for (index_t c = 0; c < C; ++c)
+        d[c] += g * (p_scale * p[c] - class_weight_of(t, c) * (keep * target[c] + spread));
     }
   });
 }
@@ -92,10 +136,10 @@ void mse_backward(T* dpred, const T* pred, const T* target, index_t n, double gr
 }
 
 #define NNTRAIN_INSTANTIATE(T)                                                                                 \
-  template double cross_entropy_forward<T>(T*, const T*, const std::int64_t*, const T*, index_t, index_t,      \
-                                           double);                                                            \
-  template void cross_entropy_backward<T>(T*, const T*, const std::int64_t*, const T*, index_t, index_t, double, \
-                                          double);                                                             \
+  template double cross_entropy_forward<T>(T*, double*, const T*, const CrossEntropyTarget<T>&, index_t, index_t); \
+  template double cross_entropy_divisor<T>(const CrossEntropyTarget<T>&, index_t);                              \
+  template void cross_entropy_backward<T>(T*, const T*, const CrossEntropyTarget<T>&, const T*, double, index_t,   \
+                                          index_t);                                                             \
   template double mse_forward<T>(const T*, const T*, index_t);                                                 \
   template void mse_backward<T>(T*, const T*, const T*, index_t, double);
 NNTRAIN_INSTANTIATE(float)

@@ -98,8 +98,9 @@ template <class T>
 void max_pool2d_forward(T* out, std::int64_t* indices, const T* x, index_t N, index_t C, index_t H, index_t W,
                         const Window2d& win) {
   const index_t OH = win.OH(H), OW = win.OW(W);
+  // (ceil_mode may add a last window that hangs over the border: the general loop takes those shapes)
   const bool two_by_two = win.KH == 2 && win.KW == 2 && win.SH == 2 && win.SW == 2 && win.PH == 0 &&
-                          win.PW == 0 && win.DH == 1 && win.DW == 1;
+                          win.PW == 0 && win.DH == 1 && win.DW == 1 && 2 * OH <= H && 2 * OW <= W;
   parallel_for(N * C, N * C * OH * OW * win.KH * win.KW, [&](index_t p) {
     if (two_by_two) max_pool_2x2(out + p * OH * OW, indices + p * OH * OW, x + p * H * W, W, OH, OW);
     else max_pool_any(out + p * OH * OW, indices + p * OH * OW, x + p * H * W, H, W, OH, OW, win);

@@ -8,8 +8,8 @@
 //
 // Padding positions never win a max; for the average they count in the divisor when
 // count_include_pad (PyTorch's default), otherwise only the positions inside the image do.
-// A NaN in a window is its maximum, as in PyTorch. The caller ensures padding <= kernel / 2, so every
-// window holds at least one position of the image.
+// A NaN in a window is its maximum, as in PyTorch. The caller ensures that every window holds at least
+// one position of the image (padding <= kernel / 2; with dilation or ceil_mode, checked window by window).
 #pragma once
 
 #include <cstdint>

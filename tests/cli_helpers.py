@@ -12,7 +12,10 @@ from nntrain.cli import main
 
 def invoke(*args, env=None):
     """(exit status, stdout, stderr) of `nntrain ARGS` run in this process."""
-    runner = CliRunner()
+    try:
+        runner = CliRunner(mix_stderr=False)  # click 8.1 (Python 3.9) mixes stderr into stdout by default
+    except TypeError:
+        runner = CliRunner()  # click >= 8.2 always keeps them apart
     result = runner.invoke(main, [str(a) for a in args], env=env, catch_exceptions=False)
     return result.exit_code, result.stdout, result.stderr
 

@@ -8,6 +8,10 @@ import sysconfig
 
 import pytest
 
+from conftest import needs_source_tree
+
+pytestmark = needs_source_tree
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CHECKS = os.path.join(ROOT, "cpp", "bindings", "checks.h")
 COMPILER = shutil.which("c++") or shutil.which("g++") or shutil.which("clang++")

@@ -21,7 +21,7 @@ def problem():
     rng = np.random.default_rng(7)
     x = rng.standard_normal((96, 6)).astype(np.float32)
     y = ((x[:, 0] + 0.8 * rng.standard_normal(96)) > 0).astype(np.int64)  # noisy: validation loss wanders
-    return data.Dataset(x[:64], y[:64], 2, "train"), data.Dataset(x[64:], y[64:], 2, "val")
+    return data.ArrayDataset(x[:64], y[:64], 2, "train"), data.ArrayDataset(x[64:], y[64:], 2, "val")
 
 
 class SaveCheckpoint(Callback):

@@ -70,7 +70,7 @@ def test_reduce_on_plateau_refuses_a_schedule_on_the_same_trainer(rng):
 
 def toy(rng, n=40):
     x = rng.standard_normal((n, 6)).astype(np.float32)
-    return data.Dataset(x, (x[:, 0] > 0).astype(np.int64), 2, "toy")
+    return data.ArrayDataset(x, (x[:, 0] > 0).astype(np.int64), 2, "toy")
 
 
 class RateOfEachStep(Callback):

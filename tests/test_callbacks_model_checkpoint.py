@@ -14,7 +14,7 @@ from nntrain.train import Trainer
 def toy(rng, n=64):
     x = rng.standard_normal((n, 6)).astype(np.float32)
     y = ((x[:, 0] + rng.standard_normal(n)) > 0).astype(np.int64)
-    return data.Dataset(x, y, 2, "toy")
+    return data.ArrayDataset(x, y, 2, "toy")
 
 
 class WeightsEachEpoch(Callback):

@@ -11,7 +11,7 @@ from nntrain.train import EpochMetrics, Trainer
 
 def toy(rng, n=64):
     x = rng.standard_normal((n, 6)).astype(np.float32)
-    return data.Dataset(x, (x[:, 0] > 0).astype(np.int64), 2, "toy")
+    return data.ArrayDataset(x, (x[:, 0] > 0).astype(np.int64), 2, "toy")
 
 
 def trainer_of(rng, callbacks=(), lr=0.1):

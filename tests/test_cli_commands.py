@@ -2,6 +2,7 @@
 as real processes."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -25,8 +26,16 @@ def run_dir(tmp_path_factory):
 
 
 def test_version_and_help():
+    info = nntrain.build_info()
     status, out, _ = invoke("--version")
-    assert status == 0 and out.strip() == f"nntrain, version {nntrain.__version__}"
+    assert status == 0, out
+    first, second = out.strip().split("\n")
+    assert first.startswith(f"nntrain {nntrain.__version__}, Python {sys.version.split()[0]}, ")
+    threads = info["threads"]
+    assert second == (f"kernels: {info['isa']} (best this CPU runs: {info['isa_supported']}); "
+                      f"compiler: {info['compiler']}; OpenMP: "
+                      + (f"on, {threads} thread{'s' if threads != 1 else ''}" if info["openmp"] else "off, 1 thread"))
+    assert invoke("-V")[1] == out
     status, out, _ = invoke("--help")
     assert status == 0 and all(c in out for c in COMMANDS)
     for command in COMMANDS:
@@ -42,6 +51,19 @@ def test_help_does_not_load_numpy_or_the_core():
             "print('HEAVY', heavy)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert "HEAVY []" in out
+
+
+def test_version_names_the_forced_kernels_and_the_threads_in_a_real_process():
+    def version(**env):
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p), **env)
+        return subprocess.run([sys.executable, "-m", "nntrain", "--version"], capture_output=True, text=True,
+                              env=env, timeout=60, check=True).stdout
+
+    info = nntrain.build_info()
+    out = version(NNTRAIN_ISA="ref", OMP_NUM_THREADS="1")
+    assert f"kernels: ref (best this CPU runs: {info['isa_supported']})" in out
+    assert ("OpenMP: on, 1 thread\n" if info["openmp"] else "OpenMP: off, 1 thread\n") in out
+    assert "[NNTRAIN_ISA=sse9 is not one of ref, avx2, avx512, auto; using" in version(NNTRAIN_ISA="sse9")
 
 
 def test_eval_reports_accuracy_per_class_and_confusion(run_dir):
@@ -95,10 +117,10 @@ def test_predict_images_arrays_and_csv(run_dir, tmp_path):
 def test_predict_errors(run_dir, tmp_path):
     np.save(tmp_path / "wrong.npy", np.zeros((2, 5, 5), np.float32))
     assert_clean_error(*invoke("predict", run_dir, tmp_path / "wrong.npy")[::2], 2, r"the model takes \(1, 8, 8\)")
-    assert_clean_error(*invoke("predict", run_dir, tmp_path / "x.bmp")[::2], 2, r"unsupported input type '.bmp'")
+    assert_clean_error(*invoke("predict", run_dir, tmp_path / "x.txt")[::2], 2, r"unsupported input type '.txt'")
     assert_clean_error(*invoke("predict", run_dir, tmp_path / "none.npy")[::2], 2, r"no such file")
     (tmp_path / "bad.png").write_bytes(b"not a png")
-    assert_clean_error(*invoke("predict", run_dir, tmp_path / "bad.png")[::2], 2, r"bad.png: not a readable PNG")
+    assert_clean_error(*invoke("predict", run_dir, tmp_path / "bad.png")[::2], 2, r"bad.png: not a readable image")
     assert_clean_error(*invoke("predict", run_dir, tmp_path / "wrong.npy", "--temperature", 0)[::2], 2,
                        r"--temperature must be positive")
 

@@ -246,3 +246,44 @@ def test_init_from_a_mismatched_weights_file_names_it(tmp_path):
     status, _, err = invoke("train", "--model", "cnn", "--out", tmp_path / "c",
                             "--init-from", tmp_path / "a" / "model.safetensors")
     assert_clean_error(status, err, 2, r"model.safetensors: does not fit this model: .*missing keys")
+
+
+@pytest.mark.parametrize("args, match", [
+    (["--workers", -1], r"'data.workers' must be >= 0, got -1"),
+    (["--augment", "flip,spin"], r"'data.augment': unknown value 'spin' \(choose from flip, crop, rotate, jitter\)"),
+    (["--image-size", 0, 5], r"'data.image_size' must be \[height, width\] \(positive integers\)"),
+    (["--image-size", 4, 4], r"'data.image_size' resizes images read from an image folder; digits is not one"),
+    (["--val-split", 0.5, "--test-split", 0.5], r"'data.val_split' \+ 'data.test_split' must be < 1"),
+    (["--augment", "flip", "--data", "tab.csv"], r"'data.augment' changes images \(C, H, W\), but tab.csv holds"),
+])
+def test_each_flag_is_checked_as_its_setting(tmp_path, monkeypatch, args, match):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "tab.csv").write_text("\n".join(f"{i % 3},{i},{i * 2},{i % 5}" for i in range(30)) + "\n")
+    assert_clean_error(*invoke("train", *args, "--out", tmp_path / "run")[::2], 2, match)
+
+
+def test_a_toml_setting_stands_unless_its_flag_is_given(tmp_path):
+    config = tmp_path / "c.toml"
+    config.write_text("[data]\nval_split = 0.25\ntest_split = 0.0\n")
+    status, out, err = invoke("train", config, "--epochs", 1, "--out", tmp_path / "a", "--json", "--test-split", 0.0)
+    assert status == 0, err
+    assert parse_json(out)["val"]["samples"] == 359  # a quarter of the 1,437 training digits
+    assert read_toml(tmp_path / "a" / "config.toml")["data"]["val_split"] == 0.25
+
+
+def test_resume_takes_only_the_flags_that_do_not_change_the_run(tmp_path):
+    assert invoke("train", "--epochs", 1, "--out", tmp_path / "run", "--quiet")[0] == 0
+    status, _, err = invoke("train", "--resume", tmp_path / "run", "--augment", "flip", "--seed", 3)
+    assert_clean_error(status, err, 2,
+                       r"--seed, --augment cannot change it \(only --epochs, --threads, --workers can\)")
+    status, out, err = invoke("train", "--resume", tmp_path / "run", "--epochs", 2, "--workers", 1, "--json")
+    assert status == 0 and parse_json(out)["epochs"] == 2, err
+
+
+def test_schedule_flag(tmp_path):
+    status, _, err = invoke("train", "--epochs", 3, "--schedule", "cosine", "--out", tmp_path / "run", "--quiet")
+    assert status == 0, err
+    with open(tmp_path / "run" / "metrics.csv") as f:
+        rates = [float(r["lr"]) for r in csv.DictReader(f)]
+    assert rates[0] == 0.001 and rates[0] > rates[1] > rates[2] > 0
+    assert read_toml(tmp_path / "run" / "config.toml")["schedule"]["name"] == "cosine"

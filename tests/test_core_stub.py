@@ -12,6 +12,11 @@ import pytest
 
 from nntrain import _core
 
+from conftest import needs_source_tree
+
+# The stub describes the module, not the kernels in use: these run once, not once per ISA.
+pytestmark = [pytest.mark.isa_independent, needs_source_tree]
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 STUB = os.path.join(ROOT, "python", "nntrain", "_core.pyi")
 GENERATOR = os.path.join(ROOT, "scripts", "gen-core-stub")

@@ -9,6 +9,9 @@ import pytest
 import nntrain
 from nntrain import _core
 
+# Build facts, threads and ISA selection itself: these run once, not once per ISA (conftest.py).
+pytestmark = pytest.mark.isa_independent
+
 
 def test_build_info_reports_build_and_runtime():
     info = nntrain.build_info()

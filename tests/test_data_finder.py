@@ -124,7 +124,8 @@ def test_npz_and_csv_paths(tmp_path):
 
 @pytest.mark.parametrize("make, message", [
     (lambda p: p, r"no such file or folder"),
-    (lambda p: (p.mkdir(), p)[1], r"holds neither MNIST-style IDX files .* nor CIFAR-10 batches"),
+    (lambda p: (p.mkdir(), p)[1],
+     r"holds neither MNIST-style IDX files .*, CIFAR-10 batches .* nor images in one subfolder per class"),
     (lambda p: (p.write_text("x"), p)[1], r"not a data file nntrain reads"),
 ])
 def test_unusable_paths(tmp_path, make, message):

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from nntrain.data import DataError, Dataset, load_idx_pair, read_idx
+from nntrain.data import ArrayDataset, DataError, load_idx_pair, read_idx
 from nntrain.data.idx import read_idx_header
 
 CODES = {np.dtype(np.uint8): 0x08, np.dtype(np.int8): 0x09, np.dtype(">i2"): 0x0B,
@@ -58,7 +58,7 @@ def test_header_alone(tmp_path):
 def test_load_idx_pair_scales_and_adds_a_channel(tmp_path):
     images, labels = images_and_labels()
     ds = load_idx_pair(write(tmp_path / "i", idx_bytes(images)), write(tmp_path / "l", idx_bytes(labels), gz=True))
-    assert isinstance(ds, Dataset) and ds.x.shape == (5, 1, 4, 3) and ds.x.dtype == np.float32
+    assert isinstance(ds, ArrayDataset) and ds.x.shape == (5, 1, 4, 3) and ds.x.dtype == np.float32
     assert ds.x.flags.c_contiguous and ds.y.dtype == np.int64 and ds.classes == 10
     np.testing.assert_array_equal(ds.x[:, 0] * 255, images.astype(np.float32))
     np.testing.assert_array_equal(ds.y, labels)

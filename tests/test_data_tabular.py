@@ -218,3 +218,41 @@ def test_mutated_csv_gives_a_dataset_or_a_data_error(tmp_path_factory, cut, flip
         assert "\n" not in str(e)
     else:
         assert np.isfinite(ds.x).all() and (ds.y < ds.classes).all()
+
+
+def test_regression_targets_from_npz_and_csv(tmp_path):
+    from nntrain.data import Normalizer, split
+
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(20, 3)).astype(np.float32), rng.normal(size=20)
+    np.savez(tmp_path / "r.npz", x=x, y=y)
+    ds = load_npz(tmp_path / "r.npz", regression=True).train
+    assert ds.regression and ds.y.shape == (20, 1) and ds.y.dtype == np.float32 and ds.classes == 1
+    np.testing.assert_array_equal(ds.y[:, 0], y.astype(np.float32))
+    train, val = split(ds, 0.25, seed=0)
+    assert train.regression and val.regression and val.y.shape == (5, 1)
+    assert Normalizer.fit(train)(val).regression  # normalising x keeps the targets
+    np.savetxt(tmp_path / "r.csv", np.c_[y, x], delimiter=",")
+    from_csv = read_csv(tmp_path / "r.csv", regression=True)
+    np.testing.assert_allclose(from_csv.y[:, 0], y, rtol=1e-6)
+    np.testing.assert_allclose(from_csv.x, x, rtol=1e-6)
+    np.savez(tmp_path / "two.npz", x_train=x, y_train=np.zeros((20, 2)), x_test=x, y_test=np.zeros((20, 3)))
+    with pytest.raises(DataError, match=r"two\.npz: the splits' targets have different numbers of columns"):
+        load_npz(tmp_path / "two.npz", regression=True)
+
+
+def test_regression_targets_are_checked():
+    from nntrain.data import ArrayDataset
+
+    x = np.zeros((4, 2), np.float32)
+    assert ArrayDataset(x, np.zeros((4, 3)), regression=True).classes == 3
+    with pytest.raises(DataError, match=r"3 target columns, but 2 outputs were asked for"):
+        ArrayDataset(x, np.zeros((4, 3)), classes=2, regression=True)
+    with pytest.raises(DataError, match=r"targets must have shape \(N,\) or \(N, D\) for 4 inputs, got \(3,\)"):
+        ArrayDataset(x, np.zeros(3), regression=True)
+    with pytest.raises(DataError, match=r"targets holds a non-finite value .* in example 2"):
+        ArrayDataset(x, np.array([0.0, 1.0, np.inf, 2.0]), regression=True)
+    with pytest.raises(DataError, match=r"regression targets have no class names"):
+        ArrayDataset(x, np.zeros(4), class_names=["a"], regression=True)
+    with pytest.raises(DataError, match=r"regression targets must be numbers, got dtype <U1"):
+        ArrayDataset(x, np.array(list("abcd")), regression=True)

@@ -25,7 +25,7 @@ def read(log_dir):
 def setup(rng_seed=0, callbacks=()):
     rng = np.random.default_rng(rng_seed)
     x = rng.standard_normal((64, 6)).astype(np.float32)
-    ds = data.Dataset(x, (x[:, 0] > 0).astype(np.int64), 2, "toy")
+    ds = data.ArrayDataset(x, (x[:, 0] > 0).astype(np.int64), 2, "toy")
     model = nn.Sequential(nn.Linear(6, 4, rng=rng), nn.ReLU(), nn.Linear(4, 2, rng=rng))
     trainer = Trainer(model, optim.SGD(model.parameters(), lr=0.1), callbacks=list(callbacks))
     return trainer, data.DataLoader(ds, batch_size=16, shuffle=True, seed=0), ds

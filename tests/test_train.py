@@ -33,7 +33,7 @@ def test_evaluate_reports_per_class_accuracy_and_confusion():
 
     logits = np.array([[5, 0, 0], [0, 5, 0], [0, 5, 0], [0, 0, 5]], np.float32)
     labels = np.array([0, 1, 2, 2])
-    ev = evaluate(Fixed(), data.Dataset(logits, labels, 3, "t"), num_classes=3)
+    ev = evaluate(Fixed(), data.ArrayDataset(logits, labels, 3, "t"), num_classes=3)
     assert ev.accuracy == 0.75
     np.testing.assert_array_equal(ev.confusion, [[1, 0, 0], [0, 1, 0], [0, 1, 1]])
     np.testing.assert_allclose(ev.per_class_accuracy, [1, 1, 0.5])
@@ -42,7 +42,7 @@ def test_evaluate_reports_per_class_accuracy_and_confusion():
 def small_problem(rng, n=64):
     x = rng.standard_normal((n, 6)).astype(np.float32)
     y = (x[:, 0] > 0).astype(np.int64)
-    return data.Dataset(x, y, 2, "toy")
+    return data.ArrayDataset(x, y, 2, "toy")
 
 
 def test_a_nan_loss_stops_training_naming_epoch_and_step(rng):
@@ -108,14 +108,17 @@ def test_penalties_and_clipping_take_part_in_the_step(rng):
     assert trainer.last_grad_norm > 1e-3
 
 
-class Arrays:
-    """Float targets: what a regression data set looks like to DataLoader and evaluate."""
+class Arrays(data.Dataset):
+    """Float targets: a regression data set, map-style, as a user writes one for DataLoader and evaluate."""
 
     def __init__(self, x, y):
         self.x, self.y = x, y
 
     def __len__(self):
         return len(self.y)
+
+    def __getitem__(self, index):
+        return self.x[index], self.y[index]
 
 
 def regression_problem(rng, n=256):
@@ -153,7 +156,7 @@ def test_classification_evaluation_keeps_its_fields_and_adds_requested_metrics(r
         def forward(self, x):
             return x
 
-    ds = data.Dataset(logits, labels, 3, "t")
+    ds = data.ArrayDataset(logits, labels, 3, "t")
     assert list(evaluate(Fixed(), ds, num_classes=3).as_dict()) == [
         "loss", "accuracy", "samples", "per_class_accuracy", "confusion"]
     ev = evaluate(Fixed(), ds, metrics=[metric.Accuracy(), metric.F1(3), metric.Recall(3, average=None)])

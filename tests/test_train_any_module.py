@@ -1,6 +1,8 @@
 """A network written as forward only (the material's MyMLP) trains through the Trainer and by hand, to the same
 weights; the Trainer's guards work for any Module."""
 
+import os
+
 import numpy as np
 import pytest
 
@@ -89,3 +91,29 @@ def test_the_top_level_names_are_the_functions_not_modules():
 
     assert callable(nntrain.tensor) and nntrain.tensor([1.0, 2.0]).dtype == np.float32
     assert callable(nntrain.matmul) and callable(nntrain.cat) and callable(nntrain.no_grad)
+
+
+EXAMPLE = os.path.join(os.path.dirname(__file__), "..", "examples", "my_mlp.py")
+
+
+def test_the_material_mlp_trains_to_the_same_weights_through_the_cli_the_trainer_and_by_hand(digits, tmp_path):
+    """`nntrain train --model examples/my_mlp.py:MyMLP` (seed 3, no validation carve-out) is the Trainer's run:
+    the model built from the seed's generator, batches shuffled from the seed, Adam at 1e-3."""
+    from nntrain.checkpoint import load_weights
+    from nntrain.user_model import load_class
+
+    from cli_helpers import invoke
+
+    status, _, err = invoke("train", "--model", f"{EXAMPLE}:MyMLP", "--seed", 3, "--epochs", 2, "--batch-size", 32,
+                            "--val-split", 0, "--out", tmp_path / "run", "--quiet")
+    assert status == 0, err
+    cli = load_weights(tmp_path / "run" / "model.safetensors")
+    cls = load_class(f"{EXAMPLE}:MyMLP")
+    a, b = cls(rng=np.random.default_rng(3)), cls(rng=np.random.default_rng(3))
+    Trainer(a, optim.Adam(a.parameters(), lr=1e-3)).fit(
+        data.DataLoader(digits.train, batch_size=32, shuffle=True, seed=3), epochs=2)
+    _train_by_hand(b, data.DataLoader(digits.train, batch_size=32, shuffle=True, seed=3), epochs=2)
+    assert sorted(cli) == sorted(name for name, _ in a.named_parameters())
+    for (name, p), (_, q) in zip(a.named_parameters(), b.named_parameters()):
+        np.testing.assert_array_equal(p.data, q.data, err_msg=name)
+        np.testing.assert_array_equal(cli[name], p.data, err_msg=name)

@@ -13,4 +13,5 @@ void bind_conv(pybind11::module_& m);
 void bind_pool(pybind11::module_& m);
 void bind_norm(pybind11::module_& m);
 void bind_dropout(pybind11::module_& m);
+void bind_recurrent(pybind11::module_& m);
 }  // namespace nntrain::bind

@@ -9,21 +9,30 @@ namespace nntrain::bind {
 
 namespace {
 
-Conv2dShape conv_shape(const py::array& x, const py::array& weight, Pair stride, Pair padding, Pair dilation) {
+Conv2dShape conv_shape(const py::array& x, const py::array& weight, Pair stride, Pair padding, Pair dilation,
+                       index_t groups) {
   expect_nchw(x, "x");
-  expect_ndim(weight, "weight", 4, "(out_channels, in_channels, kh, kw)");
-  if (weight.shape(1) != x.shape(1))
-    fail("x, weight: x has " + std::to_string(x.shape(1)) + " channels but weight " + shape_str(shape_of(weight)) +
-         " expects " + std::to_string(weight.shape(1)));
+  expect_ndim(weight, "weight", 4, "(out_channels, in_channels / groups, kh, kw)");
+  const index_t C = x.shape(1), OC = weight.shape(0);
+  if (groups < 1) fail("groups: must be positive, got " + std::to_string(groups));
+  if (C % groups != 0 || OC % groups != 0)
+    fail("groups: " + std::to_string(groups) + " must divide both the input channels (" + std::to_string(C) +
+         ") and the output channels (" + std::to_string(OC) + ")");
+  if (weight.shape(1) * groups != C)
+    fail("x, weight: x has " + std::to_string(C) + " channels but weight " + shape_str(shape_of(weight)) +
+         " expects " + std::to_string(weight.shape(1) * groups) +
+         (groups > 1 ? " (in_channels / groups = " + std::to_string(weight.shape(1)) + ", groups = " +
+                           std::to_string(groups) + ")"
+                     : std::string()));
   const index_t H = x.shape(2), W = x.shape(3);
   const Window2d win = window_of("conv2d", {index_t(weight.shape(2)), index_t(weight.shape(3))}, stride, padding,
                                  dilation, H, W);
-  return {x.shape(0), x.shape(1), H, W, weight.shape(0), win};
+  return {x.shape(0), C, H, W, OC, win, groups};
 }
 
 py::array conv2d_fwd(const py::array& x, const py::array& weight, const py::object& bias, Pair stride, Pair padding,
-                     Pair dilation, bool naive) {
-  const Conv2dShape s = conv_shape(x, weight, stride, padding, dilation);
+                     Pair dilation, index_t groups, bool naive) {
+  const Conv2dShape s = conv_shape(x, weight, stride, padding, dilation, groups);
   return with_float_type(x, "x", [&](auto tag) -> py::array {
     using T = decltype(tag);
     const T* xp = in<T>(x, "x");
@@ -38,8 +47,9 @@ py::array conv2d_fwd(const py::array& x, const py::array& weight, const py::obje
 }
 
 void conv2d_bwd(const py::array& dout, const py::array& x, const py::array& weight, const py::object& dx,
-                const py::object& dweight, const py::object& dbias, Pair stride, Pair padding, Pair dilation) {
-  const Conv2dShape s = conv_shape(x, weight, stride, padding, dilation);
+                const py::object& dweight, const py::object& dbias, Pair stride, Pair padding, Pair dilation,
+                index_t groups) {
+  const Conv2dShape s = conv_shape(x, weight, stride, padding, dilation, groups);
   expect_shape(dout, "dout", {s.N, s.OC, s.OH(), s.OW()});
   with_float_type(x, "x", [&](auto tag) {
     using T = decltype(tag);
@@ -89,12 +99,12 @@ void col2im_bwd(const py::array& col, const py::object& img, Pair kernel, Pair s
 void bind_conv(py::module_& m) {
   m.def("conv2d_forward", &conv2d_fwd, py::arg("x"), py::arg("weight"), py::arg("bias") = py::none(),
         py::arg("stride") = Pair{1, 1}, py::arg("padding") = Pair{0, 0}, py::arg("dilation") = Pair{1, 1},
-        py::arg("naive") = false,
-        "x (N, C, H, W), weight (OC, C, KH, KW), bias (OC) -> (N, OC, OH, OW). naive=True runs the direct "
-        "loop twin.");
+        py::arg("groups") = 1, py::arg("naive") = false,
+        "x (N, C, H, W), weight (OC, C / groups, KH, KW), bias (OC) -> (N, OC, OH, OW). naive=True runs the "
+        "direct loop twin.");
   m.def("conv2d_backward", &conv2d_bwd, py::arg("dout"), py::arg("x"), py::arg("weight"), py::arg("dx") = py::none(),
         py::arg("dweight") = py::none(), py::arg("dbias") = py::none(), py::arg("stride") = Pair{1, 1},
-        py::arg("padding") = Pair{0, 0}, py::arg("dilation") = Pair{1, 1},
+        py::arg("padding") = Pair{0, 0}, py::arg("dilation") = Pair{1, 1}, py::arg("groups") = 1,
         "Accumulates the input, weight and bias gradients into the arrays given (None skips one).");
   m.def("im2col", &im2col_fwd, py::arg("img"), py::arg("kernel_size"), py::arg("stride") = Pair{1, 1},
         py::arg("padding") = Pair{0, 0}, py::arg("dilation") = Pair{1, 1},

@@ -9,22 +9,24 @@ namespace nntrain::bind {
 
 namespace {
 
-// The target of a cross-entropy: int64 labels (N,) in [0, C), or float rows (N, C) of the logits' dtype.
+// The target of a cross-entropy: int64 labels (N,), each in [0, C) or ignore_index, or float rows (N, C)
+// of the logits' dtype; class weights (C,) or None.
 template <class T>
-struct Target {
-  const std::int64_t* labels = nullptr;
-  const T* probs = nullptr;
-};
-
-template <class T>
-Target<T> target_of(const py::array& target, index_t N, index_t C) {
-  Target<T> t;
+CrossEntropyTarget<T> target_of(const py::array& target, const py::object& weight, std::int64_t ignore_index,
+                                double label_smoothing, index_t N, index_t C) {
+  if (!(label_smoothing >= 0.0 && label_smoothing <= 1.0))
+    fail("label_smoothing: must be in [0, 1], got " + std::to_string(label_smoothing));
+  CrossEntropyTarget<T> t;
+  t.ignore_index = ignore_index;
+  t.label_smoothing = label_smoothing;
+  t.class_weight = in_or_null<T>(weight, "weight");
+  if (t.class_weight) expect_shape(py::reinterpret_borrow<py::array>(weight), "weight", {C});
   if (target.dtype().kind() == 'i') {
     if (target.ndim() != 1 || target.shape(0) != N)
       fail("target: expected labels of shape " + shape_str({N}) + ", got " + shape_str(shape_of(target)));
     t.labels = in_int64(target, "target");
     for (index_t i = 0; i < N; ++i)
-      if (t.labels[i] < 0 || t.labels[i] >= C)
+      if ((t.labels[i] < 0 || t.labels[i] >= C) && t.labels[i] != ignore_index)
         fail("target: label " + std::to_string(t.labels[i]) + " at index " + std::to_string(i) + " is outside [0, " +
              std::to_string(C) + ")");
   } else {
@@ -36,39 +38,66 @@ Target<T> target_of(const py::array& target, index_t N, index_t C) {
   return t;
 }
 
-void check_smoothing(double ls) {
-  if (!(ls >= 0.0 && ls <= 1.0)) fail("label_smoothing: must be in [0, 1], got " + std::to_string(ls));
+enum class Reduction { Mean, Sum, None };
+
+Reduction reduction_of(const std::string& r) {
+  if (r == "mean") return Reduction::Mean;
+  if (r == "sum") return Reduction::Sum;
+  if (r == "none") return Reduction::None;
+  fail("reduction: expected 'mean', 'sum' or 'none', got '" + r + "'");
 }
 
-py::tuple cross_entropy_fwd(const py::array& logits, const py::array& target, double label_smoothing) {
-  check_smoothing(label_smoothing);
+// (loss, probs): loss a float for 'mean' and 'sum', the row losses (N,) in the logits' dtype for 'none'.
+py::tuple cross_entropy_fwd(const py::array& logits, const py::array& target, double label_smoothing,
+                            const py::object& weight, std::int64_t ignore_index, const std::string& reduction) {
+  const Reduction r = reduction_of(reduction);
   expect_ndim(logits, "logits", 2, "(batch, classes)");
   const index_t N = logits.shape(0), C = logits.shape(1);
   if (C == 0) fail("logits: need at least one class, got shape " + shape_str(shape_of(logits)));
   return with_float_type(logits, "logits", [&](auto tag) -> py::tuple {
     using T = decltype(tag);
     const T* lp = in<T>(logits, "logits");
-    const Target<T> t = target_of<T>(target, N, C);
+    const CrossEntropyTarget<T> t = target_of<T>(target, weight, ignore_index, label_smoothing, N, C);
     auto probs = empty<T>({N, C});
+    auto row_loss = empty<double>({N});
     T* pp = data(probs);
-    double loss = 0;
-    run_kernel([&] { loss = cross_entropy_forward<T>(pp, lp, t.labels, t.probs, N, C, label_smoothing); });
-    return py::make_tuple(loss, probs);
+    double* rp = data(row_loss);
+    double total = 0, divisor = 1;
+    run_kernel([&] {
+      total = cross_entropy_forward<T>(pp, rp, lp, t, N, C);
+      if (r == Reduction::Mean) divisor = cross_entropy_divisor<T>(t, N);
+    });
+    if (r == Reduction::None) return py::make_tuple(row_loss.attr("astype")(py::dtype::of<T>()), probs);
+    // The mean over no samples (or only ignored ones) is 0/0, NaN, as PyTorch answers.
+    return py::make_tuple(r == Reduction::Mean ? total / divisor : total, probs);
   });
 }
 
 void cross_entropy_bwd(const py::array& probs, const py::array& target, const py::object& dlogits,
-                       double label_smoothing, double grad) {
-  check_smoothing(label_smoothing);
+                       double label_smoothing, const py::object& grad, const py::object& weight,
+                       std::int64_t ignore_index, const std::string& reduction) {
+  const Reduction r = reduction_of(reduction);
   expect_ndim(probs, "probs", 2, "(batch, classes)");
   const index_t N = probs.shape(0), C = probs.shape(1);
   with_float_type(probs, "probs", [&](auto tag) {
     using T = decltype(tag);
     const T* pp = in<T>(probs, "probs");
-    const Target<T> t = target_of<T>(target, N, C);
+    const CrossEntropyTarget<T> t = target_of<T>(target, weight, ignore_index, label_smoothing, N, C);
     T* dp = out_or_null<T>(dlogits, "dlogits", {N, C});
     if (dp == nullptr) fail("dlogits: expected a NumPy array to accumulate into");
-    run_kernel([&] { cross_entropy_backward<T>(dp, pp, t.labels, t.probs, N, C, label_smoothing, grad); });
+    const T* row_grad = nullptr;
+    double g = 0;
+    if (r == Reduction::None) {
+      if (!py::isinstance<py::array>(grad)) fail("grad: reduction='none' needs one gradient per row, an array (N,)");
+      row_grad = in<T>(py::reinterpret_borrow<py::array>(grad), "grad");
+      expect_shape(py::reinterpret_borrow<py::array>(grad), "grad", {N});
+    } else {
+      g = grad.cast<double>();
+    }
+    run_kernel([&] {
+      const double scale = r == Reduction::Mean ? g / cross_entropy_divisor<T>(t, N) : g;
+      cross_entropy_backward<T>(dp, pp, t, row_grad, scale, N, C);
+    });
   });
 }
 
@@ -100,12 +129,15 @@ void mse_bwd(const py::array& pred, const py::array& target, const py::object& d
 
 void bind_loss(py::module_& m) {
   m.def("cross_entropy_forward", &cross_entropy_fwd, py::arg("logits"), py::arg("target"),
-        py::arg("label_smoothing") = 0.0,
-        "Mean softmax-cross-entropy of logits (N, C) against int64 labels (N,) or probabilities (N, C): "
-        "(loss, softmax(logits)).");
+        py::arg("label_smoothing") = 0.0, py::arg("weight") = py::none(), py::arg("ignore_index") = -100,
+        py::arg("reduction") = "mean",
+        "Softmax-cross-entropy of logits (N, C) against int64 labels (N,) or probabilities (N, C), with optional "
+        "class weights (C,) and an ignored label: (loss, softmax(logits)); the loss is the weighted mean, the "
+        "sum, or the row losses (N,) for reduction='none'.");
   m.def("cross_entropy_backward", &cross_entropy_bwd, py::arg("probs"), py::arg("target"), py::arg("dlogits"),
-        py::arg("label_smoothing") = 0.0, py::arg("grad") = 1.0,
-        "dlogits += grad / N * (probs - smoothed target).");
+        py::arg("label_smoothing") = 0.0, py::arg("grad") = 1.0, py::arg("weight") = py::none(),
+        py::arg("ignore_index") = -100, py::arg("reduction") = "mean",
+        "dlogits += d(grad * loss)/dlogits; grad is a number, or an array (N,) for reduction='none'.");
   m.def("mse_forward", &mse_fwd, py::arg("pred"), py::arg("target"), "mean((pred - target)^2).");
   m.def("mse_backward", &mse_bwd, py::arg("pred"), py::arg("target"), py::arg("dpred"), py::arg("grad") = 1.0,
         "dpred += grad * 2 / n * (pred - target).");

@@ -1,7 +1,8 @@
-// Batch normalisation.
+// Batch and layer normalisation.
 #include <cmath>
 
 #include "batch_norm.h"
+#include "layer_norm.h"
 #include "bindings/bind.h"
 #include "bindings/checks.h"
 
@@ -80,6 +81,45 @@ void batch_norm_bwd(const py::array& dout, const py::array& x, const py::object&
   });
 }
 
+py::tuple layer_norm_fwd(const py::array& x, const py::object& weight, const py::object& bias, double eps) {
+  expect_ndim(x, "x", 2, "(rows, normalized size)");
+  if (!(eps > 0)) fail("eps: must be positive, got " + std::to_string(eps));
+  const index_t N = x.shape(0), D = x.shape(1);
+  return with_float_type(x, "x", [&](auto tag) -> py::tuple {
+    using T = decltype(tag);
+    const T* xp = in<T>(x, "x");
+    const T* wp = per_channel<T>(weight, "weight", D);
+    const T* bp = per_channel<T>(bias, "bias", D);
+    auto out = empty<T>({N, D});
+    auto mean = empty<T>({N});
+    auto rstd = empty<T>({N});
+    T *op = data(out), *mp = data(mean), *rp = data(rstd);
+    run_kernel([&] { layer_norm_forward<T>(op, mp, rp, xp, wp, bp, N, D, eps); });
+    return py::make_tuple(out, mean, rstd);
+  });
+}
+
+void layer_norm_bwd(const py::array& dout, const py::array& x, const py::object& weight, const py::array& mean,
+                    const py::array& rstd, const py::object& dx, const py::object& dweight, const py::object& dbias) {
+  expect_ndim(x, "x", 2, "(rows, normalized size)");
+  expect_same_shape(dout, "dout", x, "x");
+  const index_t N = x.shape(0), D = x.shape(1);
+  expect_shape(mean, "mean", {N});
+  expect_shape(rstd, "rstd", {N});
+  with_float_type(x, "x", [&](auto tag) {
+    using T = decltype(tag);
+    const T* gp = in<T>(dout, "dout");
+    const T* xp = in<T>(x, "x");
+    const T* wp = per_channel<T>(weight, "weight", D);
+    const T* mp = in<T>(mean, "mean");
+    const T* rp = in<T>(rstd, "rstd");
+    T* dxp = out_or_null<T>(dx, "dx", {N, D});
+    T* dwp = out_or_null<T>(dweight, "dweight", {D});
+    T* dbp = out_or_null<T>(dbias, "dbias", {D});
+    run_kernel([&] { layer_norm_backward<T>(dxp, dwp, dbp, gp, xp, wp, mp, rp, N, D); });
+  });
+}
+
 }  // namespace
 
 void bind_norm(py::module_& m) {
@@ -93,6 +133,13 @@ void bind_norm(py::module_& m) {
         py::arg("dbias") = py::none(), py::arg("relu_out") = py::none(),
         "Accumulates the input, weight and bias gradients (None skips one); relu_out, the output of a forward with "
         "relu=True, gates dout as the fused ReLU's backward would.");
+  m.def("layer_norm_forward", &layer_norm_fwd, py::arg("x"), py::arg("weight") = py::none(),
+        py::arg("bias") = py::none(), py::arg("eps") = 1e-5,
+        "(out, mean, rstd): each row of x (N, D) normalised by its own mean and 1/sqrt(var + eps), then scaled by "
+        "weight (D) and shifted by bias (D) when given.");
+  m.def("layer_norm_backward", &layer_norm_bwd, py::arg("dout"), py::arg("x"), py::arg("weight"), py::arg("mean"),
+        py::arg("rstd"), py::arg("dx") = py::none(), py::arg("dweight") = py::none(), py::arg("dbias") = py::none(),
+        "Accumulates the input, weight and bias gradients of layer_norm_forward (None skips one).");
 }
 
 }  // namespace nntrain::bind

@@ -14,9 +14,12 @@ struct PoolShape {
   Shape out() const { return {N, C, win.OH(H), win.OW(W)}; }
 };
 
-PoolShape pool_shape(const char* op, const Shape& input_shape, Pair kernel, Pair stride, Pair padding) {
-  if (input_shape.size() != 4) fail(std::string(op) + ": expected an input (N, C, H, W), got " + shape_str(input_shape));
-  const Window2d win = pool_window_of(op, kernel, stride, padding, input_shape[2], input_shape[3]);
+PoolShape pool_shape(const char* op, const Shape& input_shape, Pair kernel, Pair stride, Pair padding, Pair dilation,
+                     bool ceil_mode) {
+  if (input_shape.size() != 4)
+    fail(std::string(op) + ": expected an input (N, C, H, W), got " + shape_str(input_shape));
+  const Window2d win =
+      pool_window_of(op, kernel, stride, padding, dilation, ceil_mode, input_shape[2], input_shape[3]);
   return {input_shape[0], input_shape[1], input_shape[2], input_shape[3], win};
 }
 
@@ -26,9 +29,9 @@ py::array grad_input(const py::object& dx) {
   return py::reinterpret_borrow<py::array>(dx);
 }
 
-py::tuple max_pool_fwd(const py::array& x, Pair kernel, Pair stride, Pair padding) {
+py::tuple max_pool_fwd(const py::array& x, Pair kernel, Pair stride, Pair padding, Pair dilation, bool ceil_mode) {
   expect_nchw(x, "x");
-  const PoolShape s = pool_shape("max_pool2d", shape_of(x), kernel, stride, padding);
+  const PoolShape s = pool_shape("max_pool2d", shape_of(x), kernel, stride, padding, dilation, ceil_mode);
   return with_float_type(x, "x", [&](auto tag) -> py::tuple {
     using T = decltype(tag);
     const T* xp = in<T>(x, "x");
@@ -42,9 +45,9 @@ py::tuple max_pool_fwd(const py::array& x, Pair kernel, Pair stride, Pair paddin
 }
 
 void max_pool_bwd(const py::array& dout, const py::array& indices, const py::object& dx, Pair kernel, Pair stride,
-                  Pair padding) {
+                  Pair padding, Pair dilation, bool ceil_mode) {
   const py::array d = grad_input(dx);
-  const PoolShape s = pool_shape("max_pool2d", shape_of(d), kernel, stride, padding);
+  const PoolShape s = pool_shape("max_pool2d", shape_of(d), kernel, stride, padding, dilation, ceil_mode);
   expect_shape(dout, "dout", s.out());
   expect_shape(indices, "indices", s.out());
   const std::int64_t* ip = in_int64(indices, "indices");
@@ -62,9 +65,10 @@ void max_pool_bwd(const py::array& dout, const py::array& indices, const py::obj
   });
 }
 
-py::array avg_pool_fwd(const py::array& x, Pair kernel, Pair stride, Pair padding, bool count_include_pad) {
+py::array avg_pool_fwd(const py::array& x, Pair kernel, Pair stride, Pair padding, bool count_include_pad,
+                       bool ceil_mode) {
   expect_nchw(x, "x");
-  const PoolShape s = pool_shape("avg_pool2d", shape_of(x), kernel, stride, padding);
+  const PoolShape s = pool_shape("avg_pool2d", shape_of(x), kernel, stride, padding, {1, 1}, ceil_mode);
   return with_float_type(x, "x", [&](auto tag) -> py::array {
     using T = decltype(tag);
     const T* xp = in<T>(x, "x");
@@ -76,9 +80,9 @@ py::array avg_pool_fwd(const py::array& x, Pair kernel, Pair stride, Pair paddin
 }
 
 void avg_pool_bwd(const py::array& dout, const py::object& dx, Pair kernel, Pair stride, Pair padding,
-                  bool count_include_pad) {
+                  bool count_include_pad, bool ceil_mode) {
   const py::array d = grad_input(dx);
-  const PoolShape s = pool_shape("avg_pool2d", shape_of(d), kernel, stride, padding);
+  const PoolShape s = pool_shape("avg_pool2d", shape_of(d), kernel, stride, padding, {1, 1}, ceil_mode);
   expect_shape(dout, "dout", s.out());
   with_float_type(dout, "dout", [&](auto tag) {
     using T = decltype(tag);
@@ -92,16 +96,17 @@ void avg_pool_bwd(const py::array& dout, const py::object& dx, Pair kernel, Pair
 
 void bind_pool(py::module_& m) {
   m.def("max_pool2d_forward", &max_pool_fwd, py::arg("x"), py::arg("kernel_size"), py::arg("stride"),
-        py::arg("padding") = Pair{0, 0},
+        py::arg("padding") = Pair{0, 0}, py::arg("dilation") = Pair{1, 1}, py::arg("ceil_mode") = false,
         "(out, indices): the max of each window and its flat position ih*W + iw in the input plane.");
   m.def("max_pool2d_backward", &max_pool_bwd, py::arg("dout"), py::arg("indices"), py::arg("dx"),
-        py::arg("kernel_size"), py::arg("stride"), py::arg("padding") = Pair{0, 0},
-        "dx (N, C, H, W) += dout routed to the positions in indices.");
+        py::arg("kernel_size"), py::arg("stride"), py::arg("padding") = Pair{0, 0}, py::arg("dilation") = Pair{1, 1},
+        py::arg("ceil_mode") = false, "dx (N, C, H, W) += dout routed to the positions in indices.");
   m.def("avg_pool2d_forward", &avg_pool_fwd, py::arg("x"), py::arg("kernel_size"), py::arg("stride"),
-        py::arg("padding") = Pair{0, 0}, py::arg("count_include_pad") = true, "Mean of each window.");
+        py::arg("padding") = Pair{0, 0}, py::arg("count_include_pad") = true, py::arg("ceil_mode") = false,
+        "Mean of each window.");
   m.def("avg_pool2d_backward", &avg_pool_bwd, py::arg("dout"), py::arg("dx"), py::arg("kernel_size"),
         py::arg("stride"), py::arg("padding") = Pair{0, 0}, py::arg("count_include_pad") = true,
-        "dx (N, C, H, W) += each window's dout shared equally over it.");
+        py::arg("ceil_mode") = false, "dx (N, C, H, W) += each window's dout shared equally over it.");
 }
 
 }  // namespace nntrain::bind

@@ -4,6 +4,7 @@
 #include "cache_sizes.h"
 #include "dispatch.h"
 #include "gemm_blocks.h"
+#include "kernels/compiled_isa.h"
 #include "memory.h"
 
 #ifndef NNTRAIN_COMPILER
@@ -21,6 +22,7 @@ void bind_system(py::module_& m) {
     info["isa"] = isa_name(active_isa());
     info["isa_supported"] = isa_name(best_supported_isa());
     info["isa_note"] = isa_note();
+    info["baseline"] = NNTRAIN_COMPILED_ISA;  // what this file, like all but the ISA files, was compiled for
     info["flush_denormals"] = workers_flush_denormals();
     info["keep_freed_memory"] = keeps_freed_memory();
     const CacheSizes& caches = cache_sizes();
@@ -41,6 +43,13 @@ void bind_system(py::module_& m) {
     return py::dict(py::arg("mc") = b.mc, py::arg("kc") = b.kc, py::arg("nc") = b.nc);
   }, py::arg("mr"), py::arg("nr"), py::arg("element_bytes"), py::arg("l1d"), py::arg("l2"), py::arg("l3"),
   "GEMM's cache blocks (mc, kc, nc) for an mr x nr register tile on caches of the given sizes in bytes.");
+  m.def("dispatched_kernels", [] {
+    py::dict kernels;
+    for (const DispatchedKernel& k : dispatched_kernels())
+      kernels[k.name] = py::dict(py::arg("compiled_for") = k.compiled_for, py::arg("mr") = k.mr, py::arg("nr") = k.nr);
+    return kernels;
+  }, "Each entry of the kernel table in use: the instruction set its code was compiled for and, for GEMM, the "
+     "register tile (mr x nr); 0 where a kernel has none.");
   m.def("get_num_threads", &num_threads, "Threads the kernels use.");
   m.def("set_num_threads", [](int n) {
     if (n < 1) fail("num_threads must be >= 1, got " + std::to_string(n));

@@ -15,4 +15,5 @@ PYBIND11_MODULE(_core, m) {
   nntrain::bind::bind_pool(m);
   nntrain::bind::bind_norm(m);
   nntrain::bind::bind_dropout(m);
+  nntrain::bind::bind_recurrent(m);
 }

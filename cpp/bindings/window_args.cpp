@@ -22,11 +22,30 @@ Window2d window_of(const char* op, Pair kernel, Pair stride, Pair padding, Pair 
   return win;
 }
 
-Window2d pool_window_of(const char* op, Pair kernel, Pair stride, Pair padding, index_t H, index_t W) {
-  const Window2d win = window_of(op, kernel, stride, padding, {1, 1}, H, W);
+// True when some tap o*S - P + k*D (k < K) of every output position o lies in [0, size).
+bool every_window_touches(index_t size, index_t outs, index_t K, index_t S, index_t P, index_t D) {
+  for (index_t o = 0; o < outs; ++o) {
+    bool touches = false;
+    for (index_t k = 0; k < K && !touches; ++k) {
+      const index_t at = o * S - P + k * D;
+      touches = at >= 0 && at < size;
+    }
+    if (!touches) return false;
+  }
+  return true;
+}
+
+Window2d pool_window_of(const char* op, Pair kernel, Pair stride, Pair padding, Pair dilation, bool ceil_mode,
+                        index_t H, index_t W) {
+  Window2d win = window_of(op, kernel, stride, padding, dilation, H, W);
+  win.ceil_mode = ceil_mode;
   if (2 * padding[0] > kernel[0] || 2 * padding[1] > kernel[1])
     fail(std::string(op) + ": padding " + pair_str(padding) + " must be at most half the kernel_size " +
          pair_str(kernel));
+  if (!every_window_touches(H, win.OH(H), win.KH, win.SH, win.PH, win.DH) ||
+      !every_window_touches(W, win.OW(W), win.KW, win.SW, win.PW, win.DW))
+    fail(std::string(op) + ": with dilation " + pair_str(dilation) + " some window of the " + std::to_string(H) +
+         "x" + std::to_string(W) + " input covers only padding");
   return win;
 }
 

@@ -50,6 +50,7 @@ struct GemmKernel {
   int dot_r, dot_s;             // the dot kernel's rows of A and of B
   int mr, nr;                   // register tile
   index_t mc, kc, nc;           // cache blocks: A block mc x kc (L2), B micro-panel kc x nr (L1), B block kc x nc
+  const char* compiled_for;     // NNTRAIN_COMPILED_ISA of the file that made this entry (kernels/compiled_isa.h)
 };
 
 // One getter per ISA file; each returns its kernels with the cache blocks still zero.

@@ -59,7 +59,8 @@ def build_info() -> dict:
 
     Keys: ``version``, ``compiler``, ``openmp`` (False: built without OpenMP, single-threaded),
     ``threads``, ``isa`` (the SIMD kernels in use: ``avx512``, ``avx2`` or ``ref``), ``isa_supported``
-    (the best this CPU runs), ``isa_note`` (why ``NNTRAIN_ISA`` was not honoured, or empty) and
+    (the best this CPU runs), ``isa_note`` (why ``NNTRAIN_ISA`` was not honoured, or empty), ``baseline``
+    (the instruction set the code outside the per-ISA kernels was compiled for: ``ref``, baseline x86-64) and
     ``flush_denormals`` (the compute threads flush denormals to zero) and ``keep_freed_memory`` (freed
     memory stays in the heap for the next step instead of being unmapped; ``NNTRAIN_KEEP_FREED_MEMORY=0``
     turns this off).

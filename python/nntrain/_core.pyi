@@ -26,10 +26,10 @@ def adam_update(params: Any, grads: Any, exp_avgs: Any, exp_avg_sqs: Any, lr: fl
 def array_norms(arrays: Any) -> list:
     """L2 norm of each array, as a list of floats."""
 
-def avg_pool2d_backward(dout: NDArray, dx: Any, kernel_size: tuple[int, int], stride: tuple[int, int], padding: tuple[int, int] = (0, 0), count_include_pad: bool = True) -> None:
+def avg_pool2d_backward(dout: NDArray, dx: Any, kernel_size: tuple[int, int], stride: tuple[int, int], padding: tuple[int, int] = (0, 0), count_include_pad: bool = True, ceil_mode: bool = False) -> None:
     """dx (N, C, H, W) += each window's dout shared equally over it."""
 
-def avg_pool2d_forward(x: NDArray, kernel_size: tuple[int, int], stride: tuple[int, int], padding: tuple[int, int] = (0, 0), count_include_pad: bool = True) -> NDArray:
+def avg_pool2d_forward(x: NDArray, kernel_size: tuple[int, int], stride: tuple[int, int], padding: tuple[int, int] = (0, 0), count_include_pad: bool = True, ceil_mode: bool = False) -> NDArray:
     """Mean of each window."""
 
 def batch_norm_backward(dout: NDArray, x: NDArray, weight: Any, mean: NDArray, invstd: NDArray, training: bool, dx: Any = None, dweight: Any = None, dbias: Any = None, relu_out: Any = None) -> None:
@@ -47,20 +47,23 @@ def clip_grad_norm(grads: Any, max_norm: float) -> float:
 def col2im(col: NDArray, img: Any, kernel_size: tuple[int, int], stride: tuple[int, int] = (1, 1), padding: tuple[int, int] = (0, 0), dilation: tuple[int, int] = (1, 1)) -> None:
     """img (C, H, W) += the adjoint of im2col applied to col."""
 
-def conv2d_backward(dout: NDArray, x: NDArray, weight: NDArray, dx: Any = None, dweight: Any = None, dbias: Any = None, stride: tuple[int, int] = (1, 1), padding: tuple[int, int] = (0, 0), dilation: tuple[int, int] = (1, 1)) -> None:
+def conv2d_backward(dout: NDArray, x: NDArray, weight: NDArray, dx: Any = None, dweight: Any = None, dbias: Any = None, stride: tuple[int, int] = (1, 1), padding: tuple[int, int] = (0, 0), dilation: tuple[int, int] = (1, 1), groups: int = 1) -> None:
     """Accumulates the input, weight and bias gradients into the arrays given (None skips one)."""
 
-def conv2d_forward(x: NDArray, weight: NDArray, bias: Any = None, stride: tuple[int, int] = (1, 1), padding: tuple[int, int] = (0, 0), dilation: tuple[int, int] = (1, 1), naive: bool = False) -> NDArray:
-    """x (N, C, H, W), weight (OC, C, KH, KW), bias (OC) -> (N, OC, OH, OW). naive=True runs the direct loop twin."""
+def conv2d_forward(x: NDArray, weight: NDArray, bias: Any = None, stride: tuple[int, int] = (1, 1), padding: tuple[int, int] = (0, 0), dilation: tuple[int, int] = (1, 1), groups: int = 1, naive: bool = False) -> NDArray:
+    """x (N, C, H, W), weight (OC, C / groups, KH, KW), bias (OC) -> (N, OC, OH, OW). naive=True runs the direct loop twin."""
 
-def cross_entropy_backward(probs: NDArray, target: NDArray, dlogits: Any, label_smoothing: float = 0.0, grad: float = 1.0) -> None:
-    """dlogits += grad / N * (probs - smoothed target)."""
+def cross_entropy_backward(probs: NDArray, target: NDArray, dlogits: Any, label_smoothing: float = 0.0, grad: Any = 1.0, weight: Any = None, ignore_index: int = -100, reduction: str = 'mean') -> None:
+    """dlogits += d(grad * loss)/dlogits; grad is a number, or an array (N,) for reduction='none'."""
 
-def cross_entropy_forward(logits: NDArray, target: NDArray, label_smoothing: float = 0.0) -> tuple:
-    """Mean softmax-cross-entropy of logits (N, C) against int64 labels (N,) or probabilities (N, C): (loss, softmax(logits))."""
+def cross_entropy_forward(logits: NDArray, target: NDArray, label_smoothing: float = 0.0, weight: Any = None, ignore_index: int = -100, reduction: str = 'mean') -> tuple:
+    """Softmax-cross-entropy of logits (N, C) against int64 labels (N,) or probabilities (N, C), with optional class weights (C,) and an ignored label: (loss, softmax(logits)); the loss is the weighted mean, the sum, or the row losses (N,) for reduction='none'."""
 
 def detect_cache_sizes(sysfs_dir: str = '/sys/devices/system/cpu/cpu0/cache', use_sysconf: bool = True) -> dict:
     """The cache sizes GEMM's blocks are cut to, detected again: sysconf, else sysfs_dir's index*/ entries, else a conservative fallback; 'source' says which for each level."""
+
+def dispatched_kernels() -> dict:
+    """Each entry of the kernel table in use: the instruction set its code was compiled for and, for GEMM, the register tile (mr x nr); 0 where a kernel has none."""
 
 def dropout_backward(dout: NDArray, dx: Any, p: float, seed: int) -> None:
     """dx += dout / (1 - p) where the same mask keeps it."""
@@ -86,6 +89,12 @@ def grad_norm(arrays: Any) -> float:
 def im2col(img: NDArray, kernel_size: tuple[int, int], stride: tuple[int, int] = (1, 1), padding: tuple[int, int] = (0, 0), dilation: tuple[int, int] = (1, 1)) -> NDArray:
     """Column matrix (C*KH*KW, OH*OW) of one image (C, H, W)."""
 
+def layer_norm_backward(dout: NDArray, x: NDArray, weight: Any, mean: NDArray, rstd: NDArray, dx: Any = None, dweight: Any = None, dbias: Any = None) -> None:
+    """Accumulates the input, weight and bias gradients of layer_norm_forward (None skips one)."""
+
+def layer_norm_forward(x: NDArray, weight: Any = None, bias: Any = None, eps: float = 1e-05) -> tuple:
+    """(out, mean, rstd): each row of x (N, D) normalised by its own mean and 1/sqrt(var + eps), then scaled by weight (D) and shifted by bias (D) when given."""
+
 def linear_backward(dout: NDArray, x: NDArray, weight: NDArray, dx: Any = None, dweight: Any = None, dbias: Any = None, accumulate: bool = True) -> None:
     """Accumulates dx += dout @ weight, dweight += dout.T @ x, dbias += dout.sum(0) into the given arrays; accumulate=False writes them (=) instead, so fresh arrays need no zero-fill."""
 
@@ -98,13 +107,19 @@ def log_softmax_backward(dout: NDArray, y: NDArray, dx: Any, temperature: float 
 def log_softmax_forward(x: NDArray, temperature: float = 1.0) -> NDArray:
     """log softmax(x / temperature) over the last axis."""
 
+def lstm_cell_backward(dh: Any, dc: Any, act: NDArray, c_prev: NDArray, c: NDArray, dgates: Any, dc_prev: Any = None) -> None:
+    """Accumulates the gradients of the gate pre-activations and of the previous cell state (None skips it); dh or dc may be None (no gradient reached that output)."""
+
+def lstm_cell_forward(gates: NDArray, c_prev: NDArray) -> tuple:
+    """(h, c, act): one LSTM step from the gate pre-activations (N, 4H) in the order [i f g o] and the previous cell state (N, H); act holds the gates after their nonlinearities, which backward needs."""
+
 def matmul(a: NDArray, b: NDArray, trans_a: bool = False, trans_b: bool = False) -> NDArray:
     """op(a) @ op(b) as a new array (a and b may be column slices of wider arrays)."""
 
-def max_pool2d_backward(dout: NDArray, indices: NDArray, dx: Any, kernel_size: tuple[int, int], stride: tuple[int, int], padding: tuple[int, int] = (0, 0)) -> None:
+def max_pool2d_backward(dout: NDArray, indices: NDArray, dx: Any, kernel_size: tuple[int, int], stride: tuple[int, int], padding: tuple[int, int] = (0, 0), dilation: tuple[int, int] = (1, 1), ceil_mode: bool = False) -> None:
     """dx (N, C, H, W) += dout routed to the positions in indices."""
 
-def max_pool2d_forward(x: NDArray, kernel_size: tuple[int, int], stride: tuple[int, int], padding: tuple[int, int] = (0, 0)) -> tuple:
+def max_pool2d_forward(x: NDArray, kernel_size: tuple[int, int], stride: tuple[int, int], padding: tuple[int, int] = (0, 0), dilation: tuple[int, int] = (1, 1), ceil_mode: bool = False) -> tuple:
     """(out, indices): the max of each window and its flat position ih*W + iw in the input plane."""
 
 def mse_backward(pred: NDArray, target: NDArray, dpred: Any, grad: float = 1.0) -> None:

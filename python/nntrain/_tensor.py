@@ -13,6 +13,8 @@ recorded out of place (views taken before it do not see it).
 """
 
 import numbers
+import operator
+import sys
 from collections import namedtuple
 
 import numpy as np
@@ -41,6 +43,15 @@ def _as_array(data, dtype=None):
 
 def _data(x):
     return x.data if isinstance(x, Tensor) else x
+
+
+def _bound(b):
+    if isinstance(b, Tensor):
+        if b._requires_grad and _Mode.enabled:
+            raise TypeError("clamp: a bound that requires a gradient is not supported (its gradient would be "
+                            "lost); pass bound.detach() if it is meant as a constant")
+        return b.data
+    return b
 
 
 class Tensor:
@@ -293,81 +304,90 @@ class Tensor:
         return Tensor._make(self.data >= _data(other), None, 0, False)
 
     # ---- in place ------------------------------------------------------------------------------------------
-    def _in_place(self, other, out_of_place, ufunc):
-        """``self op= other``: truly in place when nothing is being recorded (a parameter update under
-        no_grad); recorded out of place when it is (the tensor then stands for the new value)."""
+    # In place as in PyTorch: the tensor's own memory is written, so every alias (a view, .numpy(), detach())
+    # sees the new value, and its version moves on, so a backward that saved the old value refuses to run.
+    # While recording, the op is computed out of place first and its record becomes the tensor's history.
+    def _in_place(self, other, out_of_place, in_place, name):
         if _Mode.enabled and (self._requires_grad or (isinstance(other, Tensor) and other._requires_grad)):
-            if self.grad_fn is None and self._requires_grad:
-                raise RuntimeError(
-                    "a leaf tensor that requires grad (a parameter) is used in an in-place operation; update "
-                    "parameters inside `with nntrain.no_grad():`, or write the operation out of place")
-            self._become(out_of_place(self, other))
+            self._check_in_place_recordable(name)
+            source = self
+            if in_place in (operator.imul, operator.itruediv) and isinstance(other, Tensor) and other._requires_grad:
+                # the other operand's gradient needs this tensor's value from before the change: a copy
+                source = Tensor._make(self.data.copy(), self.grad_fn, self._out_index, self._requires_grad)
+                other = source if other is self else other
+            self._rebase(out_of_place(source, other), name)
             return self
-        ufunc(self.data, _data(other), out=self.data, casting="same_kind")
+        in_place(self.data, _data(other))  # the operator, not the ufunc: NumPy's fast path for a Python number
         self._version[0] += 1
         return self
 
-    def _become(self, result):
-        self.data, self.grad_fn, self._out_index = result.data, result.grad_fn, result._out_index
-        self._requires_grad = result._requires_grad
-        self._version = [0]
-
-    def __iadd__(self, other):
-        return self._in_place(other, Tensor.__add__, np.add)
-
-    def __isub__(self, other):
-        return self._in_place(other, Tensor.__sub__, np.subtract)
-
-    def __imul__(self, other):
-        return self._in_place(other, Tensor.__mul__, np.multiply)
-
-    def __itruediv__(self, other):
-        return self._in_place(other, Tensor.__truediv__, np.true_divide)
-
-    def add_(self, other, alpha=1):
-        return self._in_place(other if alpha == 1 else other * alpha, Tensor.__add__, np.add)
-
-    def sub_(self, other, alpha=1):
-        return self._in_place(other if alpha == 1 else other * alpha, Tensor.__sub__, np.subtract)
-
-    def mul_(self, other):
-        return self.__imul__(other)
-
-    def div_(self, other):
-        return self.__itruediv__(other)
-
-    def zero_(self):
-        return self.fill_(0)
-
-    def fill_(self, value):
-        if _Mode.enabled and self._requires_grad:
-            if self.grad_fn is None:
-                raise RuntimeError("a leaf tensor that requires grad is used in an in-place operation (fill_); "
-                                   "wrap it in `with nntrain.no_grad():`")
-            self._become(_ops.Mul.apply(self, 0.0) + value)
-            return self
-        self.data[...] = value
-        self._version[0] += 1
-        return self
-
-    def copy_(self, src):
-        if _Mode.enabled and self._requires_grad and self.grad_fn is None:
-            raise RuntimeError("a leaf tensor that requires grad is used in an in-place operation (copy_); "
-                               "wrap it in `with nntrain.no_grad():`")
-        self.data[...] = _data(src)
-        self._version[0] += 1
-        return self
-
-    def __setitem__(self, index, value):
-        index = _ops.plain_index(index)
+    def _assign(self, index, value, name):
+        """``self[index] = value`` (copy_ and fill_ too: the index is ``...``)."""
         if _Mode.enabled and (self._requires_grad or (isinstance(value, Tensor) and value._requires_grad)):
-            if self.grad_fn is None and self._requires_grad:
-                raise RuntimeError("a leaf tensor that requires grad is assigned into (x[...] = v); wrap it in "
-                                   "`with nntrain.no_grad():` or build a new tensor")
-            self._become(_ops.IndexPut.apply(self, value, index=index))
-            return
+            self._check_in_place_recordable(name)
+            self._rebase(_ops.IndexPut.apply(self, value, index=index), name)
+            return self
         self.data[index] = _data(value)
         self._version[0] += 1
+        return self
+
+    def _check_in_place_recordable(self, name):
+        if self.grad_fn is None and self._requires_grad:
+            raise RuntimeError(
+                f"{name}: a leaf tensor that requires grad (a parameter) is used in an in-place operation; update "
+                "parameters inside `with nntrain.no_grad():`, or write the operation out of place")
+        if _version_holders(self) > _ONE_HOLDER:
+            raise RuntimeError(
+                f"{name}: this tensor shares memory with another tensor that is still alive (it is a view such as "
+                "x[0], x.T or x.reshape(...), a view was taken of it, or it was detach()ed); changing it in place "
+                "while recording would leave the other's gradient wrong. Write the operation out of place "
+                "(y = x + 1), or change a clone()")
+
+    def _rebase(self, result, name):
+        """Ends a recorded in-place op: result (computed out of place) written into this tensor's memory, the
+        version moved on, and result's record made this tensor's history."""
+        if result.data.shape != self.data.shape:
+            raise ValueError(f"{name}: the result has shape {result.shape}, which does not fit the shape {self.shape} "
+                             "of the tensor changed in place")
+        np.copyto(self.data, result.data, casting="same_kind")
+        self._version[0] += 1
+        self.grad_fn, self._out_index, self._requires_grad = result.grad_fn, result._out_index, result._requires_grad
+
+    def __iadd__(self, other):
+        return self._in_place(other, Tensor.__add__, operator.iadd, "+=")
+
+    def __isub__(self, other):
+        return self._in_place(other, Tensor.__sub__, operator.isub, "-=")
+
+    def __imul__(self, other):
+        return self._in_place(other, Tensor.__mul__, operator.imul, "*=")
+
+    def __itruediv__(self, other):
+        return self._in_place(other, Tensor.__truediv__, operator.itruediv, "/=")
+
+    def add_(self, other, alpha=1):
+        return self._in_place(other if alpha == 1 else other * alpha, Tensor.__add__, operator.iadd, "add_")
+
+    def sub_(self, other, alpha=1):
+        return self._in_place(other if alpha == 1 else other * alpha, Tensor.__sub__, operator.isub, "sub_")
+
+    def mul_(self, other):
+        return self._in_place(other, Tensor.__mul__, operator.imul, "mul_")
+
+    def div_(self, other):
+        return self._in_place(other, Tensor.__truediv__, operator.itruediv, "div_")
+
+    def zero_(self):
+        return self._assign(Ellipsis, 0, "zero_")
+
+    def fill_(self, value):
+        return self._assign(Ellipsis, value, "fill_")
+
+    def copy_(self, src):
+        return self._assign(Ellipsis, src, "copy_")
+
+    def __setitem__(self, index, value):
+        self._assign(_ops.plain_index(index), value, "x[index] = value")
 
     # ---- indexing and shapes -------------------------------------------------------------------------------
     def __getitem__(self, index):
@@ -453,7 +473,8 @@ class Tensor:
         return _ops.Abs.apply(self)
 
     def clamp(self, min=None, max=None):
-        return _ops.Clamp.apply(self, low=min, high=max)
+        """Values clipped to [min, max]; either bound may be None, a number or a tensor (a constant)."""
+        return _ops.Clamp.apply(self, low=_bound(min), high=_bound(max))
 
     clip = clamp
 
@@ -482,6 +503,15 @@ def tensor(data, requires_grad=False, dtype=None):
 
 def is_tensor(x):
     return isinstance(x, Tensor)
+
+
+def _version_holders(t):
+    """References to t's version counter: one from every tensor that shares t's memory through a view or detach()
+    (they share the counter), plus the constant overhead of this call, measured once below."""
+    return sys.getrefcount(t._version)
+
+
+_ONE_HOLDER = _version_holders(Tensor(np.zeros(0)))  # the count when t alone holds its counter
 
 
 from . import ops as _ops  # noqa: E402  (the ops import Tensor)

@@ -19,9 +19,9 @@ import inspect
 
 import numpy as np
 
-from . import nn, optim, presets
+from . import nn, optim, presets, user_model
 from .autograd.grad_mode import no_grad
-from .config import ConfigError
+from .config import ConfigError, is_model_file
 from ._tensor import Tensor
 
 def _layer_types():
@@ -122,6 +122,8 @@ def build_model(config, input_shape, classes, rng):
     m = config["model"]
     if m["layers"]:
         model = build_layers(m["layers"], input_shape, classes, rng)
+    elif is_model_file(m["preset"]):
+        model = build_user_model(m, input_shape, classes, rng, config["training"]["task"] == "classification")
     else:
         options = {}
         if m["preset"] == "mlp":
@@ -136,6 +138,32 @@ def build_model(config, input_shape, classes, rng):
         nn.init.initialize(model, m["init"], rng)
     if m["init_from"]:
         nn.init.from_pretrained(model, m["init_from"])
+    return model
+
+
+def build_user_model(model_config, input_shape, classes, rng, classification=True):
+    """The class of a FILE.py:ClassName model built with its [model] arguments, after checking that the file is
+    the one the run recorded (if any), and that one example of the data gives one output per class (or
+    target column)."""
+    user_model.check_unchanged(model_config)
+    spec = model_config["preset"]
+    model = user_model.build(spec, model_config["args"], rng)
+    path, name = user_model.parse_spec(spec)
+    was_training = model.training
+    model.eval()
+    try:
+        with no_grad():
+            out = model(Tensor(np.zeros((1,) + tuple(input_shape), dtype=model.dtype)))
+    except Exception as e:  # the user's forward: one line saying where it failed
+        raise ConfigError(f"{user_model.where(e, path)}: {name}.forward on an input of {_shape_str(input_shape)} "
+                          f"failed: {type(e).__name__}: {' '.join(str(e).split())}") from None
+    finally:
+        model.train(was_training)
+    if not isinstance(out, Tensor):
+        raise ConfigError(f"{path}: {name}.forward returned {type(out).__name__}, expected a Tensor")
+    if tuple(out.shape[1:]) != (classes,):
+        raise ConfigError(f"{path}: {name} outputs {_shape_str(out.shape[1:])} for inputs {_shape_str(input_shape)} "
+                          f"but the data has {classes} {'classes' if classification else 'target columns'}")
     return model
 
 
@@ -168,6 +196,25 @@ def build_scheduler(config, optimizer):
     if s["warmup_epochs"]:
         return schedulers.LinearWarmup(optimizer, s["warmup_epochs"], after=after)
     return after
+
+
+def build_loss(config):
+    """The training loss: cross-entropy (with label smoothing) for classification, MSE or L1 for regression."""
+    t = config["training"]
+    name = t["loss"] if t["loss"] != "auto" else ("mse" if t["task"] == "regression" else "cross_entropy")
+    if name == "mse":
+        return nn.MSELoss()
+    if name == "l1":
+        return nn.L1Loss()
+    return nn.CrossEntropyLoss(label_smoothing=config["regularization"]["label_smoothing"])
+
+
+def build_metrics(config, classes):
+    """What each evaluation measures: accuracy and the confusion matrix, or MAE, RMSE and R2."""
+    from .metric import MAE, R2, RMSE
+    from .train import default_metrics
+
+    return [MAE(), RMSE(), R2()] if config["training"]["task"] == "regression" else default_metrics(classes)
 
 
 def build_penalties(config):

@@ -9,29 +9,47 @@ run can be repeated or resumed from it alone::
     [data]
     name = "digits"             # digits | fashion-mnist | mnist | cifar10, or path = "folder|file.npz|file.csv"
     val_split = 0.1             # carved from train when the data has no validation split
+    test_split = 0.0            # carved from the data (before val) when it has no test split
     normalize = true
     batch_size = 64
     shuffle = true
     drop_last = false
+    image_size = []             # [height, width]: resize images to it ([]: they must all share one size)
+    augment = []                # flip | crop | rotate | jitter: random changes to training images
+    workers = 0                 # processes reading and transforming examples ahead of the training step
+    skip_bad = false            # leave out unreadable images instead of stopping
 
     [model]
-    preset = "mlp"              # mlp | lenet | cnn | resnet, or a layer list (see build.py):
+    preset = "mlp"              # mlp | lenet | cnn | resnet | path/to/net.py:MyNet, or a layer list (build.py):
     # layers = [{type = "Linear", out_features = 128}, {type = "ReLU"}, {type = "Linear"}]
+    # num_classes = 10          # with preset = "net.py:MyNet", any other key is a keyword argument of
+                                # MyNet(...), kept in args (see user_model.py)
     init = "default"            # default | xavier | xavier_normal | he | he_normal | normal | uniform | zeros | constant
     init_from = ""              # a .safetensors of pretrained weights (PyTorch-style keys)
+
+    [training]
+    epochs = 10
+    task = "classification"     # classification | regression (float targets; MAE, RMSE, R2)
+    loss = "auto"               # auto | cross_entropy | mse | l1
+
+    [diagnostics]
+    grad_norms = 0              # every N steps: per-layer gradient and weight norms (grad_norms.csv, .png)
+    tensorboard = false         # event files in RUNDIR/tensorboard (needs tensorboardX)
 
     [optimizer]
     name = "adam"               # sgd | momentum | adagrad | rmsprop | adam | adamw
     lr = 0.001
     ...
 
-A mistake in any of it raises ConfigError naming the key and what is wrong.
+Every key is declared once, in SETTINGS, with its default and its check. A mistake in any of it raises
+ConfigError naming the key and what is wrong.
 """
 
 import copy
 import math
 import numbers
 import sys
+from dataclasses import dataclass
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -46,20 +64,105 @@ class ConfigError(ValueError):
 OPTIMIZERS = ("sgd", "momentum", "adagrad", "rmsprop", "adam", "adamw")
 SCHEDULES = ("none", "step", "exponential", "cosine")
 INIT_SCHEMES = ("default", "xavier", "xavier_normal", "he", "he_normal", "normal", "uniform", "zeros", "constant")
+TASKS = ("classification", "regression")
+LOSSES = ("auto", "cross_entropy", "mse", "l1")
+REGRESSION_LOSSES = ("mse", "l1")
+AUGMENTATIONS = ("flip", "crop", "rotate", "jitter")  # what each does: data/augment.py
 
-DEFAULTS = {
-    "seed": 0,
-    "threads": 0,
-    "data": {"name": "digits", "path": "", "val_split": 0.1, "normalize": True, "batch_size": 64, "shuffle": True,
-             "drop_last": False},
-    "model": {"preset": "mlp", "layers": [], "hidden": [256, 128], "dropout": 0.0, "init": "default",
-              "init_from": ""},
-    "optimizer": {"name": "adam", "lr": 0.001, "momentum": 0.9, "nesterov": False, "weight_decay": 0.0,
-                  "betas": [0.9, 0.999], "eps": 1e-8, "alpha": 0.99},
-    "schedule": {"name": "none", "step_size": 10, "gamma": 0.1, "t_max": 0, "eta_min": 0.0, "warmup_epochs": 0},
-    "regularization": {"l1": 0.0, "l2": 0.0, "label_smoothing": 0.0, "clip_grad_norm": 0.0},
-    "training": {"epochs": 10, "early_stopping": 0},
-}
+
+@dataclass(frozen=True)
+class Setting:
+    """One configuration key, declared once: its default, the kind of value, its bounds or choices, and
+    what it means (the help of its command-line flag, if it has one)."""
+
+    key: str  # dotted: section.name
+    default: object
+    kind: type  # int, float, bool, str, list or dict (a free table)
+    low: float = None
+    high: float = None
+    low_open: bool = False
+    choices: tuple = None
+    help: str = ""
+
+
+SETTINGS = (
+    Setting("seed", 0, int, low=0, help="Seeds initialisation, shuffling, dropout and augmentation: same seed, "
+                                        "same run."),
+    Setting("threads", 0, int, low=0, help="Compute threads (default: all cores, or OMP_NUM_THREADS)."),
+    Setting("data.name", "digits", str, help="digits (embedded), fashion-mnist, mnist or cifar10."),
+    Setting("data.path", "", str, help="A folder (IDX files, CIFAR-10, or images: one subfolder per class), "
+                                       "an .npz or a .csv."),
+    Setting("data.val_split", 0.1, float, low=0.0, high=0.9,
+            help="Fraction of train held out for validation (0 for none)."),
+    Setting("data.test_split", 0.0, float, low=0.0, high=0.9,
+            help="Fraction held out for testing when the data has no test split."),
+    Setting("data.normalize", True, bool, help="Standardise each channel with the training set's statistics."),
+    Setting("data.batch_size", 64, int, low=1, help="Examples per step."),
+    Setting("data.shuffle", True, bool, help="A new order of the training examples every epoch."),
+    Setting("data.drop_last", False, bool, help="Leave out the last, smaller batch of each epoch."),
+    Setting("data.image_size", [], list, help="Resize every image to HEIGHT WIDTH (default: the images' own size)."),
+    Setting("data.augment", [], list, choices=AUGMENTATIONS,
+            help="Random changes to each training image: " + ", ".join(AUGMENTATIONS) + " (comma-separated)."),
+    Setting("data.workers", 0, int, low=0, help="Worker processes that read and transform examples ahead of "
+                                                "the training step (0: in the training process)."),
+    Setting("data.skip_bad", False, bool, help="Leave out images that cannot be read (and say how many) instead "
+                                               "of stopping."),
+    Setting("model.preset", "mlp", str, help="mlp, lenet, cnn or resnet, sized to the data; or FILE.py:Class, a "
+                                             "network class of your own (arguments from the [model] table)."),
+    Setting("model.args", {}, dict, help="Keyword arguments of a FILE.py:Class model (other [model] keys)."),
+    Setting("model.sha256", "", str, help="The SHA-256 of a FILE.py:Class model's file, recorded by the run."),
+    Setting("model.layers", [], list),
+    Setting("model.hidden", [256, 128], list),
+    Setting("model.dropout", 0.0, float, low=0.0, high=0.99),
+    Setting("model.init", "default", str, choices=INIT_SCHEMES),
+    Setting("model.init_from", "", str, help="Start from pretrained weights (PyTorch keys)."),
+    Setting("optimizer.name", "adam", str, choices=OPTIMIZERS, help="The update rule."),
+    Setting("optimizer.lr", 0.001, float, low=0.0, low_open=True, help="Learning rate."),
+    Setting("optimizer.momentum", 0.9, float, low=0.0, high=0.999),
+    Setting("optimizer.nesterov", False, bool),
+    Setting("optimizer.weight_decay", 0.0, float, low=0.0, help="L2 weight decay (decoupled for adamw)."),
+    Setting("optimizer.betas", [0.9, 0.999], list),
+    Setting("optimizer.eps", 1e-8, float, low=0.0, low_open=True),
+    Setting("optimizer.alpha", 0.99, float, low=0.0, high=1.0),
+    Setting("schedule.name", "none", str, choices=SCHEDULES,
+            help="How the learning rate changes from epoch to epoch (cosine: down to eta_min over the run)."),
+    Setting("schedule.step_size", 10, int, low=1),
+    Setting("schedule.gamma", 0.1, float, low=0.0, low_open=True),
+    Setting("schedule.t_max", 0, int, low=0),
+    Setting("schedule.eta_min", 0.0, float, low=0.0),
+    Setting("schedule.warmup_epochs", 0, int, low=0),
+    Setting("regularization.l1", 0.0, float, low=0.0),
+    Setting("regularization.l2", 0.0, float, low=0.0),
+    Setting("regularization.label_smoothing", 0.0, float, low=0.0, high=1.0),
+    Setting("regularization.clip_grad_norm", 0.0, float, low=0.0),
+    Setting("training.epochs", 10, int, low=1, help="Epochs to train (with --resume: the new total)."),
+    Setting("training.early_stopping", 0, int, low=0),
+    Setting("training.task", "classification", str, choices=TASKS,
+            help="classification (class labels; accuracy) or regression (float targets in an .npz or .csv; "
+                 "MAE, RMSE and R2)."),
+    Setting("training.loss", "auto", str, choices=LOSSES,
+            help="auto (cross_entropy for classification, mse for regression), cross_entropy, mse or l1."),
+    Setting("diagnostics.grad_norms", 0, int, low=0,
+            help="Every N steps (10 if N is left out), each layer's gradient and weight norms into "
+                 "RUNDIR/grad_norms.csv and grad_norms.png, with a warning when a layer's gradient vanishes or "
+                 "explodes (0: off)."),
+    Setting("diagnostics.tensorboard", False, bool,
+            help="TensorBoard event files in RUNDIR/tensorboard: losses, metrics, learning rate, gradient norms, "
+                 "weight histograms (needs tensorboardX: pip install 'nntrain[tensorboard]')."),
+)
+SETTING = {s.key: s for s in SETTINGS}
+
+
+def nested(flat):
+    """{"a.b": 1} -> {"a": {"b": 1}}: dotted keys as the sections of a configuration."""
+    out = {}
+    for dotted, value in flat.items():
+        section, _, key = dotted.rpartition(".")
+        (out.setdefault(section, {}) if section else out)[key] = value
+    return out
+
+
+DEFAULTS = nested({s.key: s.default for s in SETTINGS})
 
 
 def default_config():
@@ -88,10 +191,19 @@ def merge(base, overrides, where=""):
     out = copy.deepcopy(base)
     for key, value in overrides.items():
         name = f"{where}{key}"
+        if key not in out and where == "model." and isinstance(out.get("args"), dict):
+            # a key [model] does not know: a keyword argument of a FILE.py:Class model (check() refuses it
+            # for any other model)
+            out["args"] = dict(out["args"], **{key: copy.deepcopy(value)})
+            continue
         if key not in out:
             known = ", ".join(sorted(out))
             raise ConfigError(f"unknown setting '{name}' (known{' in [' + where[:-1] + ']' if where else ''}: {known})")
-        if isinstance(out[key], dict):
+        if isinstance(out[key], dict) and getattr(SETTING.get(name), "kind", None) is dict:
+            if not isinstance(value, dict):
+                raise ConfigError(f"'{name}' must be a table, got {_kind(value)}")
+            out[key] = dict(out[key], **copy.deepcopy(value))
+        elif isinstance(out[key], dict):
             if not isinstance(value, dict):
                 raise ConfigError(f"'{name}' must be a [{name}] table, got {_kind(value)}")
             out[key] = merge(out[key], value, name + ".")
@@ -115,9 +227,10 @@ def _kind(value):
     return {bool: "a boolean", str: "a string", list: "a list", dict: "a table"}.get(type(value), type(value).__name__)
 
 
-def _expect(config, dotted, kind, low=None, high=None, low_open=False, choices=None):
-    section, _, key = dotted.rpartition(".")
+def _expect(config, setting):
+    section, _, key = setting.key.rpartition(".")
     value = config[section][key] if section else config[key]
+    kind, dotted = setting.kind, setting.key
     if kind is int:
         ok = isinstance(value, numbers.Integral) and not isinstance(value, bool)
     elif kind is float:
@@ -125,63 +238,68 @@ def _expect(config, dotted, kind, low=None, high=None, low_open=False, choices=N
     else:
         ok = isinstance(value, kind)
     if not ok:
-        want = {int: "an integer", float: "a number", bool: "true or false", str: "a string", list: "a list"}[kind]
+        want = {int: "an integer", float: "a number", bool: "true or false", str: "a string", list: "a list",
+                dict: "a table"}[kind]
         raise ConfigError(f"'{dotted}' must be {want}, got {value!r}")
-    if choices is not None and value not in choices:
-        raise ConfigError(f"'{dotted}': unknown value '{value}' (choose from {', '.join(choices)})")
-    if low is not None and (value <= low if low_open else value < low):
-        raise ConfigError(f"'{dotted}' must be {'>' if low_open else '>='} {low}, got {value}")
+    for item in (value if kind is list else [value]) if setting.choices is not None else ():
+        if item not in setting.choices:
+            raise ConfigError(f"'{dotted}': unknown value '{item}' (choose from {', '.join(setting.choices)})")
+    low, high = setting.low, setting.high
+    if low is not None and (value <= low if setting.low_open else value < low):
+        raise ConfigError(f"'{dotted}' must be {'>' if setting.low_open else '>='} {low}, got {value}")
     if high is not None and value > high:
         raise ConfigError(f"'{dotted}' must be <= {high}, got {value}")
+
+
+def is_model_file(preset):
+    """Whether model.preset names a class in the user's own file (FILE.py:ClassName) rather than a preset."""
+    return ":" in preset or preset.endswith(".py")
+
+
+def _positive_ints(value):
+    return all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in value)
 
 
 def check(config):
     """Raises ConfigError for the first value that cannot be used."""
     from .presets import PRESETS
 
-    _expect(config, "seed", int, low=0)
-    _expect(config, "threads", int, low=0)
-    _expect(config, "data.name", str)
-    _expect(config, "data.path", str)
-    _expect(config, "data.val_split", float, low=0.0, high=0.9)
-    _expect(config, "data.normalize", bool)
-    _expect(config, "data.batch_size", int, low=1)
-    _expect(config, "data.shuffle", bool)
-    _expect(config, "data.drop_last", bool)
-    _expect(config, "model.preset", str)
-    _expect(config, "model.layers", list)
-    if not config["model"]["layers"] and config["model"]["preset"] not in PRESETS:
-        raise ConfigError(f"'model.preset': unknown preset '{config['model']['preset']}' "
-                          f"(choose from {', '.join(PRESETS)}, or give model.layers)")
-    _expect(config, "model.hidden", list)
-    if not all(isinstance(h, int) and not isinstance(h, bool) and h > 0 for h in config["model"]["hidden"]):
+    for setting in SETTINGS:
+        _expect(config, setting)
+    m = config["model"]
+    from_file = is_model_file(m["preset"]) and not m["layers"]
+    if from_file:
+        from .user_model import parse_spec
+
+        parse_spec(m["preset"])
+    elif not m["layers"] and m["preset"] not in PRESETS:
+        raise ConfigError(f"'model.preset': unknown preset '{m['preset']}' "
+                          f"(choose from {', '.join(PRESETS)}, give model.layers, or FILE.py:ClassName)")
+    if m["args"] and not from_file:
+        known = ", ".join(k for k in m if k != "args")
+        raise ConfigError(f"unknown setting 'model.{next(iter(m['args']))}' (known in [model]: {known}; other keys "
+                          "are constructor arguments of a model from a file, preset = \"FILE.py:ClassName\")")
+    if not _positive_ints(config["model"]["hidden"]):
         raise ConfigError(f"'model.hidden' must be a list of positive integers, got {config['model']['hidden']!r}")
-    _expect(config, "model.dropout", float, low=0.0, high=0.99)
-    _expect(config, "model.init", str, choices=INIT_SCHEMES)
-    _expect(config, "model.init_from", str)
-    _expect(config, "optimizer.name", str, choices=OPTIMIZERS)
-    _expect(config, "optimizer.lr", float, low=0.0, low_open=True)
-    _expect(config, "optimizer.momentum", float, low=0.0, high=0.999)
-    _expect(config, "optimizer.nesterov", bool)
-    _expect(config, "optimizer.weight_decay", float, low=0.0)
-    _expect(config, "optimizer.betas", list)
     betas = config["optimizer"]["betas"]
     if len(betas) != 2 or not all(isinstance(b, (int, float)) and not isinstance(b, bool) and 0 <= b < 1 for b in betas):
         raise ConfigError(f"'optimizer.betas' must be two numbers in [0, 1), got {betas!r}")
-    _expect(config, "optimizer.eps", float, low=0.0, low_open=True)
-    _expect(config, "optimizer.alpha", float, low=0.0, high=1.0)
-    _expect(config, "schedule.name", str, choices=SCHEDULES)
-    _expect(config, "schedule.step_size", int, low=1)
-    _expect(config, "schedule.gamma", float, low=0.0, low_open=True)
-    _expect(config, "schedule.t_max", int, low=0)
-    _expect(config, "schedule.eta_min", float, low=0.0)
-    _expect(config, "schedule.warmup_epochs", int, low=0)
-    _expect(config, "regularization.l1", float, low=0.0)
-    _expect(config, "regularization.l2", float, low=0.0)
-    _expect(config, "regularization.label_smoothing", float, low=0.0, high=1.0)
-    _expect(config, "regularization.clip_grad_norm", float, low=0.0)
-    _expect(config, "training.epochs", int, low=1)
-    _expect(config, "training.early_stopping", int, low=0)
+    t = config["training"]
+    if t["task"] == "regression" and t["loss"] == "cross_entropy":
+        raise ConfigError("'training.loss' = cross_entropy compares class scores with labels; regression takes "
+                          f"{' or '.join(REGRESSION_LOSSES)}")
+    if t["task"] == "classification" and t["loss"] in REGRESSION_LOSSES:
+        raise ConfigError(f"'training.loss' = {t['loss']} is a regression loss; give --task regression, or use "
+                          "cross_entropy for class labels")
+    if t["task"] == "regression" and config["regularization"]["label_smoothing"]:
+        raise ConfigError("'regularization.label_smoothing' smooths class labels; regression has none")
+    d = config["data"]
+    if d["image_size"] and (len(d["image_size"]) != 2 or not _positive_ints(d["image_size"])):
+        raise ConfigError(f"'data.image_size' must be [height, width] (positive integers) or [], "
+                          f"got {d['image_size']!r}")
+    if d["val_split"] + d["test_split"] >= 1:
+        raise ConfigError(f"'data.val_split' + 'data.test_split' must be < 1, got {d['val_split']} + "
+                          f"{d['test_split']}")
 
 
 # ---- writing the resolved run back out ------------------------------------------------------------------

@@ -27,23 +27,26 @@ def _save(fig, plt, path):
     atomic_write_bytes(os.fspath(path), buffer.getvalue())
 
 
-def plot_curves(history, path):
-    """Loss and accuracy per epoch, train against validation: the gap between them shows over-fitting,
-    two high flat losses under-fitting."""
+def plot_curves(history, path, metrics=None):
+    """Loss and accuracy (or each of ``metrics``, e.g. ("mae", "rmse", "r2")) per epoch, train against
+    validation: the gap between them shows over-fitting, two high flat losses under-fitting."""
     plt = _pyplot()
     if plt is None:
         return False
     epochs = [m.epoch for m in history]
-    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 4))
-    for ax, key, title in ((ax_loss, "loss", "loss"), (ax_acc, "accuracy", "accuracy")):
-        ax.plot(epochs, [getattr(m, "train_" + key) for m in history], "o-", label="train")
-        val = [getattr(m, "val_" + key) for m in history]
-        if any(v == v for v in val):  # not all NaN
-            ax.plot(epochs, val, "s-", label="validation")
+    rows = [m.as_dict() for m in history]
+    names = ("loss",) + tuple(metrics or ("accuracy",))
+    fig, axes = plt.subplots(1, len(names), figsize=(5 * len(names), 4))
+    for ax, key in zip(axes, names):
+        for part, style, label in (("train", "o-C0", "train"), ("val", "s-C1", "validation")):
+            values = [row.get(f"{part}_{key}", float("nan")) for row in rows]
+            if any(v == v for v in values):  # not all NaN
+                ax.plot(epochs, values, style, label=label)
         ax.set_xlabel("epoch")
-        ax.set_title(title)
+        ax.set_title(key if key in ("loss", "accuracy") else key.upper().replace("R2", "R²"))
         ax.grid(alpha=0.3)
-        ax.legend()
+        if ax.lines:
+            ax.legend()
     fig.tight_layout()
     _save(fig, plt, path)
     return True

@@ -6,7 +6,9 @@ A run directory holds
     model.safetensors        the weights under PyTorch-style keys, plus what predicting needs (JSON metadata:
                              input shape, classes, class names, normalisation)
     checkpoint.safetensors   model, optimiser, schedule, data order and random state: an exact resume point
-    curves.png               loss and accuracy, train against validation (when matplotlib is installed)
+    curves.png               loss and accuracy (or MAE, RMSE, R2), train against validation (with matplotlib)
+    grad_norms.csv, .png     with --log-grad-norms N: each layer's gradient and weight norms every N steps
+    tensorboard/             with --tensorboard: TensorBoard event files
 
 Every file is written atomically, so a crash at any moment leaves the previous version or the new one.
 """
@@ -20,32 +22,19 @@ import numpy as np
 
 from . import checkpoint as ckpt
 from . import config as cfg
-from .build import build_model, build_optimizer, build_penalties, build_scheduler
-from .data import DataError, DataLoader, Normalizer, find_dataset, load_path, normalise, split
-from .nn import CrossEntropyLoss
+from . import user_model
+from .build import build_loss, build_metrics, build_model, build_optimizer, build_penalties, build_scheduler
+from .data import DataError, DataLoader, Normalizer
+from .run_data import eval_batches, load_data
 from .train import Callback, EarlyStopping, Trainer, evaluate
 
 CONFIG, METRICS, MODEL, CHECKPOINT, CURVES = ("config.toml", "metrics.csv", "model.safetensors",
                                               "checkpoint.safetensors", "curves.png")
-METRIC_FIELDS = ("epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr", "seconds",
-                 "samples_per_second")
+GRAD_NORMS, TENSORBOARD = "grad_norms.csv", "tensorboard"
 
 
 class RunError(ValueError):
     """A run directory that cannot be used; the message names it."""
-
-
-def load_data(config):
-    """(splits with train, val and test, Normalizer or None) as the configuration asks."""
-    d = config["data"]
-    splits = load_path(d["path"]) if d["path"] else find_dataset(d["name"])
-    if splits.val is None and d["val_split"] > 0:
-        train, val = split(splits.train, d["val_split"], seed=config["seed"])
-        splits.train, splits.val = train, val
-    normalizer = None
-    if d["normalize"]:
-        splits, normalizer = normalise(splits)
-    return splits, normalizer
 
 
 def prepare_run_dir(path):
@@ -68,6 +57,45 @@ def default_run_dir():
     return os.path.join("runs", time.strftime("%Y%m%d-%H%M%S"))
 
 
+def start(config, directory=None, distributed=None):
+    """A new Run of the resolved ``config`` in ``directory`` (default runs/<timestamp>): the directory is
+    created (under MPI by rank 0, every rank learning its name or rank 0's error) and config.toml written."""
+    directory = directory or default_run_dir()
+    if cfg.is_model_file(config["model"]["preset"]) and not config["model"]["layers"]:
+        config = dict(config, model=user_model.record(config["model"]))  # its path and hash, to check later
+    if distributed is None:
+        directory = prepare_run_dir(directory)
+    else:
+        outcome = None
+        if distributed.is_root:
+            try:
+                outcome = ("ok", prepare_run_dir(directory))
+            except ValueError as e:
+                outcome = ("error", str(e))
+        kind, directory = distributed.broadcast(outcome)
+        if kind == "error":
+            raise RunError(directory)
+    run = Run(config, directory, distributed)
+    if run.writes:
+        run.write_config()
+    return run
+
+
+def resume(directory, overrides=None, distributed=None):
+    """The Run in ``directory`` restored from its checkpoint, configured as it was but for ``overrides``
+    (settings that change how it proceeds, such as the epoch total); a RunError if nothing is left to do."""
+    config_path = os.path.join(directory, CONFIG)
+    if not os.path.isfile(config_path):
+        raise RunError(f"{directory}: not a run directory (no {CONFIG})")
+    run = Run(cfg.resolve(config_path, overrides), directory, distributed)
+    run.resume()
+    epochs = run.config["training"]["epochs"]
+    if run.trainer.epoch >= epochs and not run.steps_done():
+        raise RunError(f"{directory}: already trained {run.trainer.epoch} epochs; give --epochs N with N > "
+                       f"{run.trainer.epoch} to train on")
+    return run
+
+
 class Run:
     """The objects of one training run, built from a resolved configuration."""
 
@@ -77,22 +105,52 @@ class Run:
         self.writes = distributed is None or distributed.is_root
         self.rng = np.random.default_rng(config["seed"])
         self.splits, self.normalizer = load_data(config)
-        train = self.splits.train
-        self.model = build_model(config, train.input_shape, train.classes, self.rng)
+        splits = self.splits
+        self.model = build_model(config, splits.input_shape, splits.classes, self.rng)
         self.optimizer = build_optimizer(config, self.model.parameters())
         self.scheduler = build_scheduler(config, self.optimizer)
         r = config["regularization"]
         d = config["data"]
-        self.loader = DataLoader(train, batch_size=d["batch_size"], shuffle=d["shuffle"], drop_last=d["drop_last"],
-                                 seed=config["seed"])
-        callbacks = [MetricsCSV(os.path.join(directory, METRICS)), CheckpointEachEpoch(self)] if self.writes else []
+        # Under MPI, data workers are threads: forking an MPI process is not safe with every MPI library.
+        self.worker_type = "process" if distributed is None else "thread"
+        self.loader = DataLoader(splits.train, batch_size=d["batch_size"], shuffle=d["shuffle"],
+                                 drop_last=d["drop_last"], seed=config["seed"], collate_fn=splits.collate_fn,
+                                 num_workers=d["workers"], worker_type=self.worker_type)
+        callbacks = []
+        if self.writes and directory is not None:
+            no_accuracy = ("train_accuracy", "val_accuracy") if self.regression else ()
+            callbacks = [MetricsCSV(self.path(METRICS), leave_out=no_accuracy)] + self.diagnostics() + \
+                [CheckpointEachEpoch(self)]
         if config["training"]["early_stopping"]:
             callbacks.append(EarlyStopping(patience=config["training"]["early_stopping"]))
-        self.trainer = Trainer(self.model, self.optimizer, CrossEntropyLoss(r["label_smoothing"]), self.scheduler,
+        self.trainer = Trainer(self.model, self.optimizer, build_loss(config), self.scheduler,
                                clip_grad_norm=r["clip_grad_norm"] or None, penalties=build_penalties(config),
-                               callbacks=callbacks, num_classes=train.classes, distributed=distributed)
+                               callbacks=callbacks, num_classes=splits.classes, distributed=distributed,
+                               metrics=build_metrics(config, splits.classes))
         if distributed is not None:
             distributed.broadcast_model(self.model)
+
+    def diagnostics(self):
+        """The callbacks that show what happens inside: gradient norms, TensorBoard."""
+        from .callbacks import GradNormLogger
+
+        diag = self.config["diagnostics"]
+        callbacks = []
+        if diag["grad_norms"]:
+            callbacks.append(GradNormLogger(self.path(GRAD_NORMS), every=diag["grad_norms"]))
+        if diag["tensorboard"]:
+            from .tensorboard import TensorBoard
+
+            try:
+                callbacks.append(TensorBoard(self.path(TENSORBOARD), every=diag["grad_norms"] or 10,
+                                             grad_norms=bool(diag["grad_norms"])))
+            except ImportError as e:
+                raise cfg.ConfigError(f"'diagnostics.tensorboard': {e}") from None
+        return callbacks
+
+    @property
+    def regression(self):
+        return self.config["training"]["task"] == "regression"
 
     # ---- files ---------------------------------------------------------------------------------------
     def path(self, name):
@@ -102,9 +160,9 @@ class Run:
         ckpt.atomic_write_bytes(self.path(CONFIG), cfg.to_toml(self.config).encode())
 
     def model_meta(self):
-        train = self.splits.train
-        return {"input_shape": list(train.input_shape), "classes": train.classes,
-                "class_names": train.class_names, "dataset": self.splits.name,
+        splits = self.splits
+        return {"input_shape": list(splits.input_shape), "classes": splits.classes,
+                "class_names": splits.class_names, "dataset": splits.name,
                 "normalizer": None if self.normalizer is None else
                 {k: v.tolist() for k, v in self.normalizer.state_dict().items()},
                 "config": self.config}
@@ -135,33 +193,46 @@ class Run:
             self.distributed.broadcast_model(self.model)
 
     # ---- the work ------------------------------------------------------------------------------------
+    def steps_done(self):
+        """Steps of the current epoch done before an interruption (0 between epochs)."""
+        return (self.trainer.state_dict().get("partial") or {}).get("step", 0)
+
     def fit(self, extra_callbacks=()):
         self.trainer.callbacks.extend(extra_callbacks)
-        return self.trainer.fit(self.loader, self.splits.val, epochs=self.config["training"]["epochs"])
+        return self.trainer.fit(self.loader, self.batches("val"), epochs=self.config["training"]["epochs"])
+
+    def batches(self, part):
+        """The split ``part`` as ``train.evaluate`` takes it (None if the data has no such split)."""
+        return eval_batches(getattr(self.splits, part), self.splits.collate_fn, self.config["data"]["workers"],
+                            self.worker_type)
 
     def evaluate(self, part):
-        data = getattr(self.splits, part)
-        return None if data is None else evaluate(self.model, data, self.trainer.loss_fn, data.classes)
+        data = self.batches(part)
+        return None if data is None else evaluate(self.model, data, self.trainer.loss_fn, self.splits.classes,
+                                                  metrics=self.trainer.metrics)
 
     def plot_curves(self):
         """Writes curves.png; returns False when matplotlib is not installed."""
         from .plots import plot_curves
 
-        return plot_curves(self.trainer.history, self.path(CURVES))
+        return plot_curves(self.trainer.history, self.path(CURVES), ("mae", "rmse", "r2") if self.regression else None)
 
 
 class MetricsCSV(Callback):
-    """Rewrites metrics.csv (atomically) with every epoch so far at the end of each epoch."""
+    """Rewrites metrics.csv (atomically) with every epoch so far at the end of each epoch: a column for each
+    name of the epochs' metrics (EpochMetrics.as_dict) but those in ``leave_out``."""
 
-    def __init__(self, path):
-        self.path = path
+    def __init__(self, path, leave_out=()):
+        self.path, self.leave_out = path, set(leave_out)
 
     def on_epoch_end(self, trainer, metrics):
         out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=METRIC_FIELDS, lineterminator="\n")
+        rows = [{k: v for k, v in m.as_dict().items() if k not in self.leave_out} for m in trainer.history]
+        fields = list(dict.fromkeys(k for row in rows for k in row))  # each epoch's names, in order of appearance
+        writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\n")
         writer.writeheader()
-        for m in trainer.history:
-            writer.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in m.as_dict().items()})
+        for row in rows:
+            writer.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()})
         ckpt.atomic_write_bytes(self.path, out.getvalue().encode())
 
 
@@ -179,9 +250,10 @@ class CheckpointEachEpoch(Callback):
 
 
 def read_metrics(path):
-    """Rows of a metrics.csv as dicts of floats (epoch as int)."""
+    """Rows of a metrics.csv as dicts of floats (epoch as int; a value an epoch did not measure is NaN)."""
     with open(path, newline="") as f:
-        return [{k: (int(v) if k == "epoch" else float(v)) for k, v in row.items()} for row in csv.DictReader(f)]
+        return [{k: (int(v) if k == "epoch" else float(v or "nan")) for k, v in row.items()}
+                for row in csv.DictReader(f)]
 
 
 def load_trained_model(path):
@@ -197,11 +269,12 @@ def load_trained_model(path):
     if not isinstance(run_meta, dict) or "config" not in run_meta:
         raise RunError(f"{weights}: has no nntrain run metadata (input shape, classes); "
                        "it was not written by `nntrain train`")
-    config = run_meta["config"]
-    try:
+    try:  # a run written before a setting existed has its default
+        config = cfg.merge(cfg.default_config(), run_meta["config"])
         check(config)
     except cfg.ConfigError as e:
         raise RunError(f"{weights}: its stored configuration is invalid ({e})") from None
+    run_meta = dict(run_meta, config=config)
     config = dict(config, model=dict(config["model"], init_from=""))
     model = build_model(config, tuple(run_meta["input_shape"]), run_meta["classes"], np.random.default_rng(0))
     try:
@@ -218,4 +291,4 @@ def normalizer_of(meta):
 
 
 __all__ = ["Run", "RunError", "DataError", "load_trained_model", "normalizer_of", "read_metrics",
-           "prepare_run_dir", "default_run_dir", "load_data"]
+           "prepare_run_dir", "default_run_dir", "load_data", "resume", "start"]

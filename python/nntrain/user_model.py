@@ -34,7 +34,30 @@ def file_digest(path):
         raise ConfigError(f"{path}: cannot read the model file ({e.strerror})") from None
 
 
-def _where(error, path):
+def record(model_config):
+    """The [model] settings of a new run from a file: the file's absolute path (so that a run resumed or
+    evaluated from another directory finds it) and its SHA-256."""
+    path, name = parse_spec(model_config["preset"])
+    if not os.path.isfile(path):
+        raise ConfigError(f"{path}: no such model file")
+    return dict(model_config, preset=f"{os.path.abspath(path)}:{name}", sha256=file_digest(path))
+
+
+def check_unchanged(model_config):
+    """Refuses a model file that is gone or differs from the one the run recorded (model.sha256)."""
+    path, _ = parse_spec(model_config["preset"])
+    recorded = model_config.get("sha256")
+    if not recorded:
+        return
+    if not os.path.isfile(path):
+        raise ConfigError(f"{path}: the model file this run was trained from is gone (restore it to go on)")
+    now = file_digest(path)
+    if now != recorded:
+        raise ConfigError(f"{path}: the model file changed since this run was trained (sha256 {recorded[:12]}... "
+                          f"then, {now[:12]}... now); restore it, or train a new run")
+
+
+def where(error, path):
     """'net.py:12' for the deepest frame of ``error`` inside the user's file."""
     frames = [f for f in traceback.extract_tb(error.__traceback__) if os.path.abspath(f.filename) == os.path.abspath(path)]
     if isinstance(error, SyntaxError) and error.lineno:
@@ -58,7 +81,7 @@ def load_class(spec):
         try:
             loader_spec.loader.exec_module(module)
         except Exception as e:  # the user's code: report where, in one line
-            raise ConfigError(f"{_where(e, path)}: {type(e).__name__}: {e}") from None
+            raise ConfigError(f"{where(e, path)}: {type(e).__name__}: {e}") from None
         finally:
             sys.path.pop(0)
         sys.modules[module_name] = module
@@ -81,5 +104,5 @@ def build(spec, args, rng):
     try:
         return cls(**kwargs)
     except Exception as e:
-        raise ConfigError(f"{_where(e, path)}: {name}({', '.join(f'{k}=...' for k in args or {})}) failed: "
+        raise ConfigError(f"{where(e, path)}: {name}({', '.join(f'{k}=...' for k in args or {})}) failed: "
                           f"{type(e).__name__}: {e}") from None

@@ -56,3 +56,21 @@ def conv2d_backward(dout, x, weight, stride, padding, dilation):
         dx[i] = col2im(weight.reshape(oc, -1).astype(np.float64).T @ g, x.shape[1:], (kh, kw), stride, padding,
                        dilation)
     return dx, dw.reshape(weight.shape), dout.astype(np.float64).sum(axis=(0, 2, 3))
+
+
+def conv2d_grouped(x, weight, bias, stride, padding, dilation, groups):
+    """A grouped convolution as `groups` separate convolutions over channel slices, concatenated."""
+    oc = weight.shape[0]
+    cg, og = x.shape[1] // groups, oc // groups
+    parts = [conv2d(x[:, g * cg:(g + 1) * cg].astype(np.float64), weight[g * og:(g + 1) * og].astype(np.float64),
+                    None, stride, padding, dilation) for g in range(groups)]
+    y = np.concatenate(parts, axis=1)
+    return y if bias is None else y + bias.reshape(1, -1, 1, 1)
+
+
+def conv2d_same(x, weight, bias, dilation=(1, 1), groups=1):
+    """padding='same' by PyTorch's rule: d (k - 1) zeros per axis, the odd one at the end."""
+    kh, kw = weight.shape[2:]
+    th, tw = dilation[0] * (kh - 1), dilation[1] * (kw - 1)
+    padded = np.pad(x.astype(np.float64), ((0, 0), (0, 0), (th // 2, th - th // 2), (tw // 2, tw - tw // 2)))
+    return conv2d_grouped(padded, weight, bias, (1, 1), (0, 0), dilation, groups)

@@ -19,3 +19,14 @@ def batch_norm(x, running_mean, running_var, weight, bias, training, momentum, e
     if weight is not None:
         y = y * weight.reshape(shape) + bias.reshape(shape)
     return y.astype(x.dtype)
+
+
+def layer_norm(x, normalized_ndim, weight=None, bias=None, eps=1e-5):
+    axes = tuple(range(x.ndim - normalized_ndim, x.ndim))
+    v = x.astype(np.float64)
+    y = (v - v.mean(axis=axes, keepdims=True)) / np.sqrt(v.var(axis=axes, keepdims=True) + eps)
+    if weight is not None:
+        y = y * weight
+    if bias is not None:
+        y = y + bias
+    return y

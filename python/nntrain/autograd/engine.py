@@ -8,7 +8,10 @@ accumulating into ``.grad`` of every leaf Tensor that requires a gradient.
 Gradients are NumPy arrays throughout. An array that a backward passes on unchanged (an addition's, a
 reshape's view) may reach several places, so the engine adds in place only into sums it made itself, and
 an array that anything else may hold is copied before it becomes a leaf's ``.grad`` (which later
-accumulations and the optimiser change in place): no two ``.grad`` ever share memory.
+accumulations and the optimiser change in place): no two ``.grad`` ever share memory. A Function written
+outside the library is not trusted with that contract (``Function.trusted``): its backward gets copies and what
+it returns counts as held elsewhere. A leaf's post-accumulate-grad hooks run once per backward, after the
+last contribution has been added.
 """
 
 import weakref
@@ -28,7 +31,9 @@ def backward(root, gradient=None, retain_graph=False):
     root_ctx = root.grad_fn
     if root_ctx is None:
         _accumulate_leaf(root, gradient, handed)
+        _run_hooks((root,))
         return
+    hooked = {}               # leaves with post-accumulate hooks that got a gradient: their hooks run at the end
     consumers = _count_consumers(root_ctx)
     owned = set()             # sums this engine made: safe to add into in place
     pending = {root_ctx: _slots(root_ctx, root._out_index, gradient)}
@@ -38,6 +43,7 @@ def backward(root, gradient=None, retain_graph=False):
         grads = pending.pop(ctx, None)
         result = None
         if grads is not None:
+            function = ctx.function
             if ctx._freed:
                 raise RuntimeError(_freed_message(ctx))
             for g in grads:
@@ -45,9 +51,12 @@ def backward(root, gradient=None, retain_graph=False):
                     if owned:
                         owned.discard(id(g))
                     handed.add(g)
-                    if ctx.function.contiguous_inputs and not g.flags.c_contiguous:
+                    if function.contiguous_inputs and not g.flags.c_contiguous:
                         grads = [x if x is None or x.flags.c_contiguous else np.ascontiguousarray(x) for x in grads]
-            result = ctx.function.backward(ctx, *grads)
+            trusted = function.trusted
+            if not trusted:  # it may write into the gradients it is given, which other paths share
+                grads = [None if x is None else x.copy() for x in grads]
+            result = function.backward(ctx, *grads)
             if not retain_graph:
                 ctx.release()
             if type(result) is not tuple:
@@ -55,6 +64,8 @@ def backward(root, gradient=None, retain_graph=False):
             if len(result) != len(ctx.next_edges):
                 raise RuntimeError(f"{ctx.name}.backward returned {len(result)} gradients, but forward had "
                                    f"{len(ctx.next_edges)} inputs")
+            if not trusted:
+                result = _held_elsewhere(result, handed)
         i = -1
         for edge in ctx.next_edges:
             i += 1
@@ -67,7 +78,7 @@ def backward(root, gradient=None, retain_graph=False):
             if type(target) is Context:
                 if g is not None:
                     if g.shape != target._out_shapes[index]:
-                        raise RuntimeError(_shape_message(ctx, i, g, target._out_shapes[index]))
+                        g = _reduce_to(ctx, i, g, target._out_shapes[index])
                     slots = pending.get(target)
                     if slots is None:
                         pending[target] = _slots(target, index, g)
@@ -79,8 +90,12 @@ def backward(root, gradient=None, retain_graph=False):
                     ready.append(target)
             elif g is not None:
                 if g.shape != target.data.shape:
-                    raise RuntimeError(_shape_message(ctx, i, g, target.data.shape))
+                    g = _reduce_to(ctx, i, g, target.data.shape)
                 _accumulate_leaf(target, g, handed)
+                if target._hooks:
+                    hooked[target] = None
+    if hooked:
+        _run_hooks(hooked)
 
 
 class _Handed:
@@ -100,8 +115,34 @@ class _Handed:
         return ref is not None and ref() is array
 
 
-def _shape_message(ctx, i, g, expected):
-    return f"{ctx.name}.backward returned a gradient of shape {g.shape} for input {i}, which has shape {expected}"
+def _held_elsewhere(result, handed):
+    """An untrusted backward's gradients as arrays (it may return Tensors), each counted as held by someone else:
+    it may be an array the Function keeps, so it is copied before it becomes a .grad."""
+    arrays = tuple(None if g is None else np.asarray(getattr(g, "data", g)) for g in result)
+    for g in arrays:
+        if g is not None:
+            handed.add(g)
+    return arrays
+
+
+def _reduce_to(ctx, i, g, shape):
+    """A gradient of a broadcast shape summed back to its input's shape, as PyTorch does for a Function whose
+    input was broadcast inside forward; any other shape is the backward's error."""
+    from ..ops._broadcast import unbroadcast
+
+    try:
+        if np.broadcast_shapes(shape, g.shape) == g.shape:
+            return unbroadcast(g, shape)
+    except ValueError:
+        pass
+    raise RuntimeError(f"{ctx.name}.backward returned a gradient of shape {g.shape} for input {i}, which has shape "
+                       f"{shape}")
+
+
+def _run_hooks(leaves):
+    for t in leaves:
+        for hook in list(t._hooks or ()):
+            hook(t)
 
 
 def _slots(ctx, index, g):
@@ -162,10 +203,6 @@ def _accumulate_leaf(t, g, handed):
         handed.add(g)
     else:
         t.grad += g
-    hooks = t._hooks
-    if hooks:
-        for hook in hooks:
-            hook(t)
 
 
 def _freed_message(ctx):

@@ -20,7 +20,9 @@ layer used twice in one forward therefore gets two Contexts, each with its own s
 arrays in, ``apply`` returns plain arrays and records nothing.
 
 ``backward(ctx, *output_grads)`` returns one gradient per positional input of ``forward`` (None for an input
-that needs none: ``ctx.needs_input_grad[i]`` says which are wanted). Keyword arguments are constants.
+that needs none: ``ctx.needs_input_grad[i]`` says which are wanted). Keyword arguments are constants. A
+gradient in the broadcast shape of an input that forward broadcast is summed back to the input's shape by the
+engine, as in PyTorch; any other shape, or a wrong number of gradients, is an error naming the Function.
 """
 
 import numpy as np
@@ -94,6 +96,15 @@ class Function:
     # True for ops on C++ kernels, which take C-contiguous arrays: tensor inputs and incoming gradients that
     # are strided views (a transpose's) are copied to contiguous ones first.
     contiguous_inputs = False
+    # True for the library's own Functions, whose backward never writes into the gradients it is given (other
+    # paths may share them) and returns arrays nothing else holds. A Function written elsewhere is not taken on
+    # trust: the engine hands its backward copies and copies what it returns before it becomes a .grad.
+    trusted = False
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "trusted" not in cls.__dict__:
+            cls.trusted = cls.__module__.startswith("nntrain.")
 
     @staticmethod
     def forward(ctx, *args, **kwargs):

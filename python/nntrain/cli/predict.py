@@ -8,25 +8,17 @@ import click
 from .common import console, fail, user_errors
 
 
-def _read_png(path, input_shape):
-    try:
-        import matplotlib.image as mpimg
-    except ImportError:
-        fail(f"{path}: reading PNG needs matplotlib: pip install 'nntrain[plot]'")
-    import numpy as np
+def _read_image(path, input_shape):
+    """An image file through Pillow, in the model's colour mode, resized to its input size and scaled to
+    [0, 1]: as an image folder is read for training (data/image_folder.py)."""
+    from ..data import transforms as T
+    from ..data.image_folder import read_image
 
-    try:
-        img = np.asarray(mpimg.imread(path), dtype=np.float32)  # PNG: floats in [0, 1], (H, W[, 3|4])
-    except (OSError, ValueError, SyntaxError) as e:
-        fail(f"{path}: not a readable PNG image ({' '.join(str(e).split())})")
-    if img.ndim == 3:
-        img = img[..., :3]
-        channels = input_shape[0]
-        img = img.mean(axis=2, keepdims=True) if channels == 1 else img
-        img = img.transpose(2, 0, 1)  # (H, W, C) -> (C, H, W)
-    else:
-        img = img[None]
-    return img[None], [path]
+    if len(input_shape) != 3 or input_shape[0] not in (1, 3):
+        fail(f"{path}: the model takes inputs of {tuple(input_shape)}, not images")
+    channels, height, width = input_shape
+    img = read_image(path, "L" if channels == 1 else "RGB")
+    return T.Compose([T.Resize((height, width)), T.ToArray()])(img)[None], [path]
 
 
 def _read_npy(path, input_shape):
@@ -70,7 +62,10 @@ def _read_csv(path, input_shape):
     return x.astype(np.float32), [f"{path}:{i + 1}" for i in range(len(x))]
 
 
-READERS = {".png": _read_png, ".npy": _read_npy, ".csv": _read_csv}
+def _readers():
+    from ..data.image_folder import IMAGE_EXTENSIONS
+
+    return {".npy": _read_npy, ".csv": _read_csv, **{ext: _read_image for ext in IMAGE_EXTENSIONS}}
 
 
 @click.command("predict")
@@ -82,14 +77,16 @@ READERS = {".png": _read_png, ".npy": _read_npy, ".csv": _read_csv}
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @user_errors
 def command(model_path, files, temperature, top_k, as_json):
-    """Predict the class of each input: PNG images, .npy arrays (one example or a batch) or CSV rows.
+    """Predict the class of each input (its values, for a regression model): images (PNG, JPEG, BMP, GIF,
+    WebP, TIFF), .npy arrays (one example or a batch) or CSV rows.
 
-    Inputs get the same normalisation as the training data had. Pixel values above 1 (0..255 images)
-    are scaled to [0, 1] first, as the training data was.
+    Inputs get the same preparation as the training data had: images are read in the model's colour mode
+    and resized to its input size; pixel values of 0..255 are scaled to [0, 1]; then the training data's
+    normalisation.
 
     \b
     Examples:
-      nntrain predict runs/cnn shoe.png
+      nntrain predict runs/cnn shoe.png boot.jpg
       nntrain predict runs/mlp batch.npy --top 1 --json
     """
     import numpy as np
@@ -103,14 +100,16 @@ def command(model_path, files, temperature, top_k, as_json):
     input_shape = tuple(meta["input_shape"])
     names = meta.get("class_names") or [str(i) for i in range(meta["classes"])]
     normalizer = normalizer_of(meta)
+    regression = meta["config"]["training"]["task"] == "regression"
     results = []
+    readers = _readers()
     for path in files:
         ext = os.path.splitext(path)[1].lower()
-        if ext not in READERS:
-            fail(f"{path}: unsupported input type '{ext or '(none)'}' (use .png, .npy or .csv)")
+        if ext not in readers:
+            fail(f"{path}: unsupported input type '{ext or '(none)'}' (use an image, .npy or .csv)")
         if not os.path.isfile(path):
             fail(f"{path}: no such file")
-        x, labels = READERS[ext](path, input_shape)
+        x, labels = readers[ext](path, input_shape)
         try:
             x = x.reshape((len(x),) + input_shape)
         except ValueError:
@@ -118,7 +117,11 @@ def command(model_path, files, temperature, top_k, as_json):
         if normalizer is not None:
             shape = (1, -1) + (1,) * (x.ndim - 2)
             x = (x - normalizer.mean.reshape(shape)) / normalizer.std.reshape(shape)
-        probs = F.softmax(np.ascontiguousarray(model(np.ascontiguousarray(x, np.float32)), np.float32), temperature=temperature)
+        outputs = np.ascontiguousarray(model(np.ascontiguousarray(x, np.float32)), np.float32)
+        if regression:
+            results += [{"input": label, "value": [float(v) for v in row]} for label, row in zip(labels, outputs)]
+            continue
+        probs = F.softmax(outputs, temperature=temperature)
         for label, p in zip(labels, probs):
             top = np.argsort(-p, kind="stable")[:top_k]
             results.append({"input": label, "class": int(top[0]), "name": names[top[0]],
@@ -128,5 +131,8 @@ def command(model_path, files, temperature, top_k, as_json):
         return
     out = console()
     for r in results:
+        if regression:
+            out.print(f"{r['input']}: {', '.join(f'{v:.6g}' for v in r['value'])}")
+            continue
         others = ", ".join(f"{t['name']} {t['probability']:.1%}" for t in r["top"])
         out.print(f"{r['input']}: {r['name']}  ({others})")

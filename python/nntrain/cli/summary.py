@@ -3,15 +3,14 @@
 import click
 
 from .common import console, user_errors
-from .model_options import build, data_shape, resolve_model_config
+from .model_options import build, data_shape, model_flag_options, resolve_model_config
 
 
 @click.command("summary")
 @click.argument("config_file", required=False, metavar="[CONFIG.toml]")
-@click.option("--model", "preset", metavar="PRESET", help="mlp, lenet, cnn or resnet.")
-@click.option("--data", metavar="NAME|PATH", help="The data the network is sized to (default: digits).")
+@model_flag_options
 @user_errors
-def command(config_file, preset, data):
+def command(config_file, **flags):
     """Print a network's layers with their input and output shapes and parameter counts.
 
     \b
@@ -21,9 +20,10 @@ def command(config_file, preset, data):
     """
     from ..model_summary import summary
 
-    config = resolve_model_config(config_file, preset, data)
+    config = resolve_model_config(config_file, flags)
     input_shape, classes, name, _ = data_shape(config)
     model = build(config, input_shape, classes)
     what = "custom network" if config["model"]["layers"] else config["model"]["preset"]
-    console().print(f"{what} for {name}: inputs {input_shape}, {classes} classes")
+    outputs = "outputs" if config["training"]["task"] == "regression" else "classes"
+    console().print(f"{what} for {name}: inputs {input_shape}, {classes} {outputs}")
     console().print(str(summary(model, input_shape)))

@@ -1,55 +1,128 @@
 """`nntrain train`: resolve the run, train it with a progress display, leave the run directory behind."""
 
 import json
-import os
 import signal
 import sys
 import time
+from dataclasses import dataclass
+from typing import Callable
 
 import click
 
 from .common import EXIT_INTERRUPTED, console, data_overrides, fail, threads_option, user_errors
 
-OPTIMIZERS = ("sgd", "momentum", "adagrad", "rmsprop", "adam", "adamw")
+@dataclass(frozen=True)
+class Flag:
+    """A command-line flag that sets a configuration key. Its type, check and (unless given here) help are
+    the key's, from config.SETTINGS: a flag is declared once, in FLAGS."""
+
+    name: str
+    key: str
+    resumable: bool = False  # may come with --resume: it changes how the run proceeds, not what it computes
+    metavar: str = None
+    help: str = None
+    nargs: int = 1
+    flag_value: object = None  # the value of the flag given alone (its value is then optional)
+    to_config: Callable = None  # value -> {dotted key: value}, for flags that set more than their key
 
 
-def nntrain_threads():
-    import nntrain
-
-    return nntrain.get_num_threads()
+def _data_settings(value):
+    return {f"data.{k}": v for k, v in data_overrides(value).items()}
 
 
-def _overrides(preset, data, epochs, batch_size, optimizer, lr, weight_decay, seed, threads, val_split, init_from):
-    """The settings given as flags, as a nested dict in the shape of the configuration."""
-    given = {
-        "seed": seed, "threads": threads,
-        "data": {**data_overrides(data), "batch_size": batch_size, "val_split": val_split},
-        "model": {"preset": preset, "layers": [] if preset is not None else None, "init_from": init_from},
-        "optimizer": {"name": optimizer, "lr": lr, "weight_decay": weight_decay},
-        "training": {"epochs": epochs},
-    }
+def _augmentations(value):
+    return {"data.augment": [name.strip() for name in value.split(",") if name.strip()]}
 
-    def prune(d):
-        return {k: (prune(v) if isinstance(v, dict) else v) for k, v in d.items()
-                if v is not None and not (isinstance(v, dict) and not prune(v))}
 
-    return prune(given)
+FLAGS = (
+    Flag("--model", "model.preset", metavar="PRESET|FILE.py:CLASS",
+         to_config=lambda v: {"model.preset": v, "model.layers": []}),
+    Flag("--data", "data.path", metavar="NAME|PATH", to_config=_data_settings,
+         help="digits (embedded), fashion-mnist, mnist, cifar10, or a folder (IDX files, CIFAR-10, or images "
+              "in one subfolder per class, optionally under train/ and test/ or val/), .npz or .csv."),
+    Flag("--epochs", "training.epochs", resumable=True),
+    Flag("--batch-size", "data.batch_size"),
+    Flag("--optimizer", "optimizer.name"),
+    Flag("--lr", "optimizer.lr"),
+    Flag("--weight-decay", "optimizer.weight_decay"),
+    Flag("--schedule", "schedule.name"),
+    Flag("--seed", "seed"),
+    Flag("--threads", "threads", resumable=True),
+    Flag("--val-split", "data.val_split"),
+    Flag("--test-split", "data.test_split"),
+    Flag("--image-size", "data.image_size", metavar="H W", nargs=2),
+    Flag("--augment", "data.augment", metavar="LIST", to_config=_augmentations),
+    Flag("--workers", "data.workers", resumable=True),
+    Flag("--skip-bad-images", "data.skip_bad"),
+    Flag("--init-from", "model.init_from", metavar="FILE.safetensors"),
+    Flag("--task", "training.task"),
+    Flag("--loss", "training.loss"),
+    Flag("--log-grad-norms", "diagnostics.grad_norms", metavar="[N]", flag_value=10),
+    Flag("--tensorboard", "diagnostics.tensorboard"),
+)
+
+
+def _param(flag):
+    return flag.name.lstrip("-").replace("-", "_")
+
+
+def flag_options(fn=None, only=None):
+    """The click options of FLAGS (or of those named in ``only``), each typed and explained by its configuration
+    setting. ``@flag_options`` or ``@flag_options(only=("--model", "--data"))``."""
+    from ..config import SETTING
+
+    if fn is None:
+        return lambda f: flag_options(f, only)
+    for flag in reversed(FLAGS):
+        if only is not None and flag.name not in only:
+            continue
+        setting = SETTING[flag.key]
+        help_text = flag.help or setting.help
+        if setting.kind is bool:
+            option = click.option(flag.name, _param(flag), is_flag=True, default=None, help=help_text)
+        else:
+            kind = {int: int, float: float}.get(setting.kind, str)
+            if flag.nargs > 1:
+                kind = int
+            elif setting.choices is not None and setting.kind is str:
+                kind = click.Choice(setting.choices)
+            optional = {} if flag.flag_value is None else {"is_flag": False, "flag_value": flag.flag_value}
+            option = click.option(flag.name, _param(flag), type=kind, nargs=flag.nargs, metavar=flag.metavar,
+                                  help=help_text, **optional)
+        fn = option(fn)
+    return fn
+
+
+def given_flags(values):
+    """[(Flag, value)] of the flags on the command line."""
+    return [(flag, values[_param(flag)]) for flag in FLAGS if values.get(_param(flag)) is not None]
+
+
+def overrides(given):
+    """The settings the given flags stand for, as a nested dict in the shape of the configuration."""
+    from ..config import nested
+
+    flat = {}
+    for flag, value in given:
+        flat.update(flag.to_config(value) if flag.to_config else {flag.key: list(value) if flag.nargs > 1 else value})
+    return nested(flat)
 
 
 class Progress:
     """The terminal side of training: a progress bar per epoch (on a terminal) and a line per epoch."""
 
-    def __init__(self, steps_per_epoch, epochs, show_bar, show_lines):
+    def __init__(self, run, show_bar, show_lines):
         from ..train import Callback
 
-        self.steps, self.epochs, self.show_bar, self.show_lines = steps_per_epoch, epochs, show_bar, show_lines
+        self.steps, self.epochs, self.steps_done = len(run.loader), run.config["training"]["epochs"], run.steps_done
+        self.show_bar, self.show_lines = show_bar, show_lines
         self.out = console()
         self.bar = None
         progress = self
 
         class _Callback(Callback):
             def on_epoch_begin(self, trainer, epoch):
-                progress.begin(epoch, trainer)
+                progress.begin(epoch)
 
             def on_batch_end(self, trainer, epoch, step, loss, batch_size):
                 progress.batch(step, loss, batch_size)
@@ -62,7 +135,7 @@ class Progress:
 
         self.callback = _Callback()
 
-    def begin(self, epoch, trainer):
+    def begin(self, epoch):
         self.epoch, self.start, self.seen, self.loss_sum = epoch, time.perf_counter(), 0, 0.0
         if self.show_bar:
             from rich.progress import BarColumn, MofNCompleteColumn, Progress as Bar, TextColumn, TimeRemainingColumn
@@ -71,8 +144,8 @@ class Progress:
                            TextColumn("loss {task.fields[loss]:.4f}  {task.fields[rate]:,.0f} samples/s"),
                            TimeRemainingColumn(), console=console(err=True), transient=True)
             self.bar.start()
-            done = (trainer._partial or {}).get("step", 0)
-            self.task = self.bar.add_task("train", total=self.steps, completed=done, loss=float("nan"), rate=0.0)
+            self.task = self.bar.add_task("train", total=self.steps, completed=self.steps_done(), loss=float("nan"),
+                                          rate=0.0)
 
     def batch(self, step, loss, batch_size):
         self.seen += batch_size
@@ -84,9 +157,22 @@ class Progress:
     def end(self, m):
         self.close()
         if self.show_lines:
-            val = "" if m.val_loss != m.val_loss else f"  val loss {m.val_loss:.4f} acc {m.val_accuracy:6.2%}"
-            self.out.print(f"epoch {m.epoch:>3}/{self.epochs}  train loss {m.train_loss:.4f} acc "
-                           f"{m.train_accuracy:6.2%}{val}  {m.seconds:6.2f}s  {m.samples_per_second:,.0f} samples/s")
+            train = f"train loss {m.train_loss:.4f}" + ("" if m.train_accuracy != m.train_accuracy else
+                                                        f" acc {m.train_accuracy:6.2%}")
+            val = ""
+            if m.val_loss == m.val_loss:
+                val = f"  val loss {m.val_loss:.4f}" + ("" if m.val_accuracy != m.val_accuracy else
+                                                       f" acc {m.val_accuracy:6.2%}")
+                val += "".join(f" {k[4:]} {v:.4g}" for k, v in m.extra.items() if k[4:] in REGRESSION_METRICS)
+            self.out.print(f"epoch {m.epoch:>3}/{self.epochs}  {train}{val}  {m.seconds:6.2f}s  "
+                           f"{m.samples_per_second:,.0f} samples/s")
+
+    def warn(self, message):
+        """A warning from training (a vanishing or exploding gradient) as one line on stderr."""
+        if self.bar is not None:
+            self.bar.console.print(f"Warning: {message}", markup=False, highlight=False)
+        else:
+            click.echo(f"Warning: {message}", err=True)
 
     def close(self):
         if self.bar is not None:
@@ -114,31 +200,76 @@ class _InterruptOnSigint:
         signal.signal(signal.SIGINT, self.previous)
 
 
+REGRESSION_METRICS = ("mae", "rmse", "r2")
+
+
 def _result(run, history, seconds, trained_samples):
     out = {"run_dir": run.directory, "epochs": len(history), "seconds": round(seconds, 3),
            "samples_per_second": round(trained_samples / seconds, 1) if seconds > 0 else None}
     last = history[-1]
-    out["train"] = {"loss": last.train_loss, "accuracy": last.train_accuracy}
+    out["train"] = {"loss": last.train_loss} if run.regression else {"loss": last.train_loss,
+                                                                      "accuracy": last.train_accuracy}
     for part in ("val", "test"):
         ev = run.evaluate(part)
-        out[part] = None if ev is None else {"loss": ev.loss, "accuracy": ev.accuracy, "samples": ev.samples}
+        # every single number the evaluation measured: loss, accuracy, samples, or loss, samples, mae, rmse, r2
+        out[part] = None if ev is None else {k: v for k, v in ev.as_dict().items() if not isinstance(v, list)}
     return out
+
+
+def _score(result, regression):
+    """The headline of an evaluation: accuracy, or MAE, RMSE and R2."""
+    if regression:
+        return f"MAE {result['mae']:.4g}  RMSE {result['rmse']:.4g}  R2 {result['r2']:.4f}"
+    return f"accuracy {result['accuracy']:.2%}"
+
+
+class _ShowWarnings:
+    """Training's GradientWarnings (and any other warning) shown as `Warning: ...` lines through ``progress``."""
+
+    def __init__(self, progress):
+        self.progress = progress
+
+    def __enter__(self):
+        import warnings
+
+        self.caught = warnings.catch_warnings()
+        self.caught.__enter__()
+        from ..callbacks import GradientWarning
+
+        warnings.simplefilter("always", GradientWarning)
+        warnings.showwarning = lambda message, *args, **kwargs: self.progress.warn(" ".join(str(message).split()))
+        return self
+
+    def __exit__(self, *exc):
+        self.caught.__exit__(*exc)
+
+
+def _plural(n, noun):
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}{'es' if noun.endswith('s') else 's'}"
+
+
+def _describe(run, dist):
+    """What is about to be trained, on what, and where it goes."""
+    import nntrain
+
+    splits, config = run.splits, run.config
+    out = console()
+    if dist is not None:
+        out.print(f"data-parallel over {dist.size} MPI ranks, {nntrain.get_num_threads()} threads each")
+    sizes = {part: len(getattr(splits, part) or ()) for part in ("train", "val", "test")}
+    what = "a custom network" if config["model"]["layers"] else config["model"]["preset"]
+    outputs = _plural(splits.classes, "target" if run.regression else "class")
+    out.print(f"training {what} on {splits.name}: {sizes['train']:,} train, {sizes['val']:,} val, {sizes['test']:,} "
+              f"test examples of {tuple(splits.input_shape)}, {outputs} -> {run.directory}")
+    if splits.skipped:
+        _, reason = splits.skipped[0]
+        count = len(splits.skipped)
+        out.print(f"skipped {count:,} unreadable image{'' if count == 1 else 's'} (the first: {reason})")
 
 
 @click.command("train")
 @click.argument("config_file", required=False, metavar="[CONFIG.toml]")
-@click.option("--model", "preset", metavar="PRESET", help="mlp, lenet, cnn or resnet, sized to the data.")
-@click.option("--data", metavar="NAME|PATH",
-              help="digits (embedded), fashion-mnist, mnist, cifar10, or a folder / .npz / .csv.")
-@click.option("--epochs", type=int, help="Epochs to train (with --resume: the new total).")
-@click.option("--batch-size", type=int, help="Examples per step.")
-@click.option("--optimizer", type=click.Choice(OPTIMIZERS), help="The update rule.")
-@click.option("--lr", type=float, help="Learning rate.")
-@click.option("--weight-decay", type=float, help="L2 weight decay (decoupled for adamw).")
-@click.option("--seed", type=int, help="Seeds initialisation, shuffling and dropout: same seed, same run.")
-@click.option("--threads", type=int, help="Compute threads (default: all cores, or OMP_NUM_THREADS).")
-@click.option("--val-split", type=float, help="Fraction of train held out for validation (0 for none).")
-@click.option("--init-from", metavar="FILE.safetensors", help="Start from pretrained weights (PyTorch keys).")
+@flag_options
 @click.option("--out", "out_dir", metavar="RUNDIR", help="Run directory to create (default runs/<timestamp>).")
 @click.option("--resume", "resume_dir", metavar="RUNDIR", help="Continue an interrupted or finished run.")
 @click.option("--distributed", is_flag=True,
@@ -146,8 +277,7 @@ def _result(run, history, seconds, trained_samples):
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object with the results at the end.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no per-epoch lines.")
 @user_errors
-def command(config_file, preset, data, epochs, batch_size, optimizer, lr, weight_decay, seed, threads, val_split,
-            init_from, out_dir, resume_dir, distributed, as_json, quiet):
+def command(config_file, out_dir, resume_dir, distributed, as_json, quiet, **flags):
     """Train a network and write its run directory.
 
     With no arguments, trains the default MLP on the embedded 8x8 digits and prints the test accuracy.
@@ -159,79 +289,40 @@ def command(config_file, preset, data, epochs, batch_size, optimizer, lr, weight
     Examples:
       nntrain train
       nntrain train --model cnn --data fashion-mnist --epochs 5 --out runs/cnn
+      nntrain train --model cnn --data photos/ --image-size 64 64 --augment flip,crop --workers 2
       nntrain train my-net.toml --lr 3e-4
       nntrain train --resume runs/cnn --epochs 10
     """
     from .. import config as cfg
     from .. import run as runs
     from ..distributed import Distributed, launched_by_mpi
+    from ..train import TrainingInterrupted
 
     dist = Distributed() if distributed or launched_by_mpi() else None
     if dist is not None and not dist.is_root:
         quiet, as_json = True, False  # only rank 0 talks
-    # each rank's default share of the cores is how this job runs, not part of the run's configuration
-    threads_option(dist.threads_per_rank() if dist is not None and threads is None else threads)
+    if dist is not None:  # each rank's default share of the cores; the run's own setting may override it
+        threads_option(dist.threads_per_rank())
+    given = given_flags(flags)
     if resume_dir is not None:
-        changed = [name for name, value in (("CONFIG.toml", config_file), ("--model", preset), ("--data", data),
-                   ("--batch-size", batch_size), ("--optimizer", optimizer), ("--lr", lr),
-                   ("--weight-decay", weight_decay), ("--seed", seed), ("--val-split", val_split),
-                   ("--init-from", init_from), ("--out", out_dir)) if value is not None]
-        if changed:
-            fail(f"--resume continues a run as it was configured; {', '.join(changed)} cannot change it "
-                 "(only --epochs and --threads can)")
-        config_path = os.path.join(resume_dir, runs.CONFIG)
-        if not os.path.isfile(config_path):
-            fail(f"{resume_dir}: not a run directory (no {runs.CONFIG})")
-        config = cfg.resolve(config_path, {"training": {"epochs": epochs}} if epochs else None)
-        directory = resume_dir
+        fixed = [name for name, value in (("CONFIG.toml", config_file), ("--out", out_dir)) if value is not None]
+        fixed += [flag.name for flag, _ in given if not flag.resumable]
+        if fixed:
+            fail(f"--resume continues a run as it was configured; {', '.join(fixed)} cannot change it (only "
+                 f"{', '.join(f.name for f in FLAGS if f.resumable)} can)")
+        run = runs.resume(resume_dir, overrides(given), dist)
     else:
-        overrides = _overrides(preset, data, epochs, batch_size, optimizer, lr, weight_decay, seed, threads,
-                               val_split, init_from)
-        config = cfg.resolve(config_file, overrides)
-        if config["threads"]:
-            threads_option(config["threads"])
-        directory = out_dir or runs.default_run_dir()
-        if dist is None:
-            directory = runs.prepare_run_dir(directory)
-        else:  # rank 0 makes the directory; every rank learns its name, or rank 0's error
-            outcome = None
-            if dist.is_root:
-                try:
-                    outcome = ("ok", runs.prepare_run_dir(directory))
-                except ValueError as e:
-                    outcome = ("error", str(e))
-            kind, value = dist.broadcast(outcome)
-            if kind == "error":
-                fail(value)
-            directory = value
-
-    run = runs.Run(config, directory, dist)
-    if resume_dir is not None:
-        run.resume()
-        if run.trainer.epoch >= config["training"]["epochs"] and not run.trainer._partial:
-            fail(f"{resume_dir}: already trained {run.trainer.epoch} epochs; give --epochs N with N > "
-                 f"{run.trainer.epoch} to train on")
-    elif run.writes:
-        run.write_config()
-
-    interactive = sys.stderr.isatty() and not quiet and not as_json
-    progress = Progress(len(run.loader), config["training"]["epochs"], show_bar=interactive,
-                        show_lines=not quiet and not as_json)
-    if not quiet and not as_json:
-        train = run.splits.train
-        val = run.splits.val
-        if dist is not None:
-            console().print(f"data-parallel over {dist.size} MPI ranks, {nntrain_threads()} threads each")
-        what = "a custom network" if config["model"]["layers"] else config["model"]["preset"]
-        console().print(f"training {what} on {run.splits.name}: {len(train):,} train, {0 if val is None else len(val):,} val, "
-                        f"{0 if run.splits.test is None else len(run.splits.test):,} test examples of "
-                        f"{tuple(train.input_shape)}, {train.classes} classes -> {directory}")
+        run = runs.start(cfg.resolve(config_file, overrides(given)), out_dir, dist)
+    if run.config["threads"]:
+        threads_option(run.config["threads"])
+    talk = not quiet and not as_json
+    progress = Progress(run, show_bar=sys.stderr.isatty() and talk, show_lines=talk)
+    if talk:
+        _describe(run, dist)
     start = time.perf_counter()
     done_before = sum(m.epoch > 0 for m in run.trainer.history)
-    from ..train import TrainingInterrupted
-
     try:
-        with _InterruptOnSigint(run.trainer):
+        with _InterruptOnSigint(run.trainer), _ShowWarnings(progress):
             history = run.fit([progress.callback])
     except TrainingInterrupted as stop:
         progress.close()
@@ -239,7 +330,7 @@ def command(config_file, preset, data, epochs, batch_size, optimizer, lr, weight
             sys.exit(EXIT_INTERRUPTED)
         run.save_checkpoint()
         click.echo(f"Interrupted at epoch {stop.epoch}, step {stop.step}; checkpoint saved. "
-                   f"Continue with: nntrain train --resume {directory}", err=True)
+                   f"Continue with: nntrain train --resume {run.directory}", err=True)
         sys.exit(EXIT_INTERRUPTED)
     seconds = time.perf_counter() - start
     if not run.writes:
@@ -251,15 +342,13 @@ def command(config_file, preset, data, epochs, batch_size, optimizer, lr, weight
     if as_json:
         click.echo(json.dumps(result))
         return
+    test = result["test"] or result["val"]
     if not quiet:
         if not plotted:
             console().print("(curves.png not written: install matplotlib, e.g. pip install 'nntrain[plot]')")
-        test = result["test"] or result["val"]
         which = "test" if result["test"] else "val"
         if test:
-            console().print(f"{which} accuracy {test['accuracy']:.2%}  (loss {test['loss']:.4f})  "
-                            f"in {seconds:.1f}s; run saved in {directory}")
-    else:
-        test = result["test"] or result["val"]
-        if test:
-            click.echo(f"{test['accuracy']:.4f}")
+            console().print(f"{which} {_score(test, run.regression)}  (loss {test['loss']:.4f})  "
+                            f"in {seconds:.1f}s; run saved in {run.directory}")
+    elif test:
+        click.echo(f"{test['r2' if run.regression else 'accuracy']:.4f}")

@@ -17,7 +17,7 @@ import warnings
 
 import numpy as np
 
-from .dataset import Dataset, DataSplits
+from .dataset import ArrayDataset, DataSplits
 from .errors import DataError
 
 CLASS_NAMES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
@@ -104,7 +104,7 @@ def load_pickle(path):
         raise DataError(f"{name}: not a readable CIFAR pickle ({type(e).__name__}: {reason})") from None
 
 
-def read_cifar_batch(path) -> Dataset:
+def read_cifar_batch(path) -> ArrayDataset:
     """One CIFAR-10 batch file: a pickle (python version) or, when named *.bin, raw records (binary version).
 
     Returns x float32 (N, 3, 32, 32) in [0, 1] and labels in [0, 10).
@@ -117,7 +117,7 @@ def read_cifar_batch(path) -> Dataset:
         raise DataError(f"{name}: label {labels[i]} at index {i} is outside [0, {CLASSES})")
     x = pixels.reshape((-1,) + IMAGE_SHAPE).astype(np.float32)
     x /= 255
-    return Dataset(x, labels.astype(np.int64), CLASSES, os.path.basename(name), CLASS_NAMES)
+    return ArrayDataset(x, labels.astype(np.int64), CLASSES, os.path.basename(name), CLASS_NAMES)
 
 
 def read_cifar_class_names(folder):
@@ -155,9 +155,9 @@ def load_cifar10(folder) -> DataSplits:
     class_names = read_cifar_class_names(folder)
     batches = [read_cifar_batch(f) for f in files[:-1]]
     test = read_cifar_batch(files[-1])
-    train = Dataset(np.concatenate([b.x for b in batches]), np.concatenate([b.y for b in batches]),
+    train = ArrayDataset(np.concatenate([b.x for b in batches]), np.concatenate([b.y for b in batches]),
                     CLASSES, "cifar10/train", class_names)
-    test = Dataset(test.x, test.y, CLASSES, "cifar10/test", class_names)
+    test = ArrayDataset(test.x, test.y, CLASSES, "cifar10/test", class_names)
     return DataSplits(train=train, test=test, name="cifar10")
 
 

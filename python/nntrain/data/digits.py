@@ -10,7 +10,7 @@ from importlib import resources
 
 import numpy as np
 
-from .dataset import Dataset, DataSplits
+from .dataset import ArrayDataset, DataSplits
 from .errors import DataError
 from .loader import split
 from .tabular import parse_csv_bytes
@@ -35,8 +35,8 @@ def load_digits(val_fraction=0.0, seed=0) -> DataSplits:
     """
     x, y = read_digits()
     is_test = np.arange(ROWS) % TEST_EVERY == 0
-    train = Dataset(x[~is_test], y[~is_test], CLASSES, "digits/train", CLASS_NAMES)
-    test = Dataset(x[is_test], y[is_test], CLASSES, "digits/test", CLASS_NAMES)
+    train = ArrayDataset(x[~is_test], y[~is_test], CLASSES, "digits/train", CLASS_NAMES)
+    test = ArrayDataset(x[is_test], y[is_test], CLASSES, "digits/test", CLASS_NAMES)
     val = None
     if val_fraction:
         train, val = split(train, val_fraction, seed)

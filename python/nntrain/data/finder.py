@@ -13,6 +13,7 @@ from .dataset import DataSplits
 from .digits import CLASS_NAMES as DIGIT_NAMES, ROWS as DIGIT_ROWS, TRAIN_SIZE as DIGIT_TRAIN, load_digits
 from .errors import DataError
 from .idx import load_idx_pair, read_idx_header
+from .image_splits import image_folder_parts, load_image_folder
 from .tabular import load_npz, read_csv
 
 SYSTEM_DATA_DIR = "/usr/share/datasets"
@@ -85,28 +86,36 @@ def find_dataset(name, path=None) -> DataSplits:
                     f"to get it, {HOW_TO_GET[key]}, or pass its path")
 
 
-def load_path(path, name=None) -> DataSplits:
-    """DataSplits from a path: a folder of MNIST-style IDX files, a CIFAR-10 folder, an .npz or a .csv.
+def load_path(path, name=None, regression=False) -> DataSplits:
+    """DataSplits from a path: a folder of MNIST-style IDX files, a CIFAR-10 folder, a folder of images
+    (one subfolder per class, see image_splits.py), an .npz or a .csv.
 
     ``name`` (a known data set name) supplies class names; without it a folder whose name contains
-    "fashion" gets Fashion-MNIST's.
+    "fashion" gets Fashion-MNIST's. With ``regression``, an .npz or .csv holds float targets instead of labels
+    (data of any other kind is a DataError).
     """
     path = os.fspath(path)
     if not os.path.exists(path):
         raise DataError(f"{path}: no such file or folder")
+    if regression and (os.path.isdir(path) or not path.lower().endswith((".npz", ".csv", ".csv.gz"))):
+        raise DataError(f"{path}: regression reads float targets from an .npz (x, y) or a .csv (target,value,...), "
+                        "not a folder of classes")
     label = name or os.path.basename(os.path.normpath(path))
     if os.path.isdir(path):
         if idx_files(path)["train-images"]:
             return _load_idx_folder(path, label, _class_names(name, path))
         if cifar.is_cifar_folder(path):
             return cifar.load_cifar10(path)
-        raise DataError(f"{path}: holds neither MNIST-style IDX files ({IDX_FILES}, .gz optional) "
-                        "nor CIFAR-10 batches (data_batch_1..5 and test_batch, or their .bin versions)")
+        if image_folder_parts(path):
+            return load_image_folder(path)
+        raise DataError(f"{path}: holds neither MNIST-style IDX files ({IDX_FILES}, .gz optional), "
+                        "CIFAR-10 batches (data_batch_1..5 and test_batch, or their .bin versions), nor "
+                        "images in one subfolder per class")
     lower = path.lower()
     if lower.endswith(".npz"):
-        splits = load_npz(path)
+        splits = load_npz(path, regression=regression)
     elif lower.endswith((".csv", ".csv.gz")):
-        splits = DataSplits(train=read_csv(path), name=label)
+        splits = DataSplits(train=read_csv(path, regression=regression), name=label)
     else:
         raise DataError(f"{path}: not a data file nntrain reads (expected a folder, an .npz or a .csv)")
     names = CLASS_NAMES.get(name) if name else None

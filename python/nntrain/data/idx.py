@@ -15,7 +15,7 @@ import zlib
 
 import numpy as np
 
-from .dataset import Dataset
+from .dataset import ArrayDataset
 from .errors import DataError
 
 # type code -> (big-endian dtype, name in the IDX spec)
@@ -71,8 +71,8 @@ def read_idx_header(path) -> tuple:
         raise DataError(f"{name}: cannot read: {e.strerror or e}") from None
 
 
-def load_idx_pair(images_path, labels_path, classes=10, name=None, class_names=None) -> Dataset:
-    """An MNIST-style pair of IDX files as a Dataset.
+def load_idx_pair(images_path, labels_path, classes=10, name=None, class_names=None) -> ArrayDataset:
+    """An MNIST-style pair of IDX files as an ArrayDataset.
 
     Images (N, H, W) of unsigned bytes become float32 (N, 1, H, W) in [0, 1]; labels (N,) of unsigned bytes
     must each lie in [0, classes).
@@ -90,7 +90,7 @@ def load_idx_pair(images_path, labels_path, classes=10, name=None, class_names=N
         raise DataError(f"{labels_name}: label {labels[i]} at index {i} is outside [0, {classes})")
     x = images[:, None, :, :].astype(np.float32)
     x /= 255
-    return Dataset(x, labels.astype(np.int64), classes, name or images_name, class_names)
+    return ArrayDataset(x, labels.astype(np.int64), classes, name or images_name, class_names)
 
 
 def _read_idx_stream(f, name, type_code, ndims, payload_size):

@@ -1,32 +1,60 @@
-"""Feeding a Dataset to a model: batches, a validation split, input normalisation, one-hot labels."""
+"""Feeding a data set to a model: batches (in order or shuffled, optionally fetched ahead by workers),
+a validation split, one-hot labels."""
 
+import copy
 import math
 
 import numpy as np
 
-from .dataset import Dataset, DataSplits
+from .collate import default_collate
+from .dataset import ArrayDataset, Dataset, Subset
+from .sample_rng import set_sample_key
+from .workers import WORKER_TYPES, prefetched
 
 
 class DataLoader:
-    """Iterates a Dataset as (x, y) batches: contiguous float32 x (B, ...) and int64 y (B,).
+    """Iterates a map-style data set as batches; for an ArrayDataset, (x, y) with contiguous float32 x
+    (B, ...) and int64 y (B,).
 
     With ``shuffle``, each epoch takes a new permutation from one generator made from ``seed`` (an int or a
-    numpy Generator), so the seed fixes the order of every epoch of a run. A batch is gathered by one fancy
-    index of the permutation — no per-example Python work.
+    numpy Generator), so the seed fixes the order of every epoch of a run. From an ArrayDataset without a
+    transform (or a Subset of one) a batch is gathered by one fancy index — no per-example Python work;
+    from any other data set, examples ``dataset[i]`` are put together by ``collate_fn`` (default: stack
+    arrays, numbers and tuples of them, as PyTorch does).
+
+    ``num_workers`` > 0 fetches batches ahead of the training step in that many worker processes (or
+    threads, ``worker_type="thread"``), each holding up to ``prefetch_factor`` batches; the batches come in
+    the same order, with the same contents, as with no workers. A random transform draws from
+    ``transforms.sample_rng()``, seeded by (seed, epoch, index) of the example, so augmentation too is the
+    same with any number of workers.
 
     ``state_dict()`` records the generator's state and the position in the current epoch;
     ``load_state_dict()`` on a fresh loader over the same data resumes with exactly the batches the
     original would have produced next, even mid-epoch.
     """
 
-    def __init__(self, dataset: Dataset, batch_size=64, shuffle=False, drop_last=False, seed=0):
+    def __init__(self, dataset: Dataset, batch_size=64, shuffle=False, drop_last=False, seed=0, *, collate_fn=None,
+                 num_workers=0, worker_type="process", prefetch_factor=2):
         if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
             raise ValueError(f"DataLoader: batch_size must be a positive integer, got {batch_size!r}")
+        if isinstance(num_workers, bool) or not isinstance(num_workers, (int, np.integer)) or num_workers < 0:
+            raise ValueError(f"DataLoader: num_workers must be a non-negative integer, got {num_workers!r}")
+        if worker_type not in WORKER_TYPES:
+            raise ValueError(f"DataLoader: worker_type must be one of {', '.join(WORKER_TYPES)}, got {worker_type!r}")
+        if isinstance(prefetch_factor, bool) or not isinstance(prefetch_factor, (int, np.integer)) \
+                or prefetch_factor < 1:
+            raise ValueError(f"DataLoader: prefetch_factor must be a positive integer, got {prefetch_factor!r}")
         self.dataset = dataset
         self.batch_size = int(batch_size)
         self.shuffle = shuffle
         self.drop_last = drop_last
+        self.collate_fn = collate_fn
+        self.num_workers, self.worker_type, self.prefetch_factor = int(num_workers), worker_type, int(prefetch_factor)
         self.rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+        # The per-example seed: the int itself, or drawn from a copy of a given generator (which it leaves
+        # untouched, so the shuffling order does not depend on whether examples are augmented).
+        self.sample_seed = int(copy.deepcopy(seed).integers(2 ** 63)) if isinstance(seed, np.random.Generator) \
+            else int(seed)
         self.epoch = 0  # epochs completed
         self._epoch_rng_state = None  # generator state before this epoch's permutation; None between epochs
         self._position = 0  # batches of the current epoch already handed out
@@ -41,17 +69,35 @@ class DataLoader:
         order = self.rng.permutation(len(self.dataset)) if self.shuffle else None
         first, self._resume_at = self._resume_at, 0
         self._epoch_rng_state, self._position = start_state, first
-        x, y, bs = self.dataset.x, self.dataset.y, self.batch_size
-        for b in range(first, len(self)):
-            if order is None:
-                xb, yb = x[b * bs:(b + 1) * bs], y[b * bs:(b + 1) * bs]  # a slice of C-contiguous rows
-            else:
-                index = order[b * bs:(b + 1) * bs]
-                xb, yb = x[index], y[index]
-            self._position = b + 1
-            yield xb, yb
+        n, bs = len(self.dataset), self.batch_size
+        batches = [range(b * bs, min((b + 1) * bs, n)) if order is None else order[b * bs:(b + 1) * bs]
+                   for b in range(first, len(self))]
+        produced = self._produce(batches)
+        try:
+            for b, batch in enumerate(produced, start=first):
+                self._position = b + 1
+                yield batch
+        finally:
+            produced.close()
         self.epoch += 1
         self._epoch_rng_state, self._position = None, 0
+
+    def _produce(self, batches):
+        arrays = _arrays_of(self.dataset) if self.collate_fn is None else None
+        if arrays is not None:
+            x, y, index = arrays
+            for batch in batches:
+                if index is None and isinstance(batch, range):  # a slice of C-contiguous rows: no copy
+                    yield x[batch.start:batch.stop], y[batch.start:batch.stop]
+                else:
+                    rows = batch if index is None else index[np.asarray(batch)]
+                    yield x[rows], y[rows]
+            return
+        fetch = _Fetch(self.dataset, self.collate_fn or default_collate, self.sample_seed, self.epoch)
+        if self.num_workers == 0:
+            yield from map(fetch, batches)
+        else:
+            yield from prefetched(fetch, batches, self.num_workers, self.worker_type, self.prefetch_factor)
 
     def state_dict(self) -> dict:
         """Epochs completed, the generator state to draw the next (or current) epoch from, batches done."""
@@ -61,21 +107,52 @@ class DataLoader:
             # and skip what was done. A resumed loop then finishes this epoch -- with no batches if all
             # were out -- before the next one starts, as the original loop would have.
             state, position = self._epoch_rng_state, self._position
-        return {"epoch": epoch, "rng_state": _copy_state(state), "batch": position}
+        return {"epoch": epoch, "rng_state": _copy_state(state), "batch": position, "sample_seed": self.sample_seed}
 
     def load_state_dict(self, state: dict) -> None:
         self.epoch = int(state["epoch"])
         self.rng.bit_generator.state = _copy_state(state["rng_state"])
+        self.sample_seed = int(state.get("sample_seed", self.sample_seed))
         self._resume_at = int(state.get("batch", 0))
         if not 0 <= self._resume_at <= len(self):
             raise ValueError(f"DataLoader.load_state_dict: batch {self._resume_at} is outside 0..{len(self)}")
         self._epoch_rng_state, self._position = None, 0
 
 
-def split(dataset: Dataset, val_fraction, seed=0):
+class _Fetch:
+    """One batch from the data set: each example fetched under its own random key, then collated."""
+
+    def __init__(self, dataset, collate_fn, seed, epoch):
+        self.dataset, self.collate_fn, self.seed, self.epoch = dataset, collate_fn, seed, epoch
+
+    def __call__(self, indices):
+        examples = []
+        try:
+            for i in indices:
+                i = int(i)
+                set_sample_key((self.seed, self.epoch, i))
+                examples.append(self.dataset[i])
+        finally:
+            set_sample_key(None)
+        return self.collate_fn(examples)
+
+
+def _arrays_of(dataset):
+    """(x, y, index map or None) when batches can be gathered straight from arrays, else None."""
+    index = None
+    while isinstance(dataset, Subset):
+        index = dataset.indices if index is None else dataset.indices[index]
+        dataset = dataset.dataset
+    if type(dataset) is ArrayDataset and dataset.transform is None:
+        return dataset.x, dataset.y, index
+    return None
+
+
+def split(dataset: Dataset, val_fraction, seed=0, names=("train", "val")):
     """(train, val): a random ``val_fraction`` of the examples (order from ``seed``) held out as val.
 
-    Both parts keep the examples in their original relative order.
+    Both parts keep the examples in their original relative order: copies for an ArrayDataset (named
+    ``<name>/train`` and ``<name>/val``, or after ``names``), Subsets of any other data set.
     """
     if not isinstance(val_fraction, (float, int)) or isinstance(val_fraction, bool) or not 0 < val_fraction < 1:
         raise ValueError(f"split: val_fraction must be in (0, 1), got {val_fraction!r}")
@@ -86,65 +163,10 @@ def split(dataset: Dataset, val_fraction, seed=0):
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     order = rng.permutation(n)
     val_index, train_index = np.sort(order[:n_val]), np.sort(order[n_val:])
-    return (dataset.subset(train_index, dataset.name + "/train"),
-            dataset.subset(val_index, dataset.name + "/val"))
-
-
-class Normalizer:
-    """Per-channel standardisation, x' = (x − mean[c]) / std[c], with statistics from the training set.
-
-    The channel axis is axis 1 of x (N, C, ...); for flat x (N, F) each feature is a channel. Channels with
-    zero spread (e.g. an always-blank border pixel) get std 1 so they pass through centred, not divided by
-    zero. ``mean`` and ``std`` are float32 arrays (C,) to save with a model.
-    """
-
-    CHUNK = 4096  # examples per step: bounds the float64 temporaries when fitting on large sets
-
-    def __init__(self, mean, std):
-        self.mean = np.asarray(mean, dtype=np.float32).reshape(-1)
-        self.std = np.asarray(std, dtype=np.float32).reshape(-1)
-        if self.mean.shape != self.std.shape:
-            raise ValueError(f"Normalizer: mean {self.mean.shape} and std {self.std.shape} differ in shape")
-        if not (self.std > 0).all():
-            raise ValueError("Normalizer: every std must be positive")
-
-    @classmethod
-    def fit(cls, dataset: Dataset) -> "Normalizer":
-        x = dataset.x
-        if x.ndim < 2 or len(x) == 0:
-            raise ValueError(f"Normalizer.fit: need x of shape (N, C, ...) with N > 0, got {x.shape}")
-        axes = (0,) + tuple(range(2, x.ndim))
-        count = x.size // x.shape[1]
-        # Two passes in float64 (mean, then squared deviations) — numerically sound, chunked for memory.
-        total = sum(x[i:i + cls.CHUNK].sum(axis=axes, dtype=np.float64) for i in range(0, len(x), cls.CHUNK))
-        mean = total / count
-        shape = (1, -1) + (1,) * (x.ndim - 2)
-        squares = sum(np.square(x[i:i + cls.CHUNK] - mean.reshape(shape)).sum(axis=axes)
-                      for i in range(0, len(x), cls.CHUNK))
-        std = np.sqrt(squares / count)
-        return cls(mean, np.where(std > 1e-8, std, 1.0))
-
-    def __call__(self, dataset: Dataset) -> Dataset:
-        x = dataset.x
-        if x.ndim < 2 or x.shape[1] != len(self.mean):
-            raise ValueError(f"Normalizer: fitted on {len(self.mean)} channels, got x of shape {x.shape}")
-        shape = (1, -1) + (1,) * (x.ndim - 2)
-        x = (x - self.mean.reshape(shape)) / self.std.reshape(shape)
-        return Dataset(x, dataset.y, dataset.classes, dataset.name, dataset.class_names)
-
-    def state_dict(self) -> dict:
-        return {"mean": self.mean.copy(), "std": self.std.copy()}
-
-    @classmethod
-    def from_state_dict(cls, state: dict) -> "Normalizer":
-        return cls(state["mean"], state["std"])
-
-
-def normalise(splits: DataSplits, normalizer=None):
-    """(normalised splits, the Normalizer): fitted on ``splits.train`` unless given, applied to every split."""
-    normalizer = normalizer or Normalizer.fit(splits.train)
-    parts = {k: normalizer(d) for k, d in splits.parts().items()}
-    return DataSplits(name=splits.name, **parts), normalizer
+    if not isinstance(dataset, ArrayDataset):
+        return Subset(dataset, train_index), Subset(dataset, val_index)
+    return (dataset.subset(train_index, f"{dataset.name}/{names[0]}"),
+            dataset.subset(val_index, f"{dataset.name}/{names[1]}"))
 
 
 def one_hot(labels, classes) -> np.ndarray:

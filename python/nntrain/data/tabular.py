@@ -12,7 +12,7 @@ import zlib
 
 import numpy as np
 
-from .dataset import Dataset, DataSplits
+from .dataset import ArrayDataset, DataSplits
 from .errors import DataError
 
 GZIP_MAGIC = b"\x1f\x8b"
@@ -20,52 +20,60 @@ DEFLATE_MAX_RATIO = 1032  # deflate cannot expand data by more than ~1032:1
 SPLIT_KEYS = [("train", "x_train", "y_train"), ("val", "x_val", "y_val"), ("test", "x_test", "y_test")]
 
 
-def read_npz(path, classes=None) -> Dataset:
-    """A Dataset from an .npz holding arrays ``x`` (N, ...) and ``y`` (N,) of integer labels.
+def read_npz(path, classes=None, regression=False) -> ArrayDataset:
+    """An ArrayDataset from an .npz holding arrays ``x`` (N, ...) and ``y`` (N,) of integer labels.
 
     Floating x is used as it is; unsigned-byte x is taken as pixels and scaled to [0, 1]; other integer x
     is converted to float32 unscaled. A 3-D x (N, H, W) gains a channel axis: (N, 1, H, W). ``classes``
-    defaults to max(y) + 1.
+    defaults to max(y) + 1. With ``regression``, y holds float targets (N,) or (N, D) instead of labels.
     """
     name = os.fspath(path)
     arrays = _read_npz_arrays(name, ["x", "y"])
     if "x" not in arrays or "y" not in arrays:
         raise DataError(f"{name}: expected arrays x and y (or x_train, y_train, ...), found {_keys(arrays)}")
-    y = _labels(arrays["y"], name, "y")
-    return _dataset(arrays["x"], y, classes if classes is not None else _infer_classes([y], name), name, "x")
+    y = _labels(arrays["y"], name, "y", regression)
+    if classes is None and not regression:
+        classes = _infer_classes([y], name)
+    return _dataset(arrays["x"], y, classes, name, "x", regression)
 
 
-def load_npz(path, classes=None) -> DataSplits:
+def load_npz(path, classes=None, regression=False) -> DataSplits:
     """DataSplits from an .npz: ``x_train, y_train`` (+ optional ``x_val, y_val``, ``x_test, y_test``),
     or just ``x, y`` as the train split. ``classes`` defaults to the largest label of all splits + 1."""
     name = os.fspath(path)
     arrays = _read_npz_arrays(name, [k for _, xk, yk in SPLIT_KEYS for k in (xk, yk)] + ["x", "y"])
     if "x_train" not in arrays:
-        return DataSplits(train=read_npz(name, classes), name=_stem(name))
+        return DataSplits(train=read_npz(name, classes, regression), name=_stem(name))
     parts = {}
     for split, xk, yk in SPLIT_KEYS:
         if (xk in arrays) != (yk in arrays):
             raise DataError(f"{name}: has {xk if xk in arrays else yk} without {yk if xk in arrays else xk}")
         if xk in arrays:
-            parts[split] = (arrays[xk], _labels(arrays[yk], name, yk), xk)
-    if classes is None:
+            parts[split] = (arrays[xk], _labels(arrays[yk], name, yk, regression), xk)
+    if classes is None and not regression:
         classes = _infer_classes([y for _, y, _ in parts.values()], name)
-    datasets = {s: _dataset(x, y, classes, f"{name}[{s}]", xk) for s, (x, y, xk) in parts.items()}
+    datasets = {s: _dataset(x, y, classes, f"{name}[{s}]", xk, regression) for s, (x, y, xk) in parts.items()}
+    if regression and len({d.classes for d in datasets.values()}) > 1:
+        raise DataError(f"{name}: the splits' targets have different numbers of columns "
+                        f"({', '.join(f'{s}: {d.classes}' for s, d in datasets.items())})")
     return DataSplits(name=_stem(name), **datasets)
 
 
-def read_csv(path, classes=None, has_header=None, label_column=0) -> Dataset:
-    """A Dataset from a CSV file (plain or gzipped) whose rows are ``label,value,value,...``.
+def read_csv(path, classes=None, has_header=None, label_column=0, regression=False) -> ArrayDataset:
+    """An ArrayDataset from a CSV file (plain or gzipped) whose rows are ``label,value,value,...``.
 
     ``label_column`` is 0 (first field) or -1 (last). ``has_header=None`` detects a header: the first row is
     one when any of its fields is not a number. Every row must have the same number of fields. When every
     value is an integer in 0..255 and some value exceeds 1, the values are pixels and are scaled by 1/255.
-    x is (N, fields - 1) float32; ``classes`` defaults to max(label) + 1.
+    x is (N, fields - 1) float32; ``classes`` defaults to max(label) + 1. With ``regression``, the label
+    field is a float target instead (``target,value,value,...``).
     """
     name = os.fspath(path)
     table, line_numbers = parse_csv_table(name, has_header)
     labels = np.ascontiguousarray(table[:, label_column])
     x = np.delete(table, label_column % table.shape[1], axis=1)
+    if regression:
+        return ArrayDataset(x.astype(np.float32), labels, classes, name, regression=True)
     whole = labels == np.floor(labels)
     bad = np.flatnonzero(~whole | (labels < 0))
     if bad.size:
@@ -81,7 +89,7 @@ def read_csv(path, classes=None, has_header=None, label_column=0) -> Dataset:
     if bad.size:
         i = int(bad[0])
         raise DataError(f"{name}: line {line_numbers[i]}: label {y[i]} is outside [0, {classes})")
-    return Dataset(x, y, classes, name)
+    return ArrayDataset(x, y, classes, name)
 
 
 def parse_csv_table(name, has_header=None):
@@ -200,7 +208,11 @@ def _check_member_header(zf, member, name, key):
                         f"but its archive member holds {member.file_size} bytes")
 
 
-def _labels(y, name, key):
+def _labels(y, name, key, regression=False):
+    if regression:
+        if y.dtype.kind not in "fiu" or y.ndim not in (1, 2):
+            raise DataError(f"{name}: {key} must hold float targets of shape (N,) or (N, D), got {y.dtype} {y.shape}")
+        return y
     if y.dtype.kind not in "iu":
         raise DataError(f"{name}: {key} must hold integer labels, got dtype {y.dtype}")
     if y.ndim != 1:
@@ -212,7 +224,7 @@ def _labels(y, name, key):
     return y.astype(np.int64)
 
 
-def _dataset(x, y, classes, name, key):
+def _dataset(x, y, classes, name, key, regression=False):
     if x.dtype.kind not in "fiub":
         raise DataError(f"{name}: {key} must hold numbers, got dtype {x.dtype}")
     if x.ndim < 1 or len(x) != len(y):
@@ -229,11 +241,13 @@ def _dataset(x, y, classes, name, key):
     if not finite.all():
         i = int(np.flatnonzero(~finite)[0])
         raise DataError(f"{name}: {key}[{i}] holds a non-finite value (NaN, Inf, or beyond float32 range)")
+    if regression:
+        return ArrayDataset(x, y, classes, name, regression=True)
     bad = np.flatnonzero(y >= classes)
     if bad.size:
         i = int(bad[0])
         raise DataError(f"{name}: label {y[i]} at index {i} is outside [0, {classes})")
-    return Dataset(x, y, classes, name)
+    return ArrayDataset(x, y, classes, name)
 
 
 def _infer_classes(label_arrays, name):

@@ -152,7 +152,15 @@ def _conv(g, ins, args, kw):
     kernel = list(args[1].shape[2:])
     return g.node("Conv", [n for n in ins if n is not None], "conv", kernel_shape=kernel,
                   strides=list(pair(kw.get("stride", 1), "stride")), pads=_pads(pair(kw.get("padding", 0), "padding")),
-                  dilations=list(pair(kw.get("dilation", 1), "dilation")))
+                  dilations=list(pair(kw.get("dilation", 1), "dilation")), group=int(kw.get("groups", 1)))
+
+
+def _pad(g, ins, args, kw):
+    """F.pad's (before, after) per dim -> ONNX's [all befores, all afters] (padding='same' with an even kernel)."""
+    widths = kw["widths"]
+    pads = [b for b, _ in widths] + [a for _, a in widths]
+    return g.node("Pad", [ins[0], g.constant(np.array(pads, np.int64), "pads"),
+                          g.constant(np.array(kw.get("value", 0.0), np.float32), "value")], "pad", mode="constant")
 
 
 def _window(kw):
@@ -162,15 +170,41 @@ def _window(kw):
 
 
 def _max_pool(g, ins, args, kw):
+    from ..functional._args import pair
+
     kernel, stride, padding = _window(kw)
     return [g.node("MaxPool", [ins[0]], "maxpool", kernel_shape=list(kernel), strides=list(stride),
-                   pads=_pads(padding)), None]
+                   pads=_pads(padding), dilations=list(pair(kw.get("dilation", 1), "dilation")),
+                   ceil_mode=int(bool(kw.get("ceil_mode", False)))), None]
 
 
 def _avg_pool(g, ins, args, kw):
     kernel, stride, padding = _window(kw)
     return g.node("AveragePool", [ins[0]], "avgpool", kernel_shape=list(kernel), strides=list(stride),
-                  pads=_pads(padding), count_include_pad=int(kw.get("count_include_pad", True)))
+                  pads=_pads(padding), count_include_pad=int(kw.get("count_include_pad", True)),
+                  ceil_mode=int(bool(kw.get("ceil_mode", False))))
+
+
+def _adaptive_avg_pool(g, ins, args, kw):
+    """out = A_h x A_w^T with the op's own averaging matrices: two MatMuls with constants."""
+    from ..functional.pool import _averaging_matrix
+
+    (oh, ow), (h, w) = kw["output_size"], args[0].shape[-2:]
+    rows = g.node("MatMul", [g.constant(_averaging_matrix(h, oh).astype(np.float32), "pool_rows"), ins[0]], "pool")
+    return g.node("MatMul", [rows, g.constant(_averaging_matrix(w, ow).T.astype(np.float32), "pool_cols")], "pool")
+
+
+def _layer_norm(g, ins, args, kw):
+    """LayerNormalization over the trailing dims that make up `size`; ONNX needs a scale, so 1 when none."""
+    x, size = args[0], int(kw["size"])
+    axis, count = x.ndim, 1
+    while count < size:
+        axis -= 1
+        count *= x.shape[axis]
+    shape = x.shape[axis:]
+    scale = ins[1] if ins[1] is not None else g.constant(np.ones(shape, np.float32), "ln_weight")
+    inputs = [ins[0], scale] + ([ins[2]] if ins[2] is not None else [])
+    return g.node("LayerNormalization", inputs, "layernorm", axis=axis - x.ndim, epsilon=float(kw.get("eps", 1e-5)))
 
 
 def _batch_norm(g, ins, args, kw):
@@ -299,11 +333,13 @@ def _emitters():
     from ..functional import activation as act
     from ..functional.conv import Conv2d
     from ..functional.linear import Linear
-    from ..functional.norm import BatchNorm
-    from ..functional.pool import AvgPool2d, MaxPool2d
+    from ..functional.norm import BatchNorm, LayerNorm
+    from ..functional.pad import Pad
+    from ..functional.pool import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 
     return {
         Linear: _linear, Conv2d: _conv, MaxPool2d: _max_pool, AvgPool2d: _avg_pool, BatchNorm: _batch_norm,
+        Pad: _pad, AdaptiveAvgPool2d: _adaptive_avg_pool, LayerNorm: _layer_norm,
         act.ReLU: _activation("Relu"), act.LeakyReLU: _activation("LeakyRelu", "alpha"),
         act.ELU: _activation("Elu", "alpha"), act.Sigmoid: _activation("Sigmoid"), act.Tanh: _activation("Tanh"),
         act.GELU: lambda g, ins, args, kw: g.node("Gelu", [ins[0]], "gelu", approximate="none"),

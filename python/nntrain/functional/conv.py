@@ -1,4 +1,10 @@
-"""2-D convolution (NCHW, weight (out_channels, in_channels, kh, kw)) and the im2col it is built on."""
+"""Convolution (cross-correlation, as PyTorch) over NCHW images and NCL sequences, with weight
+(out_channels, in_channels / groups, kh, kw), and the im2col it is built on.
+
+conv1d is conv2d over images of unit height (the tinygrad way): (N, C, L) -> (N, C, 1, L), weight
+(OC, C/g, K) -> (OC, C/g, 1, K); both reshapes are views. padding='same' keeps the size (stride 1); when the
+kernel's span d (k - 1) is odd the extra zero goes on the right/bottom, as PyTorch pads.
+"""
 
 import numpy as np
 
@@ -6,17 +12,18 @@ from .. import _core
 from ..autograd.function import Function
 from ._args import pair
 from ._grads import grad_buffer
+from .pad import pad as _pad
 
 
 class Conv2d(Function):
     contiguous_inputs = True
 
     @staticmethod
-    def forward(ctx, x, weight, bias=None, stride=1, padding=0, dilation=1):
+    def forward(ctx, x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         geometry = (pair(stride, "stride"), pair(padding, "padding"), pair(dilation, "dilation"))
-        out = _core.conv2d_forward(x, weight, bias, *geometry)
+        out = _core.conv2d_forward(x, weight, bias, *geometry, groups=int(groups))
         ctx.save_for_backward(x, weight)
-        ctx.has_bias, ctx.geometry = bias is not None, geometry
+        ctx.has_bias, ctx.geometry, ctx.groups = bias is not None, geometry, int(groups)
         return out
 
     @staticmethod
@@ -24,26 +31,78 @@ class Conv2d(Function):
         x, weight = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad
         stride, padding, dilation = ctx.geometry
-        return conv2d_backward(dy, x, weight, True if ctx.has_bias else None, stride, padding, dilation,
+        return conv2d_backward(dy, x, weight, True if ctx.has_bias else None, stride, padding, dilation, ctx.groups,
                                dx=None if need_x else False, dweight=None if need_w else False,
                                dbias=None if need_b else False)
 
 
-def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1):
-    """Cross-correlation of x (N, C, H, W) with weight (OC, C, KH, KW), plus bias (OC): (N, OC, OH, OW)."""
-    return Conv2d.apply(x, weight, bias, stride=stride, padding=padding, dilation=dilation)
+def _same_padding(op, kernel, stride, dilation):
+    """PyTorch's 'same': per axis a total of dilation (k - 1) zeros, the odd one after. Returns the symmetric
+    part and the extra (after) amounts."""
+    if stride != (1,) * len(stride):
+        raise ValueError(f"{op}: padding='same' is not supported for strided convolutions (stride={stride})")
+    total = [d * (k - 1) for k, d in zip(kernel, dilation)]
+    return tuple(t // 2 for t in total), tuple(t - t // 2 * 2 for t in total)
 
 
-def conv2d_backward(dout, x, weight, bias=None, stride=1, padding=0, dilation=1, *, dx=None, dweight=None,
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """Cross-correlation of input (N, C, H, W) with weight (OC, C / groups, KH, KW), plus bias (OC):
+    (N, OC, OH, OW). padding is an int, a pair, 'valid' (none) or 'same' (output size = input size)."""
+    if np.ndim(input) != 4:
+        raise ValueError(f"conv2d: expected input (N, C, H, W), got shape {tuple(np.shape(input))}")
+    if np.ndim(weight) != 4:
+        raise ValueError(f"conv2d: expected weight (out_channels, in_channels / groups, kh, kw), got shape "
+                         f"{tuple(np.shape(weight))}")
+    if isinstance(padding, str):
+        if padding == "valid":
+            padding = 0
+        elif padding == "same":
+            padding, extra = _same_padding("conv2d", tuple(np.shape(weight)[2:]), pair(stride, "stride"),
+                                           pair(dilation, "dilation"))
+            if any(extra):
+                input = _pad(input, (0, extra[1], 0, extra[0]))
+        else:
+            raise ValueError(f"conv2d: padding must be an int, a pair, 'valid' or 'same', got {padding!r}")
+    return Conv2d.apply(input, weight, bias, stride=stride, padding=padding, dilation=dilation, groups=groups)
+
+
+def _single(value, name, op):
+    """1-D geometry: an int or a 1-tuple -> the int."""
+    if isinstance(value, (tuple, list)):
+        if len(value) != 1:
+            raise ValueError(f"{op}: {name} must be an int or a 1-tuple, got {value!r}")
+        value = value[0]
+    return int(value)
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """Cross-correlation of input (N, C, L) with weight (OC, C / groups, K), plus bias (OC): (N, OC, OL)."""
+    if np.ndim(input) != 3:
+        raise ValueError(f"conv1d: expected input (N, C, L), got shape {tuple(np.shape(input))}")
+    if np.ndim(weight) != 3:
+        raise ValueError(f"conv1d: expected weight (out_channels, in_channels / groups, k), got shape "
+                         f"{tuple(np.shape(weight))}")
+    n, c, length = input.shape
+    oc, cg, k = weight.shape
+    if not isinstance(padding, str):
+        padding = (0, _single(padding, "padding", "conv1d"))
+    out = conv2d(input.reshape(n, c, 1, length), weight.reshape(oc, cg, 1, k), bias,
+                 stride=(1, _single(stride, "stride", "conv1d")), padding=padding,
+                 dilation=(1, _single(dilation, "dilation", "conv1d")), groups=groups)
+    return out.reshape(n, oc, out.shape[3])
+
+
+def conv2d_backward(dout, x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, *, dx=None, dweight=None,
                     dbias=None):
-    """Gradients of :func:`conv2d`: ``(dx, dweight, dbias)``; ``dbias`` is None when ``bias`` is None."""
+    """Gradients of :func:`conv2d` (numeric padding): ``(dx, dweight, dbias)``; ``dbias`` is None when ``bias``
+    is None."""
     x = np.asarray(x)
     weight = np.asarray(weight)
     dx = grad_buffer(dx, x.shape, x.dtype)
     dweight = grad_buffer(dweight, weight.shape, x.dtype)
     dbias = grad_buffer(dbias, (weight.shape[0],), x.dtype) if bias is not None else None
     _core.conv2d_backward(dout, x, weight, dx, dweight, dbias, pair(stride, "stride"), pair(padding, "padding"),
-                          pair(dilation, "dilation"))
+                          pair(dilation, "dilation"), int(groups))
     return dx, dweight, dbias
 
 

@@ -39,8 +39,13 @@ class Linear(Function):
 
 
 def linear(x, weight, bias=None):
-    """``x @ weight.T + bias``: x (N, in_features), weight (out_features, in_features), bias (out_features)."""
-    return Linear.apply(x, weight, bias)
+    """``x @ weight.T + bias``: x (*, in_features), weight (out_features, in_features), bias (out_features).
+    The kernel takes (N, in_features); other leading dims are flattened into N and restored (views, no copy)."""
+    if x.ndim == 2 or x.ndim == 0:
+        return Linear.apply(x, weight, bias)
+    lead = x.shape[:-1]
+    out = Linear.apply(x.reshape(-1, x.shape[-1]), weight, bias)
+    return out.reshape(*lead, out.shape[-1])
 
 
 def linear_backward(dout, x, weight, bias=None, *, dx=None, dweight=None, dbias=None):

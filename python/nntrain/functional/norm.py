@@ -65,3 +65,62 @@ def batch_norm_backward(dout, x, weight, mean, invstd, training=True, *, dx=None
     dbias = grad_buffer(dbias, channels, x.dtype) if weight is not None else None
     _core.batch_norm_backward(dout, x, weight, mean, invstd, bool(training), dx, dweight, dbias, relu_out)
     return dx, dweight, dbias
+
+
+# ---- layer normalisation --------------------------------------------------------------------------------------
+
+class LayerNorm(Function):
+    """Each row of D = prod(normalized_shape) trailing values normalised by its own statistics, then
+    weight * . + bias elementwise; the backward reuses the forward's mean and 1/std per row."""
+
+    contiguous_inputs = True
+
+    @staticmethod
+    def forward(ctx, x, weight=None, bias=None, size=1, eps=1e-5):
+        rows = x.reshape(-1, size)
+        out, mean, rstd = _core.layer_norm_forward(rows, None if weight is None else weight.reshape(-1),
+                                                   None if bias is None else bias.reshape(-1), float(eps))
+        ctx.save_for_backward(x, weight)
+        ctx.mean, ctx.rstd, ctx.size, ctx.has_bias = mean, rstd, size, bias is not None
+        return out.reshape(x.shape)
+
+    @staticmethod
+    def backward(ctx, dy):
+        x, weight = ctx.saved_tensors
+        need_x, need_w, need_b = ctx.needs_input_grad
+        dx, dweight, dbias = layer_norm_backward(dy, x, ctx.size, weight, ctx.mean, ctx.rstd,
+                                                 dx=None if need_x else False,
+                                                 dweight=None if need_w and weight is not None else False,
+                                                 dbias=None if need_b and ctx.has_bias else False)
+        return dx, dweight, dbias
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    """(x - mean) / sqrt(var + eps) * weight + bias over the trailing dims normalized_shape (biased variance,
+    as PyTorch); weight and bias have shape normalized_shape."""
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(int(d) for d in normalized_shape)
+    in_shape = tuple(np.shape(input))
+    if not shape or in_shape[len(in_shape) - len(shape):] != shape or len(shape) > len(in_shape):
+        raise ValueError(f"layer_norm: normalized_shape {shape} must match the trailing dims of the input "
+                         f"{in_shape}")
+    for name, p in (("weight", weight), ("bias", bias)):
+        if p is not None and tuple(np.shape(p)) != shape:
+            raise ValueError(f"layer_norm: {name} of shape {tuple(np.shape(p))} must have normalized_shape {shape}")
+    return LayerNorm.apply(input, weight, bias, size=int(np.prod(shape)), eps=eps)
+
+
+def layer_norm_backward(dout, x, size, weight, mean, rstd, *, dx=None, dweight=None, dbias=None):
+    """Gradients ``(dx, dweight, dbias)`` of :func:`layer_norm` over rows of ``size`` trailing values, from
+    the forward's per-row mean and rstd; dweight and dbias are None when skipped (False) or weight is None."""
+    x = np.asarray(x)
+    rows = x.reshape(-1, size)
+    dx = grad_buffer(dx, x.shape, x.dtype)
+    w_shape = (size,) if weight is None else np.shape(weight)
+    dweight = grad_buffer(dweight, w_shape, x.dtype) if weight is not None else None
+    dbias = grad_buffer(dbias, w_shape, x.dtype)
+    flat = None if weight is None else np.asarray(weight).reshape(-1)
+    _core.layer_norm_backward(np.asarray(dout).reshape(-1, size), rows, flat, mean, rstd,
+                              None if dx is None else dx.reshape(-1, size),
+                              None if dweight is None else dweight.reshape(-1),
+                              None if dbias is None else dbias.reshape(-1))
+    return dx, dweight, dbias

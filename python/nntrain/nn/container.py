@@ -1,4 +1,5 @@
-"""Composition: Sequential runs layers in order; Residual adds a skip connection; Flatten reshapes."""
+"""Composition: Sequential runs layers in order; Residual adds a skip connection; Flatten reshapes; Identity
+passes through; ModuleList and ModuleDict hold sub-modules for a forward written by hand."""
 
 from .activation import ReLU
 from .module import Module
@@ -78,3 +79,133 @@ class Flatten(Module):
 
     def extra_repr(self):
         return "" if (self.start_dim, self.end_dim) == (1, -1) else f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Identity(Module):
+    """Returns its input unchanged (any arguments are accepted and ignored, as in PyTorch): a placeholder
+    where a layer is optional."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__()
+
+    def forward(self, x):
+        return x
+
+
+class ModuleList(Module):
+    """A list of modules, registered under "0", "1", ... (so their parameters are the model's, with
+    PyTorch's state-dict keys); it has no forward -- the owner's forward decides how to call them."""
+
+    def __init__(self, modules=None):
+        super().__init__()
+        if modules is not None:
+            self.extend(modules)
+
+    def _check(self, module, where):
+        if not isinstance(module, Module):
+            raise TypeError(f"ModuleList: {where} is a {type(module).__name__}, not a Module")
+        return module
+
+    def _index(self, i):
+        n = len(self._modules)
+        if not -n <= i < n:
+            raise IndexError(f"ModuleList: index {i} is out of range for {n} modules")
+        return i % n
+
+    def _renumber(self, modules):
+        for name in list(self._modules):
+            delattr(self, name)
+        for i, m in enumerate(modules):
+            setattr(self, str(i), m)
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(list(self._modules.values()))
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return ModuleList(list(self._modules.values())[i])
+        return self._modules[str(self._index(i))]
+
+    def __setitem__(self, i, module):
+        setattr(self, str(self._index(i)), self._check(module, f"item {i}"))
+
+    def __delitem__(self, i):
+        modules = list(self._modules.values())
+        del modules[i if isinstance(i, slice) else self._index(i)]
+        self._renumber(modules)
+
+    def __iadd__(self, modules):
+        return self.extend(modules)
+
+    def append(self, module):
+        setattr(self, str(len(self._modules)), self._check(module, "the appended value"))
+        return self
+
+    def extend(self, modules):
+        for m in modules:
+            self.append(m)
+        return self
+
+    def insert(self, index, module):
+        modules = list(self._modules.values())
+        modules.insert(index, self._check(module, "the inserted value"))
+        self._renumber(modules)
+
+
+class ModuleDict(Module):
+    """A dict of modules by name (insertion-ordered), registered under those names; no forward."""
+
+    def __init__(self, modules=None):
+        super().__init__()
+        if modules is not None:
+            self.update(modules)
+
+    def __getitem__(self, key):
+        return self._modules[key]
+
+    def __setitem__(self, key, module):
+        if not isinstance(key, str) or not key or "." in key:
+            raise KeyError(f"ModuleDict: keys must be non-empty strings without '.', got {key!r}")
+        if not isinstance(module, Module):
+            raise TypeError(f"ModuleDict: '{key}' is a {type(module).__name__}, not a Module")
+        setattr(self, key, module)
+
+    def __delitem__(self, key):
+        if key not in self._modules:
+            raise KeyError(key)
+        delattr(self, key)
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(list(self._modules))
+
+    def __contains__(self, key):
+        return key in self._modules
+
+    def keys(self):
+        return self._modules.keys()
+
+    def values(self):
+        return self._modules.values()
+
+    def items(self):
+        return self._modules.items()
+
+    def update(self, modules):
+        items = modules.items() if hasattr(modules, "items") else modules
+        for key, module in items:
+            self[key] = module
+
+    def pop(self, key):
+        module = self[key]
+        del self[key]
+        return module
+
+    def clear(self):
+        for key in list(self._modules):
+            del self[key]

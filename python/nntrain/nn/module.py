@@ -410,25 +410,47 @@ class Module:
 class _ExplicitBackward(Function):
     """A module with a hand-written ``backward(grad_out)`` inside a recorded graph: forward runs the module on
     the input array; backward calls the module's own backward, which accumulates into its parameters'
-    ``.grad`` (zero-filled first, since the tape leaves unused gradients as None)."""
+    ``.grad`` (zero-filled first, since the tape leaves unused gradients as None).
+
+    Such a module keeps what its backward needs on itself (``self.x = x``), so a second call would overwrite
+    the first's. Each call's Context keeps the attributes its forward set, and its backward runs with them put
+    back: a module used twice in one graph gets two correct contributions. Its backward is user code, so the
+    engine does not take it on trust (``trusted = False``): it may write into the gradient it is given.
+    """
+
+    trusted = False
 
     @staticmethod
     def forward(ctx, x, module):
-        ctx.module, ctx.x = module, x
+        before = dict(module.__dict__)
         out = module.forward(x)
+        ctx.module = module
+        ctx.save_for_backward(x)  # an in-place change of x before backward is caught
+        ctx.state = {k: v for k, v in module.__dict__.items() if before.get(k, _UNSET) is not v}
         return np.asarray(out.data if isinstance(out, Tensor) else out)
 
     @staticmethod
     def backward(ctx, grad_out):
         module = ctx.module
+        (x,) = ctx.saved_tensors
         for p in module.parameters():
             if p.grad is None:
                 p.grad = np.zeros_like(p.data)
-        object.__setattr__(module, "_explicit_input", ctx.x)  # what super().backward(g) differentiates
+        current = {k: module.__dict__.get(k, _UNSET) for k in ctx.state}
+        module.__dict__.update(ctx.state)
+        object.__setattr__(module, "_explicit_input", x)  # what super().backward(g) differentiates
         try:
             return module.backward(grad_out)
         finally:
             object.__setattr__(module, "_explicit_input", None)
+            for k, v in current.items():
+                if v is _UNSET:
+                    module.__dict__.pop(k, None)
+                else:
+                    module.__dict__[k] = v
+
+
+_UNSET = object()
 
 
 def _arrays(out):

@@ -82,3 +82,35 @@ class BatchNorm2d(_BatchNorm):
     """Over (N, C, H, W) images, one statistic per channel."""
 
     _input_ndim = 4
+
+
+class LayerNorm(Module):
+    """Normalise over the trailing dims ``normalized_shape`` of each sample by its own mean and (biased)
+    variance, then scale by weight and shift by bias (elementwise, of shape normalized_shape): the same in
+    training and evaluation, and independent of the batch."""
+
+    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True, *, dtype=np.float32):
+        super().__init__()
+        shape = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) else tuple(normalized_shape)
+        if not shape or any(int(d) < 1 for d in shape):
+            raise ValueError(f"LayerNorm: normalized_shape must be positive sizes, got {normalized_shape!r}")
+        if not eps > 0:
+            raise ValueError(f"LayerNorm: eps must be > 0, got {eps}")
+        self.normalized_shape = tuple(int(d) for d in shape)
+        self.eps, self.elementwise_affine = float(eps), bool(elementwise_affine)
+        self.weight = Parameter(np.empty(self.normalized_shape, dtype=dtype)) if elementwise_affine else None
+        self.bias = Parameter(np.empty(self.normalized_shape, dtype=dtype)) if elementwise_affine and bias else None
+        self.reset_parameters()
+
+    def reset_parameters(self, rng=None):
+        """weight 1, bias 0: the plain normalisation."""
+        if self.weight is not None:
+            self.weight.data.fill(1)
+        if self.bias is not None:
+            self.bias.data.fill(0)
+
+    def forward(self, x):
+        return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def extra_repr(self):
+        return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"

@@ -11,6 +11,7 @@ import numbers
 import numpy as np
 
 from ..autograd.function import Function
+from ._broadcast import grad_for, like
 
 
 def _is_basic(index):
@@ -55,13 +56,14 @@ class GetItem(Function):
 
 
 class IndexPut(Function):
-    """``x[index] = value`` out of place: the result is x with the indexed elements replaced."""
+    """``x[index] = value`` out of place: the result is x with the indexed elements replaced. An integer-array
+    index may name an element twice; the value written last is the one kept, and only it gets a gradient."""
 
     @staticmethod
     def forward(ctx, x, value, index):
         out = np.array(x, copy=True)
         out[index] = value
-        ctx.index, ctx.value_shape = index, np.shape(value)
+        ctx.index, ctx.value = index, like(value)
         return out
 
     @staticmethod
@@ -72,17 +74,46 @@ class IndexPut(Function):
             gx = g.copy()
             gx[ctx.index] = 0
         if need_value:
-            from ._broadcast import unbroadcast
-
-            gv = unbroadcast(np.asarray(g[ctx.index]), ctx.value_shape)
+            picked = np.asarray(g[ctx.index])
+            if not _is_basic(ctx.index):
+                picked = picked * _kept_writes(g.shape, ctx.index, picked.shape)
+            gv = grad_for(picked, ctx.value)
         return gx, gv
 
 
-def _join_axis(arrays, dim, extra):
-    ndim = arrays[0].ndim + extra
-    if not -ndim <= dim < ndim:
-        raise IndexError(f"dimension {dim} is out of range for tensors of {arrays[0].ndim} dimensions")
-    return dim % ndim
+def _kept_writes(shape, index, picked_shape):
+    """Which of the writes ``a[index] = v`` (one per element of a[index]) survive: repeat the same assignment
+    with each write's own number and see which numbers stay."""
+    numbers = np.arange(int(np.prod(picked_shape)), dtype=np.int64).reshape(picked_shape)
+    marks = np.full(shape, -1, dtype=np.int64)
+    marks[index] = numbers
+    return marks[index] == numbers
+
+
+def _dim(dim, ndim, op, inputs="a tensor", extra=0):
+    """dim as a non-negative axis of ndim (+ extra, for a new axis) dimensions, or an IndexError naming the op."""
+    size = ndim + extra or 1
+    if not -size <= dim < size:
+        raise IndexError(f"{op}: dimension {dim} is out of range for {inputs} of {ndim} dimensions")
+    return dim % size
+
+
+def _in_dtype(g, dtype):
+    return g if g.dtype == dtype else g.astype(dtype)
+
+
+def _cat_error(arrays, axis):
+    shapes = ", ".join(str(a.shape) for a in arrays)
+    first = arrays[0]
+    for i, a in enumerate(arrays[1:], 1):
+        if a.ndim != first.ndim:
+            return ValueError(f"cat: tensors of shapes {shapes} have different numbers of dimensions "
+                              f"({first.ndim} and {a.ndim}, tensor {i})")
+        for d in range(first.ndim):
+            if d != axis and a.shape[d] != first.shape[d]:
+                return ValueError(f"cat: tensors of shapes {shapes} must match except in dim {axis}: dim {d} has "
+                                  f"size {first.shape[d]} in tensor 0 but size {a.shape[d]} in tensor {i}")
+    return ValueError(f"cat: tensors of shapes {shapes} cannot be joined along dim {axis}")
 
 
 class Cat(Function):
@@ -90,18 +121,18 @@ class Cat(Function):
     def forward(ctx, *arrays, dim=0):
         if not arrays:
             raise ValueError("cat: expected a non-empty sequence of tensors")
-        axis = _join_axis(arrays, dim, 0)
+        axis = _dim(dim, arrays[0].ndim, "cat", "tensors")
         try:
             out = np.concatenate(arrays, axis=axis)
         except ValueError:
-            shapes = ", ".join(str(a.shape) for a in arrays)
-            raise ValueError(f"cat: tensors of shapes {shapes} cannot be joined along dim {dim}") from None
+            raise _cat_error(arrays, axis) from None
         ctx.axis, ctx.bounds = axis, np.cumsum([a.shape[axis] for a in arrays])[:-1]
+        ctx.dtypes = [a.dtype for a in arrays]
         return out
 
     @staticmethod
     def backward(ctx, g):
-        return tuple(np.split(g, ctx.bounds, axis=ctx.axis))
+        return tuple(_in_dtype(piece, dtype) for piece, dtype in zip(np.split(g, ctx.bounds, axis=ctx.axis), ctx.dtypes))
 
 
 class Stack(Function):
@@ -109,16 +140,17 @@ class Stack(Function):
     def forward(ctx, *arrays, dim=0):
         if not arrays:
             raise ValueError("stack: expected a non-empty sequence of tensors")
-        axis = _join_axis(arrays, dim, 1)
+        axis = _dim(dim, arrays[0].ndim, "stack", "tensors", extra=1)
         if len({a.shape for a in arrays}) != 1:
             shapes = ", ".join(str(a.shape) for a in arrays)
             raise ValueError(f"stack: expects tensors of one shape, got {shapes}")
         ctx.axis = axis
+        ctx.dtypes = [a.dtype for a in arrays]
         return np.stack(arrays, axis=axis)
 
     @staticmethod
     def backward(ctx, g):
-        return tuple(np.take(g, i, axis=ctx.axis) for i in range(g.shape[ctx.axis]))
+        return tuple(_in_dtype(np.take(g, i, axis=ctx.axis), dtype) for i, dtype in enumerate(ctx.dtypes))
 
 
 class Split(Function):
@@ -128,7 +160,7 @@ class Split(Function):
 
     @staticmethod
     def forward(ctx, x, sizes, dim):
-        axis = _join_axis((x,), dim, 0)
+        axis = _dim(dim, x.ndim, "split")
         ctx.shape, ctx.axis, ctx.sizes = x.shape, axis, sizes
         return tuple(np.split(x, np.cumsum(sizes)[:-1], axis=axis))
 
@@ -157,12 +189,12 @@ def stack(tensors, dim=0):
 
 def split(x, split_size_or_sections, dim=0):
     """Pieces of split_size along dim (the last may be smaller), or of the listed sizes, as torch.split."""
-    length = x.shape[dim]
+    length = x.shape[_dim(dim, x.ndim, "split")]
     if isinstance(split_size_or_sections, numbers.Integral):
         size = int(split_size_or_sections)
         if size < 1:
             raise ValueError(f"split: split_size must be >= 1, got {size}")
-        sizes = [size] * (length // size) + ([length % size] if length % size else [])
+        sizes = [size] * (length // size) + ([length % size] if length % size else []) or [0]  # one empty piece
     else:
         sizes = [int(s) for s in split_size_or_sections]
         if sum(sizes) != length:
@@ -174,5 +206,5 @@ def chunk(x, chunks, dim=0):
     """At most ``chunks`` pieces of equal size (the last smaller), as torch.chunk."""
     if chunks < 1:
         raise ValueError(f"chunk: chunks must be >= 1, got {chunks}")
-    length = x.shape[dim]
+    length = x.shape[_dim(dim, x.ndim, "chunk")]
     return split(x, max(-(-length // chunks), 1), dim)

@@ -22,7 +22,7 @@ def dims(dim, ndim):
         if not -max(ndim, 1) <= d < max(ndim, 1):
             raise IndexError(f"dimension {d} is out of range for a tensor of {ndim} dimensions")
         out.append(d % max(ndim, 1))
-    return tuple(out)
+    return tuple(out) if ndim else None  # a 0-d tensor's dim 0 is the whole tensor
 
 
 def _expand_back(g, shape, axes, keepdim):
@@ -66,9 +66,11 @@ class MaxAlong(Function):
 
     @staticmethod
     def forward(ctx, x, dim, keepdim=False, largest=True):
-        if x.ndim == 0:
+        axes = dims(dim, x.ndim)
+        if axes is None:  # a 0-d tensor is its own maximum along dim 0 (or -1)
+            ctx.axis = None
             return x.copy(), np.zeros((), dtype=np.int64)
-        axis = dims(dim, x.ndim)[0]
+        axis = axes[0]
         if x.shape[axis] == 0:
             raise IndexError(f"max: dimension {axis} of shape {x.shape} is empty")
         index = (np.argmax if largest else np.argmin)(x, axis=axis, keepdims=True)
@@ -83,6 +85,8 @@ class MaxAlong(Function):
     def backward(ctx, g, _indices_grad=None):
         if g is None:
             return None
+        if ctx.axis is None:
+            return g
         if not ctx.keepdim:
             g = np.expand_dims(g, ctx.axis)
         dx = np.zeros(ctx.shape, dtype=g.dtype)
@@ -114,4 +118,5 @@ def arg_extreme(x, dim, keepdim, arg):
     """argmax / argmin (no gradient): over the flattened tensor without dim, as torch.argmax."""
     if dim is None:
         return np.asarray(arg(x), dtype=np.int64)
-    return np.asarray(arg(x, axis=dims(dim, x.ndim)[0], keepdims=keepdim), dtype=np.int64)
+    axes = dims(dim, x.ndim)
+    return np.asarray(arg(x, axis=None if axes is None else axes[0], keepdims=keepdim), dtype=np.int64)

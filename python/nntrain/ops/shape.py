@@ -19,6 +19,8 @@ class Reshape(Function):
         try:
             return x.reshape(shape)
         except ValueError:
+            if list(shape).count(-1) > 1:
+                raise ValueError(f"reshape: only one dimension can be -1 (inferred), got {tuple(shape)}") from None
             raise ValueError(f"reshape: cannot view a tensor of shape {x.shape} ({x.size} elements) as "
                              f"{tuple(shape)}") from None
 
@@ -32,12 +34,14 @@ class Transpose(Function):
 
     @staticmethod
     def forward(ctx, x, dim0, dim1):
-        ctx.dims = (dim0, dim1)
-        return np.swapaxes(x, dim0, dim1)
+        _axis(dim0, x.ndim, "transpose")
+        _axis(dim1, x.ndim, "transpose")
+        ctx.dims = (dim0, dim1) if x.ndim else None  # a 0-d tensor is its own transpose
+        return np.swapaxes(x, dim0, dim1) if x.ndim else x[...]
 
     @staticmethod
     def backward(ctx, g):
-        return np.swapaxes(g, *ctx.dims)
+        return np.swapaxes(g, *ctx.dims) if ctx.dims else g
 
 
 class Permute(Function):
@@ -65,6 +69,9 @@ class Expand(Function):
         lead = len(shape) - x.ndim
         if lead < 0:
             raise ValueError(f"expand: shape {tuple(shape)} has fewer dimensions than the tensor's {x.shape}")
+        if -1 in shape[:lead]:
+            raise ValueError(f"expand: -1 (keep the size) cannot stand for the new leading dimension "
+                             f"{list(shape).index(-1)} in {tuple(shape)}")
         target = tuple(x.shape[i - lead] if s == -1 else s for i, s in enumerate(shape))
         ctx.shape = x.shape
         try:
@@ -77,10 +84,13 @@ class Expand(Function):
         return unbroadcast(g, ctx.shape)
 
 
-def _axis(dim, ndim):
-    if not -ndim <= dim < ndim:
-        raise IndexError(f"dimension {dim} is out of range for a tensor of {max(ndim - 1, 0)} dimensions")
-    return dim % ndim
+def _axis(dim, ndim, op, extra=0):
+    """dim as a non-negative axis of a tensor of ndim dimensions (+ extra: unsqueeze may name one past the end;
+    a 0-d tensor accepts 0 and -1, as in PyTorch)."""
+    size = ndim + extra or 1
+    if not -size <= dim < size:
+        raise IndexError(f"{op}: dimension {dim} is out of range for a tensor of {ndim} dimensions")
+    return dim % size
 
 
 def flatten(x, start_dim=0, end_dim=-1):
@@ -88,7 +98,7 @@ def flatten(x, start_dim=0, end_dim=-1):
     shape = x.shape
     if len(shape) == 0:
         return Reshape.apply(x, shape=(1,))
-    start, end = _axis(start_dim, len(shape)), _axis(end_dim, len(shape))
+    start, end = _axis(start_dim, len(shape), "flatten"), _axis(end_dim, len(shape), "flatten")
     if start > end:
         raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
     merged = int(np.prod(shape[start:end + 1]))
@@ -98,7 +108,7 @@ def flatten(x, start_dim=0, end_dim=-1):
 def unsqueeze(x, dim):
     """A new axis of length 1 at dim (dim may be x.ndim, to append)."""
     shape = x.shape
-    d = _axis(dim, len(shape) + 1)
+    d = _axis(dim, len(shape), "unsqueeze", extra=1)
     return Reshape.apply(x, shape=shape[:d] + (1,) + shape[d:])
 
 
@@ -108,5 +118,5 @@ def squeeze(x, dim=None):
     if dim is None:
         return Reshape.apply(x, shape=tuple(s for s in shape if s != 1))
     dims_ = (dim,) if isinstance(dim, int) else tuple(dim)
-    drop = {_axis(d, max(len(shape), 1)) for d in dims_}
+    drop = {_axis(d, len(shape), "squeeze") for d in dims_}
     return Reshape.apply(x, shape=tuple(s for i, s in enumerate(shape) if not (i in drop and s == 1)))

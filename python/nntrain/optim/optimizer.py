@@ -82,6 +82,8 @@ class Optimizer:
             states = [self._state_arrays(p) for p in params]
             state_lists = {name: [st[name] for st in states] for name in names}
             self._update(group, [p.data for p in params], [p.grad for p in params], state_lists, self.steps[gi])
+            for p in params:  # changed in place: a backward through a graph that saved them must refuse to run
+                p._version[0] += 1
 
     # ---- resume ----------------------------------------------------------------------------------
     def state_dict(self):

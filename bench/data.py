@@ -1,0 +1,96 @@
+"""Training from image files against training from memory: samples/s of the cnn preset (forward + backward +
+Adam, batch 64) on Fashion-MNIST read from a folder of PNG files by DataLoader workers, against the same
+pixels held in memory, in alternating windows of one run (best of each); and the share of the image run's
+time the training step spent waiting for its next batch (0 when the workers keep up).
+
+The PNG folder is written once (bench/data.py's write_fashion_mnist_pngs, also scripts/fashion-mnist-png)
+into $NNTRAIN_BENCH_PNG, or a folder under the system's temporary directory.
+"""
+
+import os
+import re
+import tempfile
+import time
+
+import numpy as np
+
+from nntrain import config as cfg
+from nntrain import nn, optim, presets
+from nntrain.data import DataLoader, find_dataset
+from nntrain.run_data import load_data
+from nntrain.train import Trainer
+
+
+def folder_names(class_names):
+    """Class folders numbered so that, sorted, they keep the data set's label order."""
+    return [f"{i}-{re.sub(r'[^a-z0-9]+', '-', n.lower()).strip('-')}" for i, n in enumerate(class_names)]
+
+
+def write_fashion_mnist_pngs(out, limit=None):
+    """Fashion-MNIST as OUT/{train,test}/<class>/<index>.png, losslessly (the IDX bytes themselves); files
+    already there are kept. At most ``limit`` images per split. Returns how many images OUT holds."""
+    from PIL import Image
+
+    splits = find_dataset("fashion-mnist")
+    names = folder_names(splits.class_names)
+    count, offset = 0, 0
+    for part, data in (("train", splits.train), ("test", splits.test)):
+        pixels = np.rint(data.x[:, 0] * 255).astype(np.uint8)  # x is bytes / 255: rounding recovers them
+        n = len(data) if limit is None else min(limit, len(data))
+        for name in names:
+            os.makedirs(os.path.join(out, part, name), exist_ok=True)
+        for i in range(n):
+            path = os.path.join(out, part, names[data.y[i]], f"{offset + i:05d}.png")
+            if not os.path.exists(path):
+                Image.fromarray(pixels[i]).save(path)
+        count += n
+        offset += len(data)
+    return count
+
+
+def _window(trainer, loader, steps):
+    """(samples/s, share of the time spent in the loader) over ``steps`` steps of a fresh epoch."""
+    batches = iter(loader)
+    waited, seen = 0.0, 0
+    start = time.perf_counter()
+    for _ in range(steps):
+        t = time.perf_counter()
+        x, y = next(batches)
+        waited += time.perf_counter() - t
+        trainer.train_step(x, y)
+        seen += len(x)
+    seconds = time.perf_counter() - start
+    batches.close()
+    return seen / seconds, waited / seconds
+
+
+def _setup(config):
+    splits, _ = load_data(config)
+    model = presets.build("cnn", splits.input_shape, splits.classes, rng=np.random.default_rng(0))
+    trainer = Trainer(model, optim.Adam(model.parameters(), lr=1e-3), nn.CrossEntropyLoss())
+    d = config["data"]
+    return trainer, DataLoader(splits.train, d["batch_size"], shuffle=True, num_workers=d["workers"])
+
+
+def run(quick=False, workers=2):
+    try:
+        find_dataset("fashion-mnist")
+    except ValueError:
+        return []
+    limit = 4000 if quick else None
+    out = os.environ.get("NNTRAIN_BENCH_PNG") or os.path.join(tempfile.gettempdir(),
+                                                              "nntrain-fashion-mnist-png" + ("-4k" if quick else ""))
+    write_fashion_mnist_pngs(out, limit)
+    memory = cfg.resolve(None, {"data": {"name": "fashion-mnist"}, "model": {"preset": "cnn"}})
+    files = cfg.resolve(None, {"data": {"path": out, "workers": workers}, "model": {"preset": "cnn"}})
+    sources = {"memory": _setup(memory), f"PNG files, {workers} workers": _setup(files)}
+    steps, repeats = (20, 2) if quick else (150, 3)
+    best = {name: (0.0, 1.0) for name in sources}
+    for _ in range(repeats):
+        for name, (trainer, loader) in sources.items():
+            rate, waiting = _window(trainer, loader, steps)
+            if rate > best[name][0]:
+                best[name] = (rate, waiting)
+    base = best["memory"][0]
+    return [{"source": name, "samples_per_second": rate, "waiting": waiting, "vs_memory": rate / base}
+            for name, (rate, waiting) in best.items()]

@@ -1,0 +1,48 @@
+"""Builds that a test waits for (the instrumented core, the wheel) start as soon as the session has collected
+its tests, at the lowest CPU priority, so that they use the core the other tests leave idle instead of
+running after them; the tests that need them run last (conftest.py). A test run on its own starts its
+build when it asks for it. Whatever is still running when the session ends is stopped."""
+
+import os
+import signal
+import subprocess
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+# name -> the command, run from the source tree. Each writes only under build/ or its own output folder.
+COMMANDS = {
+    "sanitizer-core": [os.path.join(ROOT, "scripts", "sanitize-test"), "--build-only"],
+    "wheel": [os.path.join(ROOT, "scripts", "build-wheel"), os.path.join(ROOT, "build", "test-wheel")],
+}
+
+_running = {}
+
+
+def start(name):
+    if name in _running:
+        return
+    log = tempfile.TemporaryFile(mode="w+")
+    # nice: the session's own tests keep the CPU whenever they want it. A new session (process group) so
+    # that stop() ends the compiler processes too.
+    proc = subprocess.Popen(["nice", "-n", "19", *COMMANDS[name]], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                            stdin=subprocess.DEVNULL, start_new_session=True)
+    _running[name] = (proc, log)
+
+
+def wait(name, timeout=1800):
+    """(exit status, output) of the build, started now if it was not yet."""
+    start(name)
+    proc, log = _running[name]
+    proc.wait(timeout=timeout)
+    log.seek(0)
+    return proc.returncode, log.read()
+
+
+def stop_all():
+    for proc, log in _running.values():
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait()
+        log.close()
+    _running.clear()
