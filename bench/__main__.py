@@ -17,8 +17,8 @@ def _ratio(a, b):
     return None if a is None or b is None else a / b
 
 
-def _fmt(v, spec):
-    return "not installed" if v is None else format(v, spec)
+def _fmt(v, spec, missing="not installed"):
+    return missing if v is None else format(v, spec)
 
 
 def _table(title, columns, rows):
@@ -49,10 +49,11 @@ def show_gemm(rows, threads):
 
 
 def show_conv(rows, threads):
-    _table(f"conv2d ms per call, batch 64, {threads} thread(s)",
-           ["layer", "pass", "nntrain ms", "GFLOP/s", "torch ms", "speed-up vs torch"],
-           [[r["layer"], r["pass"], f"{r['nntrain_ms']:.2f}", f"{r['nntrain_gflops']:.0f}",
-             _fmt(r.get("torch_ms"), ".2f"), _fmt(_ratio(r.get("torch_ms"), r["nntrain_ms"]), ".2f")] for r in rows])
+    _table(f"conv2d ms per call, batch 64, {threads} thread(s); auto = the algorithm conv2d runs by default",
+           ["layer", "pass", "im2col ms", "winograd ms", "auto", "GFLOP/s", "torch ms", "speed-up vs torch"],
+           [[r["layer"], r["pass"], _fmt(r.get("im2col_ms"), ".2f", "-"), _fmt(r.get("winograd_ms"), ".2f", "-"),
+             r["auto"], f"{r['nntrain_gflops']:.0f}", _fmt(r.get("torch_ms"), ".2f"),
+             _fmt(_ratio(r.get("torch_ms"), r["nntrain_ms"]), ".2f")] for r in rows])
 
 
 def show_elementwise(rows, threads):

@@ -1,16 +1,24 @@
 // 2-D convolution (cross-correlation, as PyTorch), NCHW, weight (OC, C / groups, KH, KW), as a
 // forward/backward pair of the same shape:
 //
-//   conv2d_forward (out,                x, weight, bias, shape)   out (N, OC, OH, OW)
-//   conv2d_backward(dx, dweight, dbias, dout, x, weight, shape)   each gradient += its share; null = skip
+//   conv2d_forward (out, transformed,   x, weight, bias, shape, algorithm)   out (N, OC, OH, OW)
+//   conv2d_backward(dx, dweight, dbias, dout, x, transformed, weight, shape, algorithm)
+//                                       each gradient += its share; null = skip
 //
-// Both run im2col + GEMM over blocks of images: the column matrices of a block sit side by side, so one
+// Two algorithms, chosen per shape by conv2d_algorithm (the rule and its measurements are there):
+// Winograd F(2x2, 3x3) for ungrouped 3x3 stride-1 layers with enough channels (conv2d_winograd.h), and
+// for the rest im2col + GEMM. `transformed` is Winograd's transformed input: the forward may write it (null:
+// not kept) and the backward reuses it for the weight gradient (null: recomputed). Its size is
+// conv2d_transformed_size(shape, algorithm), 0 for im2col, which never uses it. It is 4x the input, and
+// on the bench's layers reading it back cost more than recomputing it, so training does not keep it.
+//
+// im2col + GEMM runs over blocks of images: the column matrices of a block sit side by side, so one
 // GEMM of (OC x C*KH*KW) by (C*KH*KW x images*OH*OW) does the block, and small images still give GEMMs
 // big enough to run near peak. Threads take whole blocks (each with its own L2-sized scratch, no
 // barriers inside); the block size depends on the shapes only, and the weight gradient is summed over
 // blocks in a fixed order, so results are bit-identical for any thread count.
 //
-// With `groups` G > 1 the channels split into G independent convolutions: output channels
+// With `groups` G > 1 (im2col only) the channels split into G independent convolutions: output channels
 // [g*OC/G, (g+1)*OC/G) see only input channels [g*C/G, (g+1)*C/G). Each is the same im2col + GEMM on
 // its slice (a channel slice of an NCHW image is contiguous, and so are its weight rows and output rows).
 #pragma once
@@ -30,11 +38,20 @@ struct Conv2dShape {
   index_t OW() const { return win.OW(W); }
 };
 
-template <class T>
-void conv2d_forward(T* out, const T* x, const T* weight, const T* bias, const Conv2dShape& s);
+enum class ConvAlgorithm { Auto, Im2col, Winograd };
+
+// The algorithm `requested` resolves to for this shape: Auto picks by the rule; Winograd for a shape it
+// cannot compute is an std::invalid_argument.
+ConvAlgorithm conv2d_algorithm(const Conv2dShape& s, ConvAlgorithm requested = ConvAlgorithm::Auto);
+index_t conv2d_transformed_size(const Conv2dShape& s, ConvAlgorithm algorithm);
 
 template <class T>
-void conv2d_backward(T* dx, T* dweight, T* dbias, const T* dout, const T* x, const T* weight, const Conv2dShape& s);
+void conv2d_forward(T* out, T* transformed, const T* x, const T* weight, const T* bias, const Conv2dShape& s,
+                    ConvAlgorithm algorithm = ConvAlgorithm::Auto);
+
+template <class T>
+void conv2d_backward(T* dx, T* dweight, T* dbias, const T* dout, const T* x, const T* transformed, const T* weight,
+                     const Conv2dShape& s, ConvAlgorithm algorithm = ConvAlgorithm::Auto);
 
 // The direct seven-loop twin (serial): an oracle for tests and a bench baseline.
 template <class T>

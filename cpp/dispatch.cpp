@@ -14,6 +14,8 @@ struct KernelTable {
   GemmKernel<double> dgemm;
   ElementwiseKernels<float> selementwise;
   ElementwiseKernels<double> delementwise;
+  WinogradKernels<float> swinograd;
+  WinogradKernels<double> dwinograd;
 };
 
 // The ISA file gives a kernel's register tile; the cache blocks are cut to this machine's caches.
@@ -30,14 +32,16 @@ KernelTable table_for(Isa isa) {
   switch (isa) {
     case Isa::Avx512:
       return {isa, with_blocks(sgemm_kernel_avx512()), with_blocks(dgemm_kernel_avx512()),
-              elementwise_kernels_float_avx512(), elementwise_kernels_double_avx512()};
+              elementwise_kernels_float_avx512(), elementwise_kernels_double_avx512(), swinograd_kernels_avx512(),
+              dwinograd_kernels_avx512()};
     case Isa::Avx2:
       return {isa, with_blocks(sgemm_kernel_avx2()), with_blocks(dgemm_kernel_avx2()),
-              elementwise_kernels_float_avx2(), elementwise_kernels_double_avx2()};
+              elementwise_kernels_float_avx2(), elementwise_kernels_double_avx2(), swinograd_kernels_avx2(),
+              dwinograd_kernels_avx2()};
     case Isa::Ref: break;
   }
   return {Isa::Ref, with_blocks(sgemm_kernel_ref()), with_blocks(dgemm_kernel_ref()), elementwise_kernels_float_ref(),
-          elementwise_kernels_double_ref()};
+          elementwise_kernels_double_ref(), swinograd_kernels_ref(), dwinograd_kernels_ref()};
 }
 
 std::string g_note;
@@ -98,7 +102,9 @@ const std::string& isa_note() { return g_note; }
 
 std::vector<DispatchedKernel> dispatched_kernels() {
   return {{"sgemm", g_table.sgemm.compiled_for, g_table.sgemm.mr, g_table.sgemm.nr},
-          {"dgemm", g_table.dgemm.compiled_for, g_table.dgemm.mr, g_table.dgemm.nr}};
+          {"dgemm", g_table.dgemm.compiled_for, g_table.dgemm.mr, g_table.dgemm.nr},
+          {"swinograd", g_table.swinograd.compiled_for, g_table.swinograd.mr, g_table.swinograd.nr},
+          {"dwinograd", g_table.dwinograd.compiled_for, g_table.dwinograd.mr, g_table.dwinograd.nr}};
 }
 
 template <>
@@ -109,5 +115,9 @@ template <>
 const ElementwiseKernels<float>& elementwise_kernels<float>() { return g_table.selementwise; }
 template <>
 const ElementwiseKernels<double>& elementwise_kernels<double>() { return g_table.delementwise; }
+template <>
+const WinogradKernels<float>& winograd_kernel<float>() { return g_table.swinograd; }
+template <>
+const WinogradKernels<double>& winograd_kernel<double>() { return g_table.dwinograd; }
 
 }  // namespace nntrain

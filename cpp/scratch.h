@@ -21,6 +21,12 @@ enum ScratchSlot : int {
   kScratchIm2col,      // column matrix of one image
   kScratchConvTmp,     // conv2d: a group's output or output gradient in GEMM layout
   kScratchConvPartial, // conv2d: the per-group weight gradients (the calling thread's, shared by the team)
+  kScratchWinogradU,   // Winograd conv: the transformed weights (the calling thread's, shared by the team)
+  kScratchWinogradV,   // Winograd conv: a chunk's transformed input
+  kScratchWinogradM,   // Winograd conv: a chunk's products, or the transformed output gradient
+  kScratchWinogradDV,  // Winograd conv: a chunk's transformed input gradient
+  kScratchWinogradPartial,  // Winograd conv: per-group weight gradients (the calling thread's, shared)
+  kScratchWinogradLanes,    // Winograd conv: a chunk of images, outputs or gradients in 16-image lanes
   kScratchCount
 };
 

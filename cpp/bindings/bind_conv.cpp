@@ -30,10 +30,30 @@ Conv2dShape conv_shape(const py::array& x, const py::array& weight, Pair stride,
   return {x.shape(0), C, H, W, OC, win, groups};
 }
 
-py::array conv2d_fwd(const py::array& x, const py::array& weight, const py::object& bias, Pair stride, Pair padding,
-                     Pair dilation, index_t groups, bool naive) {
+ConvAlgorithm algorithm_of(const std::string& name, const Conv2dShape& s) {
+  ConvAlgorithm a;
+  if (name == "auto") a = ConvAlgorithm::Auto;
+  else if (name == "im2col") a = ConvAlgorithm::Im2col;
+  else if (name == "winograd") a = ConvAlgorithm::Winograd;
+  else fail("algorithm: expected one of auto, im2col, winograd, got '" + name + "'");
+  return conv2d_algorithm(s, a);  // a ValueError for winograd on a shape it cannot compute
+}
+
+// The algorithm conv2d_forward runs for these arrays with algorithm="auto": "im2col" or "winograd".
+std::string conv2d_algorithm_name(const py::array& x, const py::array& weight, Pair stride, Pair padding,
+                                  Pair dilation, index_t groups) {
   const Conv2dShape s = conv_shape(x, weight, stride, padding, dilation, groups);
-  return with_float_type(x, "x", [&](auto tag) -> py::array {
+  return conv2d_algorithm(s) == ConvAlgorithm::Winograd ? "winograd" : "im2col";
+}
+
+// conv2d_forward returns out, or (out, transformed) with return_transformed: the algorithm's transformed
+// input for the backward, None when the algorithm keeps none.
+py::object conv2d_fwd(const py::array& x, const py::array& weight, const py::object& bias, Pair stride, Pair padding,
+                      Pair dilation, index_t groups, bool naive, const std::string& algorithm,
+                      bool return_transformed) {
+  const Conv2dShape s = conv_shape(x, weight, stride, padding, dilation, groups);
+  const ConvAlgorithm algo = algorithm_of(algorithm, s);
+  return with_float_type(x, "x", [&](auto tag) -> py::object {
     using T = decltype(tag);
     const T* xp = in<T>(x, "x");
     const T* wp = in<T>(weight, "weight");
@@ -41,16 +61,27 @@ py::array conv2d_fwd(const py::array& x, const py::array& weight, const py::obje
     if (bp) expect_shape(py::reinterpret_borrow<py::array>(bias), "bias", {s.OC});
     auto out = empty<T>({s.N, s.OC, s.OH(), s.OW()});
     T* op = data(out);
-    run_kernel([&] { (naive ? conv2d_forward_naive<T> : conv2d_forward<T>)(op, xp, wp, bp, s); });
-    return out;
+    const index_t kept = return_transformed && !naive ? conv2d_transformed_size(s, algo) : 0;
+    py::object transformed = py::none();
+    T* tp = nullptr;
+    if (kept > 0) {
+      auto t = empty<T>({kept});
+      tp = data(t);
+      transformed = t;
+    }
+    if (naive) run_kernel([&] { conv2d_forward_naive<T>(op, xp, wp, bp, s); });
+    else run_kernel([&] { conv2d_forward<T>(op, tp, xp, wp, bp, s, algo); });
+    if (return_transformed) return py::make_tuple(out, transformed);
+    return std::move(out);
   });
 }
 
 void conv2d_bwd(const py::array& dout, const py::array& x, const py::array& weight, const py::object& dx,
                 const py::object& dweight, const py::object& dbias, Pair stride, Pair padding, Pair dilation,
-                index_t groups) {
+                index_t groups, const py::object& transformed, const std::string& algorithm) {
   const Conv2dShape s = conv_shape(x, weight, stride, padding, dilation, groups);
   expect_shape(dout, "dout", {s.N, s.OC, s.OH(), s.OW()});
+  const ConvAlgorithm algo = algorithm_of(algorithm, s);
   with_float_type(x, "x", [&](auto tag) {
     using T = decltype(tag);
     const T* gp = in<T>(dout, "dout");
@@ -59,7 +90,13 @@ void conv2d_bwd(const py::array& dout, const py::array& x, const py::array& weig
     T* dxp = out_or_null<T>(dx, "dx", shape_of(x));
     T* dwp = out_or_null<T>(dweight, "dweight", shape_of(weight));
     T* dbp = out_or_null<T>(dbias, "dbias", {s.OC});
-    run_kernel([&] { conv2d_backward<T>(dxp, dwp, dbp, gp, xp, wp, s); });
+    const T* tp = in_or_null<T>(transformed, "transformed");
+    if (tp) {
+      const index_t size = conv2d_transformed_size(s, algo);
+      if (size == 0) fail("transformed: this layer's algorithm (im2col) keeps no transformed input; pass None");
+      expect_shape(py::reinterpret_borrow<py::array>(transformed), "transformed", {size});
+    }
+    run_kernel([&] { conv2d_backward<T>(dxp, dwp, dbp, gp, xp, tp, wp, s, algo); });
   });
 }
 
@@ -99,13 +136,20 @@ void col2im_bwd(const py::array& col, const py::object& img, Pair kernel, Pair s
 void bind_conv(py::module_& m) {
   m.def("conv2d_forward", &conv2d_fwd, py::arg("x"), py::arg("weight"), py::arg("bias") = py::none(),
         py::arg("stride") = Pair{1, 1}, py::arg("padding") = Pair{0, 0}, py::arg("dilation") = Pair{1, 1},
-        py::arg("groups") = 1, py::arg("naive") = false,
+        py::arg("groups") = 1, py::arg("naive") = false, py::arg("algorithm") = "auto",
+        py::arg("return_transformed") = false,
         "x (N, C, H, W), weight (OC, C / groups, KH, KW), bias (OC) -> (N, OC, OH, OW). naive=True runs the "
-        "direct loop twin.");
+        "direct loop twin; algorithm is auto, im2col or winograd. With return_transformed, (out, transformed): "
+        "the winograd algorithm's transformed input for conv2d_backward, None for im2col.");
   m.def("conv2d_backward", &conv2d_bwd, py::arg("dout"), py::arg("x"), py::arg("weight"), py::arg("dx") = py::none(),
         py::arg("dweight") = py::none(), py::arg("dbias") = py::none(), py::arg("stride") = Pair{1, 1},
         py::arg("padding") = Pair{0, 0}, py::arg("dilation") = Pair{1, 1}, py::arg("groups") = 1,
-        "Accumulates the input, weight and bias gradients into the arrays given (None skips one).");
+        py::arg("transformed") = py::none(), py::arg("algorithm") = "auto",
+        "Accumulates the input, weight and bias gradients into the arrays given (None skips one). transformed, "
+        "from conv2d_forward(..., return_transformed=True) on the same x and weight, saves recomputing it.");
+  m.def("conv2d_algorithm", &conv2d_algorithm_name, py::arg("x"), py::arg("weight"), py::arg("stride") = Pair{1, 1},
+        py::arg("padding") = Pair{0, 0}, py::arg("dilation") = Pair{1, 1}, py::arg("groups") = 1,
+        "The algorithm conv2d_forward(..., algorithm='auto') runs for these arrays: 'im2col' or 'winograd'.");
   m.def("im2col", &im2col_fwd, py::arg("img"), py::arg("kernel_size"), py::arg("stride") = Pair{1, 1},
         py::arg("padding") = Pair{0, 0}, py::arg("dilation") = Pair{1, 1},
         "Column matrix (C*KH*KW, OH*OW) of one image (C, H, W).");

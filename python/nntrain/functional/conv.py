@@ -4,6 +4,11 @@
 conv1d is conv2d over images of unit height (the tinygrad way): (N, C, L) -> (N, C, 1, L), weight
 (OC, C/g, K) -> (OC, C/g, 1, K); both reshapes are views. padding='same' keeps the size (stride 1); when the
 kernel's span d (k - 1) is odd the extra zero goes on the right/bottom, as PyTorch pads.
+
+Two algorithms compute conv2d (cpp/conv2d.h): im2col + GEMM for any shape, and Winograd F(2x2, 3x3) for
+ungrouped 3x3 stride-1 layers. ``algorithm="auto"`` (the default) takes the one the bench found faster for
+the shape (``conv2d_algorithm`` in cpp/conv2d.cpp, ``_core.conv2d_algorithm`` names it); ``"im2col"`` or
+``"winograd"`` force one. Both agree to float rounding.
 """
 
 import numpy as np
@@ -19,11 +24,13 @@ class Conv2d(Function):
     contiguous_inputs = True
 
     @staticmethod
-    def forward(ctx, x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    def forward(ctx, x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, algorithm="auto"):
         geometry = (pair(stride, "stride"), pair(padding, "padding"), pair(dilation, "dilation"))
-        out = _core.conv2d_forward(x, weight, bias, *geometry, groups=int(groups))
+        out = _core.conv2d_forward(x, weight, bias, *geometry, groups=int(groups), algorithm=algorithm)
+        # Winograd's transformed input is not kept for the weight gradient: it is 4x the input, and on the
+        # bench's layers reading it back costs more than recomputing it from x (python -m bench --only conv).
         ctx.save_for_backward(x, weight)
-        ctx.has_bias, ctx.geometry, ctx.groups = bias is not None, geometry, int(groups)
+        ctx.has_bias, ctx.geometry, ctx.groups, ctx.algorithm = bias is not None, geometry, int(groups), algorithm
         return out
 
     @staticmethod
@@ -33,7 +40,7 @@ class Conv2d(Function):
         stride, padding, dilation = ctx.geometry
         return conv2d_backward(dy, x, weight, True if ctx.has_bias else None, stride, padding, dilation, ctx.groups,
                                dx=None if need_x else False, dweight=None if need_w else False,
-                               dbias=None if need_b else False)
+                               dbias=None if need_b else False, algorithm=ctx.algorithm)
 
 
 def _same_padding(op, kernel, stride, dilation):
@@ -45,9 +52,10 @@ def _same_padding(op, kernel, stride, dilation):
     return tuple(t // 2 for t in total), tuple(t - t // 2 * 2 for t in total)
 
 
-def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, *, algorithm="auto"):
     """Cross-correlation of input (N, C, H, W) with weight (OC, C / groups, KH, KW), plus bias (OC):
-    (N, OC, OH, OW). padding is an int, a pair, 'valid' (none) or 'same' (output size = input size)."""
+    (N, OC, OH, OW). padding is an int, a pair, 'valid' (none) or 'same' (output size = input size).
+    algorithm: "auto", "im2col" or "winograd" (3x3 kernels, stride 1, dilation 1 and groups 1 only)."""
     if np.ndim(input) != 4:
         raise ValueError(f"conv2d: expected input (N, C, H, W), got shape {tuple(np.shape(input))}")
     if np.ndim(weight) != 4:
@@ -63,7 +71,8 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
                 input = _pad(input, (0, extra[1], 0, extra[0]))
         else:
             raise ValueError(f"conv2d: padding must be an int, a pair, 'valid' or 'same', got {padding!r}")
-    return Conv2d.apply(input, weight, bias, stride=stride, padding=padding, dilation=dilation, groups=groups)
+    return Conv2d.apply(input, weight, bias, stride=stride, padding=padding, dilation=dilation, groups=groups,
+                        algorithm=algorithm)
 
 
 def _single(value, name, op):
@@ -93,16 +102,19 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 
 
 def conv2d_backward(dout, x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, *, dx=None, dweight=None,
-                    dbias=None):
+                    dbias=None, algorithm="auto", transformed=None):
     """Gradients of :func:`conv2d` (numeric padding): ``(dx, dweight, dbias)``; ``dbias`` is None when ``bias``
-    is None."""
+    is None.
+
+    transformed: what ``_core.conv2d_forward(..., return_transformed=True)`` kept for this x and weight (it
+    spares recomputing Winograd's transformed input), with the same algorithm."""
     x = np.asarray(x)
     weight = np.asarray(weight)
     dx = grad_buffer(dx, x.shape, x.dtype)
     dweight = grad_buffer(dweight, weight.shape, x.dtype)
     dbias = grad_buffer(dbias, (weight.shape[0],), x.dtype) if bias is not None else None
     _core.conv2d_backward(dout, x, weight, dx, dweight, dbias, pair(stride, "stride"), pair(padding, "padding"),
-                          pair(dilation, "dilation"), int(groups))
+                          pair(dilation, "dilation"), int(groups), transformed=transformed, algorithm=algorithm)
     return dx, dweight, dbias
 
 

@@ -1,0 +1,277 @@
+#include "conv2d_winograd.h"
+
+#include <algorithm>
+
+#include "dispatch.h"
+#include "kernels/winograd_kernels.h"
+#include "scratch.h"
+
+namespace nntrain {
+
+namespace {
+
+constexpr int kXi = 16;          // positions of the 4x4 transformed tile
+constexpr index_t kLanes = kWinogradLanes;
+
+// GEMM columns per chunk: enough for the microkernel to run near peak, few enough that a chunk's V and
+// M (16 (C + OC) columns values: 1.5 MiB for C + OC = 96) stay in a 2 MiB L2.
+constexpr index_t kChunkColumns = 256;
+
+struct WinogradPlan {
+  index_t TH, TW;      // tiles per image along each axis (the last may reach past the output)
+  index_t L;           // input columns under a tile row, padding included: 2 TW + 2
+  index_t chunk_rows;  // tile rows per chunk
+  index_t groups;      // groups of 16 images
+};
+
+WinogradPlan plan_of(const Conv2dShape& s) {
+  WinogradPlan p;
+  p.TH = ceil_div(s.OH(), 2);
+  p.TW = ceil_div(s.OW(), 2);
+  p.L = 2 * p.TW + 2;
+  const index_t rows = std::clamp<index_t>(kChunkColumns / (p.TW * kLanes), 1, std::max<index_t>(p.TH, 1));
+  p.chunk_rows = ceil_div(p.TH, ceil_div(p.TH, rows));  // equal chunks
+  p.groups = ceil_div(s.N, kLanes);
+  return p;
+}
+
+// Tile rows [th0, th1) of images [n0, n0 + lanes).
+struct Chunk {
+  index_t n0, lanes, th0, th1;
+  index_t R() const { return th1 - th0; }
+};
+
+// Calls body(chunk) for the chunks of group g in order.
+template <class F>
+void for_each_chunk(const WinogradPlan& p, index_t N, index_t g, F&& body) {
+  const index_t n0 = g * kLanes, lanes = std::min(kLanes, N - n0);
+  for (index_t th0 = 0; th0 < p.TH; th0 += p.chunk_rows) body(Chunk{n0, lanes, th0, std::min(p.TH, th0 + p.chunk_rows)});
+}
+
+// Runs body(group) over the groups: in parallel, each GEMM serial inside, when there are several;
+// otherwise in the calling thread so that the GEMMs can use the threads.
+template <class F>
+void for_each_group(const WinogradPlan& p, index_t work, F&& body) {
+  if (p.groups == 1) return body(index_t(0));
+  parallel_for(p.groups, work, body);
+}
+
+// Runs body(xi) for the 16 positions: on the threads when the caller is not already one of many (a
+// single group of images), else in order. Each position writes its own outputs.
+template <class F>
+void for_each_position(index_t work, F&& body) {
+  if (in_parallel()) {
+    for (index_t xi = 0; xi < kXi; ++xi) body(xi);
+  } else {
+    parallel_for(kXi, work, body);
+  }
+}
+
+// xt (C, 2R + 2, L, 16) := the input under the chunk's tile rows, zero in the padding: row r is input
+// row 2 th0 - PH + r, column u input column u - PW.
+template <class T>
+void input_to_lanes(const WinogradKernels<T>& k, T* xt, const T* x, const Conv2dShape& s, const WinogradPlan& p,
+                    const Chunk& ch) {
+  const index_t rows = 2 * ch.R() + 2, L = p.L, PW = s.win.PW, HW = s.H * s.W;
+  for (index_t c = 0; c < s.C; ++c)
+    for (index_t r = 0; r < rows; ++r) {
+      T* row = xt + (c * rows + r) * L * kLanes;
+      const index_t y = 2 * ch.th0 - s.win.PH + r;
+      if (y < 0 || y >= s.H) {
+        std::fill(row, row + L * kLanes, T(0));
+        continue;
+      }
+      std::fill(row, row + PW * kLanes, T(0));
+      k.rows_to_lanes(row + PW * kLanes, x + (ch.n0 * s.C + c) * HW + y * s.W, s.C * HW, ch.lanes, s.W);
+      std::fill(row + (PW + s.W) * kLanes, row + L * kLanes, T(0));
+    }
+}
+
+// gt (OC, 2R, 2 TW, 16) := dout under the chunk's tile rows, zero past the output's edges.
+template <class T>
+void output_grad_to_lanes(const WinogradKernels<T>& k, T* gt, const T* dout, const Conv2dShape& s,
+                          const WinogradPlan& p, const Chunk& ch) {
+  const index_t rows = 2 * ch.R(), cols = 2 * p.TW, OH = s.OH(), OW = s.OW();
+  for (index_t oc = 0; oc < s.OC; ++oc)
+    for (index_t r = 0; r < rows; ++r) {
+      T* row = gt + (oc * rows + r) * cols * kLanes;
+      const index_t y = 2 * ch.th0 + r;
+      if (y >= OH) {
+        std::fill(row, row + cols * kLanes, T(0));
+        continue;
+      }
+      k.rows_to_lanes(row, dout + (ch.n0 * s.OC + oc) * OH * OW + y * OW, s.OC * OH * OW, ch.lanes, OW);
+      std::fill(row + OW * kLanes, row + cols * kLanes, T(0));
+    }
+}
+
+// U = G g G^T for every (oc, c), stored (16, OC, C):  G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1].
+template <class T>
+void weight_transform(T* U, const T* weight, index_t OC, index_t C) {
+  parallel_for(OC, OC * C * 64, [&](index_t oc) {
+    for (index_t c = 0; c < C; ++c) {
+      const T* g = weight + (oc * C + c) * 9;
+      T t[4][3];  // G g
+      for (int col = 0; col < 3; ++col) {
+        const T g0 = g[col], g1 = g[3 + col], g2 = g[6 + col];
+        t[0][col] = g0;
+        t[1][col] = T(0.5) * (g0 + g1 + g2);
+        t[2][col] = T(0.5) * (g0 - g1 + g2);
+        t[3][col] = g2;
+      }
+      for (int i = 0; i < 4; ++i) {
+        const T u[4] = {t[i][0], T(0.5) * (t[i][0] + t[i][1] + t[i][2]), T(0.5) * (t[i][0] - t[i][1] + t[i][2]),
+                        t[i][2]};
+        for (int j = 0; j < 4; ++j) U[((i * 4 + j) * OC + oc) * C + c] = u[j];
+      }
+    }
+  });
+}
+
+// dweight += G^T dU G, where dU (16, OC, C) is the sum of the groups' partials, taken in group order.
+template <class T>
+void weight_grad_transform(T* dweight, const T* partials, index_t groups, index_t OC, index_t C) {
+  const index_t size = kXi * OC * C;
+  parallel_for(OC, groups * size, [&](index_t oc) {
+    for (index_t c = 0; c < C; ++c) {
+      T du[4][4];
+      for (int xi = 0; xi < kXi; ++xi) {
+        T sum = T(0);
+        for (index_t g = 0; g < groups; ++g) sum += partials[g * size + (xi * OC + oc) * C + c];
+        du[xi / 4][xi % 4] = sum;
+      }
+      T t[3][4];  // G^T dU
+      for (int j = 0; j < 4; ++j) {
+        t[0][j] = du[0][j] + T(0.5) * (du[1][j] + du[2][j]);
+        t[1][j] = T(0.5) * (du[1][j] - du[2][j]);
+        t[2][j] = du[3][j] + T(0.5) * (du[1][j] + du[2][j]);
+      }
+      T* dg = dweight + (oc * C + c) * 9;
+      for (int k = 0; k < 3; ++k) {
+        dg[k * 3 + 0] += t[k][0] + T(0.5) * (t[k][1] + t[k][2]);
+        dg[k * 3 + 1] += T(0.5) * (t[k][1] - t[k][2]);
+        dg[k * 3 + 2] += t[k][3] + T(0.5) * (t[k][1] + t[k][2]);
+      }
+    }
+  });
+}
+
+// Where the chunk's V sits in the caller's `transformed`: chunks in (group, tile row) order.
+template <class P>
+P chunk_of(P transformed, const Conv2dShape& s, const WinogradPlan& p, index_t g, const Chunk& ch) {
+  return transformed + (g * p.TH + ch.th0) * p.TW * kLanes * kXi * s.C;
+}
+
+}  // namespace
+
+bool winograd_applies(const Conv2dShape& s) {
+  const Window2d& w = s.win;
+  return w.KH == 3 && w.KW == 3 && w.SH == 1 && w.SW == 1 && w.DH == 1 && w.DW == 1 && s.groups == 1;
+}
+
+index_t conv2d_winograd_transformed_size(const Conv2dShape& s) {
+  const WinogradPlan p = plan_of(s);
+  return p.groups * p.TH * p.TW * kLanes * kXi * s.C;
+}
+
+template <class T>
+void conv2d_winograd_forward(T* out, T* transformed, const T* x, const T* weight, const T* bias,
+                             const Conv2dShape& s) {
+  const WinogradPlan p = plan_of(s);
+  if (s.N == 0 || s.OH() <= 0 || s.OW() <= 0) return;
+  T* U = thread_scratch<T>(kScratchWinogradU, kXi * s.OC * s.C);
+  weight_transform(U, weight, s.OC, s.C);
+  const index_t OH = s.OH(), OW = s.OW();
+  const WinogradKernels<T>& k = winograd_kernel<T>();  // dispatch.h
+  for_each_group(p, s.N * p.TH * p.TW * kXi * 2 * s.OC * s.C, [&](index_t g) {
+    for_each_chunk(p, s.N, g, [&](const Chunk& ch) {
+      const index_t cols = ch.R() * p.TW * kLanes, rows = 2 * ch.R() + 2;
+      T* lanes = thread_scratch<T>(kScratchWinogradLanes,
+                                   std::max(s.C * rows * p.L, s.OC * 2 * ch.R() * 2 * p.TW) * kLanes);
+      input_to_lanes(k, lanes, x, s, p, ch);
+      T* V = transformed ? chunk_of(transformed, s, p, g, ch) : thread_scratch<T>(kScratchWinogradV, kXi * s.C * cols);
+      k.input_transform(V, lanes, s.C, ch.R(), p.TW);
+      T* M = thread_scratch<T>(kScratchWinogradM, kXi * s.OC * cols);
+      // M (OC, columns) = U (OC, C) . V (C, columns)
+      for_each_position(2 * kXi * s.OC * s.C * cols, [&](index_t xi) {
+        k.product(M + xi * s.OC * cols, cols, U + xi * s.OC * s.C, s.C, 1, V + xi * s.C * cols, cols, s.OC, cols, s.C);
+      });
+      k.output_transform(lanes, M, bias, s.OC, ch.R(), p.TW);
+      const index_t ocols = 2 * p.TW;
+      for (index_t oc = 0; oc < s.OC; ++oc)
+        for (index_t r = 0; r < 2 * ch.R() && 2 * ch.th0 + r < OH; ++r)
+          k.lanes_to_rows(out + (ch.n0 * s.OC + oc) * OH * OW + (2 * ch.th0 + r) * OW, s.OC * OH * OW,
+                          lanes + (oc * 2 * ch.R() + r) * ocols * kLanes, ch.lanes, OW, false);
+    });
+  });
+}
+
+template <class T>
+void conv2d_winograd_backward(T* dx, T* dweight, const T* dout, const T* x, const T* transformed, const T* weight,
+                              const Conv2dShape& s) {
+  const WinogradPlan p = plan_of(s);
+  if ((!dx && !dweight) || s.N == 0 || s.OH() <= 0 || s.OW() <= 0) return;
+  T* U = dx ? thread_scratch<T>(kScratchWinogradU, kXi * s.OC * s.C) : nullptr;
+  if (dx) weight_transform(U, weight, s.OC, s.C);
+  // Each group's weight gradient (in the transformed domain) goes to a slot of its own.
+  const index_t usize = kXi * s.OC * s.C;
+  T* partials = dweight ? thread_scratch<T>(kScratchWinogradPartial, p.groups * usize) : nullptr;
+  const WinogradKernels<T>& k = winograd_kernel<T>();  // dispatch.h
+  for_each_group(p, s.N * p.TH * p.TW * kXi * 4 * s.OC * s.C, [&](index_t g) {
+    bool first = true;
+    for_each_chunk(p, s.N, g, [&](const Chunk& ch) {
+      const index_t cols = ch.R() * p.TW * kLanes, rows = 2 * ch.R() + 2;
+      T* lanes = thread_scratch<T>(kScratchWinogradLanes,
+                                   std::max(s.C * rows * p.L, s.OC * 2 * ch.R() * 2 * p.TW) * kLanes);
+      output_grad_to_lanes(k, lanes, dout, s, p, ch);
+      T* dM = thread_scratch<T>(kScratchWinogradM, kXi * s.OC * cols);
+      k.output_grad_transform(dM, lanes, s.OC, ch.R(), p.TW);
+      if (dweight) {
+        const T* V;
+        if (transformed) {
+          V = chunk_of(transformed, s, p, g, ch);
+        } else {
+          T* v = thread_scratch<T>(kScratchWinogradV, kXi * s.C * cols);
+          input_to_lanes(k, lanes, x, s, p, ch);
+          k.input_transform(v, lanes, s.C, ch.R(), p.TW);
+          V = v;
+        }
+        // partial (OC, C) += dM (OC, columns) . V^T (columns, C)
+        T* partial = partials + g * usize;
+        if (first) std::fill(partial, partial + usize, T(0));
+        first = false;
+        for_each_position(2 * kXi * s.OC * s.C * cols, [&](index_t xi) {
+          k.product_transposed(partial + xi * s.OC * s.C, s.C, dM + xi * s.OC * cols, cols, V + xi * s.C * cols, cols,
+                               s.OC, s.C, cols);
+        });
+      }
+      if (dx) {
+        // dV (C, columns) = U^T (C, OC) . dM (OC, columns)
+        T* dV = thread_scratch<T>(kScratchWinogradDV, kXi * s.C * cols);
+        for_each_position(2 * kXi * s.OC * s.C * cols, [&](index_t xi) {
+          k.product(dV + xi * s.C * cols, cols, U + xi * s.OC * s.C, 1, s.C, dM + xi * s.OC * cols, cols, s.C, cols,
+                    s.OC);
+        });
+        k.input_grad_transform(lanes, dV, s.C, ch.R(), p.TW);
+        const index_t HW = s.H * s.W, PW = s.win.PW;
+        for (index_t c = 0; c < s.C; ++c)
+          for (index_t r = 0; r < rows; ++r) {
+            const index_t y = 2 * ch.th0 - s.win.PH + r;
+            if (y < 0 || y >= s.H) continue;
+            k.lanes_to_rows(dx + (ch.n0 * s.C + c) * HW + y * s.W, s.C * HW,
+                            lanes + ((c * rows + r) * p.L + PW) * kLanes, ch.lanes, s.W, true);
+          }
+      }
+    });
+  });
+  if (dweight) weight_grad_transform(dweight, partials, p.groups, s.OC, s.C);
+}
+
+#define NNTRAIN_INSTANTIATE(T)                                                                                     \
+  template void conv2d_winograd_forward<T>(T*, T*, const T*, const T*, const T*, const Conv2dShape&);               \
+  template void conv2d_winograd_backward<T>(T*, T*, const T*, const T*, const T*, const T*, const Conv2dShape&);
+NNTRAIN_INSTANTIATE(float)
+NNTRAIN_INSTANTIATE(double)
+#undef NNTRAIN_INSTANTIATE
+
+}  // namespace nntrain

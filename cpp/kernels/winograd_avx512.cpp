@@ -1,0 +1,72 @@
+// Winograd F(2x2, 3x3) kernels, AVX-512 build (compiled with -mavx512f...; a 16-lane float vector is one
+// zmm). 32 zmm registers: a product tile of 8 rows x 2 vectors, a transposed tile of 4 x 4 (16
+// accumulators each). The float transposes between NCHW rows and lanes are 16 x 16 register transposes.
+#include <immintrin.h>
+
+#include "kernels/winograd_f2.h"
+
+namespace nntrain {
+namespace {
+
+// r[i][j] := r[j][i] for a 16 x 16 block of floats held in 16 registers.
+inline void transpose16(__m512 r[16]) {
+  __m512 t[16];
+  for (int i = 0; i < 16; i += 2) {
+    t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+    t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+  }
+  for (int i = 0; i < 16; i += 4) {
+    r[i] = _mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(t[i]), _mm512_castps_pd(t[i + 2])));
+    r[i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(t[i]), _mm512_castps_pd(t[i + 2])));
+    r[i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(t[i + 1]), _mm512_castps_pd(t[i + 3])));
+    r[i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(t[i + 1]), _mm512_castps_pd(t[i + 3])));
+  }
+  for (int i = 0; i < 16; i += 8)
+    for (int j = 0; j < 4; ++j) {
+      t[i + j] = _mm512_shuffle_f32x4(r[i + j], r[i + j + 4], 0x88);
+      t[i + j + 4] = _mm512_shuffle_f32x4(r[i + j], r[i + j + 4], 0xdd);
+    }
+  for (int j = 0; j < 8; ++j) {
+    r[j] = _mm512_shuffle_f32x4(t[j], t[j + 8], 0x88);
+    r[j + 8] = _mm512_shuffle_f32x4(t[j], t[j + 8], 0xdd);
+  }
+}
+
+void rows_to_lanes_avx512(float* lanes, const float* rows, index_t stride, index_t used, index_t count) {
+  for (index_t j0 = 0; j0 < count; j0 += kLanes) {
+    const index_t n = count - j0 < kLanes ? count - j0 : kLanes;
+    const __mmask16 mask = static_cast<__mmask16>((1u << n) - 1u);
+    __m512 r[16];
+    for (index_t l = 0; l < kLanes; ++l)
+      r[l] = l < used ? _mm512_maskz_loadu_ps(mask, rows + l * stride + j0) : _mm512_setzero_ps();
+    transpose16(r);
+    for (index_t j = 0; j < n; ++j) _mm512_storeu_ps(lanes + (j0 + j) * kLanes, r[j]);
+  }
+}
+
+void lanes_to_rows_avx512(float* rows, index_t stride, const float* lanes, index_t used, index_t count, bool add) {
+  for (index_t j0 = 0; j0 < count; j0 += kLanes) {
+    const index_t n = count - j0 < kLanes ? count - j0 : kLanes;
+    const __mmask16 mask = static_cast<__mmask16>((1u << n) - 1u);
+    __m512 r[16];
+    for (index_t j = 0; j < kLanes; ++j) r[j] = j < n ? _mm512_loadu_ps(lanes + (j0 + j) * kLanes) : _mm512_setzero_ps();
+    transpose16(r);
+    for (index_t l = 0; l < used; ++l) {
+      float* dst = rows + l * stride + j0;
+      const __m512 v = add ? _mm512_add_ps(_mm512_maskz_loadu_ps(mask, dst), r[l]) : r[l];
+      _mm512_mask_storeu_ps(dst, mask, v);
+    }
+  }
+}
+
+}  // namespace
+
+WinogradKernels<float> swinograd_kernels_avx512() {
+  WinogradKernels<float> k = winograd_kernels<float, 8, 2, 4, 4>();
+  k.rows_to_lanes = rows_to_lanes_avx512;
+  k.lanes_to_rows = lanes_to_rows_avx512;
+  return k;
+}
+WinogradKernels<double> dwinograd_kernels_avx512() { return winograd_kernels<double, 4, 2, 2, 4>(); }
+
+}  // namespace nntrain
