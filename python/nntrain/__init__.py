@@ -9,6 +9,7 @@ OpenMP C++ kernels (``nntrain._core``) under a PyTorch-like Python API:
     nntrain.optim        optimisers, gradient clipping and learning-rate schedules
     nntrain.data         readers (IDX, CIFAR-10, .npz, .csv), the embedded digits, DataLoader
     nntrain.Trainer      the training loop;  nntrain.evaluate  loss, accuracy, confusion matrix
+    nntrain.Model        prepare / fit / evaluate / predict / save / load over the Trainer (PaddlePaddle hapi's names)
     nntrain.metric       accuracy, precision, recall, F1, confusion matrix, MAE, RMSE, R2
     nntrain.callbacks    early stopping, checkpoints, LR on plateau, schedules, stop at a threshold,
                          gradient norms;  nntrain.tensorboard  TensorBoard event files
@@ -30,7 +31,7 @@ _LAZY = {"functional": None, "nn": None, "optim": None, "data": None, "presets":
          "cat": "ops", "stack": "ops", "split": "ops", "chunk": "ops", "no_grad": "autograd",
          "enable_grad": "autograd", "set_grad_enabled": "autograd", "is_grad_enabled": "autograd",
          "metric": None, "callbacks": None, "tensorboard": None, "lr_find": "lr_finder",
-         "GradientWarning": "callbacks"}
+         "GradientWarning": "callbacks", "Model": "model"}
 
 
 def __getattr__(name):
@@ -48,7 +49,7 @@ def __dir__():
     return sorted(set(globals()) | set(_LAZY))
 
 
-__all__ = ["__version__", "GradientWarning", "Tensor", "Trainer", "autograd", "build_info", "callbacks", "cat",
+__all__ = ["__version__", "GradientWarning", "Model", "Tensor", "Trainer", "autograd", "build_info", "callbacks", "cat",
            "chunk", "data", "enable_grad", "evaluate", "functional", "get_num_threads", "gradcheck",
            "is_grad_enabled", "is_tensor", "lr_find", "matmul", "metric", "nn", "no_grad", "optim",
            "set_grad_enabled", "set_num_threads", "split", "stack", "summary", "tensor", "tensorboard"]

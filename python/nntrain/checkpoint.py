@@ -113,10 +113,10 @@ def load_weights(path, with_meta=False):
 
 def save_checkpoint(path, model, optimizer=None, scheduler=None, **meta):
     """Model, optimiser and scheduler state plus ``meta`` (epoch, rng state, history...): JSON values and
-    NumPy arrays."""
+    NumPy arrays. ``model`` None leaves the weights out (``Model.save`` keeps them in a weights file beside)."""
     from . import __version__
 
-    tensors = {f"model.{k}": v for k, v in model.state_dict().items()}
+    tensors = {} if model is None else {f"model.{k}": v for k, v in model.state_dict().items()}
     info = {"format": FORMAT, "kind": "checkpoint", "nntrain_version": __version__}
     if optimizer is not None:
         osd = optimizer.state_dict()

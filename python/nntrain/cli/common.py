@@ -6,6 +6,8 @@ import sys
 
 import click
 
+from ..progress import console  # noqa: F401  (every command prints through it)
+
 # Exit statuses: 2 for a mistake in what the user asked (as click uses for usage errors), 1 for a run
 # that failed on its own (e.g. a diverging loss), 130 for an interrupt (128 + SIGINT).
 EXIT_USAGE, EXIT_FAILED, EXIT_INTERRUPTED = 2, 1, 130
@@ -71,13 +73,3 @@ def threads_option(threads):
         import nntrain
 
         nntrain.set_num_threads(threads)
-
-
-def console(err=False):
-    from rich.console import Console
-
-    # soft_wrap: long lines stay whole in logs and pipes instead of breaking at 80 columns; tables get
-    # 120 columns there rather than rich's 80 (a terminal keeps its own width).
-    stream = sys.stderr if err else sys.stdout
-    width = None if stream.isatty() else 120
-    return Console(stderr=err, highlight=False, soft_wrap=True, width=width)

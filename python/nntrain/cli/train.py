@@ -9,6 +9,7 @@ from typing import Callable
 
 import click
 
+from ..progress import REGRESSION_METRICS, Progress
 from .common import EXIT_INTERRUPTED, console, data_overrides, fail, threads_option, user_errors
 
 @dataclass(frozen=True)
@@ -108,78 +109,6 @@ def overrides(given):
     return nested(flat)
 
 
-class Progress:
-    """The terminal side of training: a progress bar per epoch (on a terminal) and a line per epoch."""
-
-    def __init__(self, run, show_bar, show_lines):
-        from ..train import Callback
-
-        self.steps, self.epochs, self.steps_done = len(run.loader), run.config["training"]["epochs"], run.steps_done
-        self.show_bar, self.show_lines = show_bar, show_lines
-        self.out = console()
-        self.bar = None
-        progress = self
-
-        class _Callback(Callback):
-            def on_epoch_begin(self, trainer, epoch):
-                progress.begin(epoch)
-
-            def on_batch_end(self, trainer, epoch, step, loss, batch_size):
-                progress.batch(step, loss, batch_size)
-
-            def on_epoch_end(self, trainer, metrics):
-                progress.end(metrics)
-
-            def on_train_end(self, trainer, history):
-                progress.close()
-
-        self.callback = _Callback()
-
-    def begin(self, epoch):
-        self.epoch, self.start, self.seen, self.loss_sum = epoch, time.perf_counter(), 0, 0.0
-        if self.show_bar:
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress as Bar, TextColumn, TimeRemainingColumn
-
-            self.bar = Bar(TextColumn(f"epoch {epoch}/{self.epochs}"), BarColumn(), MofNCompleteColumn(),
-                           TextColumn("loss {task.fields[loss]:.4f}  {task.fields[rate]:,.0f} samples/s"),
-                           TimeRemainingColumn(), console=console(err=True), transient=True)
-            self.bar.start()
-            self.task = self.bar.add_task("train", total=self.steps, completed=self.steps_done(), loss=float("nan"),
-                                          rate=0.0)
-
-    def batch(self, step, loss, batch_size):
-        self.seen += batch_size
-        self.loss_sum += loss * batch_size
-        if self.bar is not None:
-            rate = self.seen / max(time.perf_counter() - self.start, 1e-9)
-            self.bar.update(self.task, completed=step, loss=self.loss_sum / self.seen, rate=rate)
-
-    def end(self, m):
-        self.close()
-        if self.show_lines:
-            train = f"train loss {m.train_loss:.4f}" + ("" if m.train_accuracy != m.train_accuracy else
-                                                        f" acc {m.train_accuracy:6.2%}")
-            val = ""
-            if m.val_loss == m.val_loss:
-                val = f"  val loss {m.val_loss:.4f}" + ("" if m.val_accuracy != m.val_accuracy else
-                                                       f" acc {m.val_accuracy:6.2%}")
-                val += "".join(f" {k[4:]} {v:.4g}" for k, v in m.extra.items() if k[4:] in REGRESSION_METRICS)
-            self.out.print(f"epoch {m.epoch:>3}/{self.epochs}  {train}{val}  {m.seconds:6.2f}s  "
-                           f"{m.samples_per_second:,.0f} samples/s")
-
-    def warn(self, message):
-        """A warning from training (a vanishing or exploding gradient) as one line on stderr."""
-        if self.bar is not None:
-            self.bar.console.print(f"Warning: {message}", markup=False, highlight=False)
-        else:
-            click.echo(f"Warning: {message}", err=True)
-
-    def close(self):
-        if self.bar is not None:
-            self.bar.stop()
-            self.bar = None
-
-
 class _InterruptOnSigint:
     """First Ctrl-C: finish the step in progress, then stop cleanly (a checkpoint follows). Second: now."""
 
@@ -200,7 +129,6 @@ class _InterruptOnSigint:
         signal.signal(signal.SIGINT, self.previous)
 
 
-REGRESSION_METRICS = ("mae", "rmse", "r2")
 
 
 def _result(run, history, seconds, trained_samples):
@@ -316,7 +244,8 @@ def command(config_file, out_dir, resume_dir, distributed, as_json, quiet, **fla
     if run.config["threads"]:
         threads_option(run.config["threads"])
     talk = not quiet and not as_json
-    progress = Progress(run, show_bar=sys.stderr.isatty() and talk, show_lines=talk)
+    progress = Progress(len(run.loader), run.config["training"]["epochs"], show_bar=sys.stderr.isatty() and talk,
+                        show_lines=talk, steps_done=run.steps_done)
     if talk:
         _describe(run, dist)
     start = time.perf_counter()
