@@ -40,7 +40,8 @@ def peak_gflops(threads):
 
 def show_gemm(rows, threads):
     peak = peak_gflops(threads)
-    _table(f"GEMM GFLOP/s, {threads} thread(s); peak {peak:.0f} GFLOP/s (microkernel in L1 x threads)",
+    blas = rows[0].get("numpy_blas", "BLAS") if rows else "BLAS"
+    _table(f"GEMM GFLOP/s, {threads} thread(s); peak {peak:.0f} GFLOP/s (microkernel in L1 x threads); numpy: {blas}",
            ["product", "M x N x K", "nntrain", "% peak", "numpy", "torch", "vs numpy", "vs torch"],
            [[r["shape"], r["dims"], f"{r['nntrain']:.1f}", f"{100 * r['nntrain'] / peak:.0f}%", f"{r['numpy']:.1f}",
              _fmt(r.get("torch"), ".1f"), f"{r['nntrain'] / r['numpy']:.2f}",
@@ -56,8 +57,10 @@ def show_conv(rows, threads):
 
 
 def show_elementwise(rows, threads):
-    _table(f"elementwise GB/s, {threads} thread(s)", ["op", "nntrain", "numpy", "vs numpy"],
-           [[r["op"], f"{r['nntrain_gbs']:.1f}", f"{r['numpy_gbs']:.1f}", f"{r['nntrain_gbs'] / r['numpy_gbs']:.2f}"]
+    _table(f"elementwise GB/s, {threads} thread(s) (NumPy single-threaded, JAX as XLA runs it)",
+           ["op", "nntrain", "numpy", "jax", "vs numpy", "vs jax"],
+           [[r["op"], f"{r['nntrain_gbs']:.1f}", f"{r['numpy_gbs']:.1f}", _fmt(r.get("jax_gbs"), ".1f"),
+             f"{r['nntrain_gbs'] / r['numpy_gbs']:.2f}", _fmt(_ratio(r["nntrain_gbs"], r.get("jax_gbs")), ".2f")]
             for r in rows])
 
 
@@ -71,9 +74,10 @@ def show_recurrent(rows, threads):
 
 def show_training(rows, threads):
     _table("training samples/s (forward + backward + Adam, batch 64)",
-           ["model", "threads", "nntrain", "torch", "vs torch"],
+           ["model", "threads", "nntrain", "torch", "jax", "vs torch", "vs jax"],
            [[r["model"], str(r["threads"]), f"{r['nntrain']:,.0f}", _fmt(r.get("torch"), ",.0f"),
-             _fmt(_ratio(r["nntrain"], r.get("torch")), ".2f")] for r in rows])
+             _fmt(r.get("jax"), ",.0f"), _fmt(_ratio(r["nntrain"], r.get("torch")), ".2f"),
+             _fmt(_ratio(r["nntrain"], r.get("jax")), ".2f")] for r in rows])
 
 
 def show_memory(rows, threads):
@@ -111,15 +115,16 @@ def main(argv=None):
     import nntrain
 
     from . import conv, data, elementwise, gemm, recurrent, scaling, training
-    from .peers import torch_version
+    from .peers import jax_version, torch_version
 
     threads = args.threads or nntrain.get_num_threads()
     nntrain.set_num_threads(threads)
     info = nntrain.build_info()
-    report = {"nntrain": info, "torch": torch_version(), "threads": threads, "results": {}}
+    report = {"nntrain": info, "torch": torch_version(), "jax": jax_version(), "threads": threads, "results": {}}
     if not args.json:
         print(f"nntrain {info['version']} ({info['isa']}, {info['compiler']}, {threads} threads), "
-              f"torch {report['torch']}, numpy {__import__('numpy').__version__}, {os.cpu_count()} CPUs")
+              f"torch {report['torch']}, jax {report['jax']}, numpy {__import__('numpy').__version__}, "
+              f"{os.cpu_count()} CPUs")
     runners = {"gemm": lambda: gemm.run(threads, args.quick), "conv": lambda: conv.run(threads, args.quick),
                "elementwise": lambda: elementwise.run(threads, args.quick),
                "recurrent": lambda: recurrent.run(threads, args.quick),

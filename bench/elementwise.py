@@ -1,10 +1,13 @@
 """Activations, softmax and the fused softmax-cross-entropy in GB/s (bytes each must move at least)
-against the same formulas in NumPy, on the cnn preset's largest activation (64x32x28x28 floats)."""
+against the same formulas in NumPy and, when installed, JAX (each op `jax.jit`-compiled, inputs already
+on the device), on the cnn preset's largest activation (64x32x28x28 floats). Every peer's result is
+checked against nntrain's before anything is timed."""
 
 import numpy as np
 
 from nntrain import functional as F
 
+from .peers import jax_or_none
 from .timing import best_seconds
 
 SHAPE = (64, 32, 28, 28)
@@ -57,10 +60,50 @@ def cases(rng):
     ]
 
 
+def jax_cases(jax, rng):
+    """{op name: (jitted function of device arrays, its arguments)} for the ops JAX has a natural form of."""
+    import jax.numpy as jnp
+    import optax
+
+    rng = np.random.default_rng(0)  # the same draws as cases()
+    x = rng.standard_normal(SHAPE).astype(np.float32)
+    g = rng.standard_normal(SHAPE).astype(np.float32)
+    logits = rng.standard_normal((4096, 1000)).astype(np.float32)
+    labels = rng.integers(0, 1000, 4096)
+    jx, jg, jl, jy = (jax.device_put(v) for v in (x, g, logits, labels.astype(np.int32)))
+
+    def xent(z, y):
+        return jax.value_and_grad(lambda v: optax.softmax_cross_entropy_with_integer_labels(v, y).mean())(z)
+
+    return {
+        "relu forward": (jax.jit(jax.nn.relu), (jx,)),
+        "relu backward": (jax.jit(lambda d, v: jnp.where(v > 0, d, 0)), (jg, jx)),
+        "leaky_relu forward": (jax.jit(lambda v: jax.nn.leaky_relu(v, 0.01)), (jx,)),
+        "elu forward": (jax.jit(jax.nn.elu), (jx,)),
+        "sigmoid forward": (jax.jit(jax.nn.sigmoid), (jx,)),
+        "tanh forward": (jax.jit(jnp.tanh), (jx,)),
+        "gelu forward": (jax.jit(lambda v: jax.nn.gelu(v, approximate=False)), (jx,)),
+        "softmax 4096x1000": (jax.jit(lambda v: jax.nn.softmax(v, axis=1)), (jl,)),
+        "cross-entropy 4096x1000 fwd+bwd": (jax.jit(xent), (jl, jy)),
+    }
+
+
+def _output(result):
+    """The array to compare: the gradient of a (loss, gradient) pair, else the result itself."""
+    return np.asarray(result[1] if isinstance(result, tuple) else result)
+
+
 def run(threads, quick=False):
     rng = np.random.default_rng(0)
+    jax = jax_or_none()
+    peers = jax_cases(jax, rng) if jax is not None else {}
     rows = []
-    for name, ours, theirs, nbytes in cases(rng):
-        t_ours, t_np = best_seconds(ours), best_seconds(theirs)
-        rows.append({"op": name, "nntrain_gbs": nbytes / t_ours / 1e9, "numpy_gbs": nbytes / t_np / 1e9})
+    for name, ours, theirs, nbytes in cases(np.random.default_rng(0)):
+        row = {"op": name, "nntrain_gbs": nbytes / best_seconds(ours) / 1e9,
+               "numpy_gbs": nbytes / best_seconds(theirs) / 1e9}
+        if name in peers:
+            fn, args = peers[name]
+            np.testing.assert_allclose(_output(fn(*args)), _output(ours()), rtol=2e-4, atol=2e-6, err_msg=f"jax {name}")
+            row["jax_gbs"] = nbytes / best_seconds(lambda: jax.block_until_ready(fn(*args))) / 1e9
+        rows.append(row)
     return rows

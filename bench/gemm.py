@@ -5,7 +5,7 @@ import numpy as np
 
 from nntrain import functional as F
 
-from .peers import torch_or_none
+from .peers import numpy_blas, torch_or_none
 from .timing import best_seconds
 
 # (label, M, N, K, trans_a, trans_b): C (M, N) = op(A) op(B) as the layer computes it.
@@ -51,8 +51,12 @@ def measure(label, m, n, k, trans_a, trans_b, torch, rng):
 
 
 def run(threads, quick=False):
+    blas = numpy_blas(threads)
     torch = torch_or_none(threads)
     rng = np.random.default_rng(0)
     sizes = (256, 512, 1024) if quick else (256, 512, 1024, 2048)
     shapes = [(f"square {n}", n, n, n, False, False) for n in sizes] + MLP_SHAPES + CNN_SHAPES
-    return [measure(*shape, torch=torch, rng=rng) for shape in shapes]
+    rows = [measure(*shape, torch=torch, rng=rng) for shape in shapes]
+    for row in rows:
+        row["numpy_blas"] = blas
+    return rows

@@ -1,6 +1,47 @@
-"""The libraries nntrain is measured against, found at run time: NumPy (always) and PyTorch (optional)."""
+"""The libraries nntrain is measured against, found at run time: NumPy (always), PyTorch and JAX (optional:
+their columns read "not installed" without them)."""
+
+import json
+import os
+import subprocess
+import sys
 
 NOT_INSTALLED = "not installed"
+
+
+def _openblas():
+    """NumPy's OpenBLAS as a ctypes library with its (prefixed) names, or None when it cannot be found."""
+    import ctypes
+
+    import numpy  # noqa: F401  (loads the library)
+
+    with open("/proc/self/maps") as maps:
+        paths = sorted({line.split()[-1] for line in maps if "openblas" in line.lower() and ".so" in line})
+    for path in paths:
+        lib = ctypes.CDLL(path)
+        for prefix in ("scipy_openblas", "openblas"):
+            for suffix in ("64_", ""):
+                setter = getattr(lib, f"{prefix}_set_num_threads{suffix}", None)
+                corename = getattr(lib, f"{prefix}_get_corename{suffix}", None)
+                if setter is not None and corename is not None:
+                    corename.restype = ctypes.c_char_p
+                    return setter, corename
+    return None
+
+
+def numpy_blas(threads):
+    """Limits NumPy's OpenBLAS to `threads` (so a 1-thread table compares like with like) and returns a
+    description of it, e.g. "OpenBLAS SkylakeX, 2 threads" (OPENBLAS_CORETYPE=Haswell picks the AVX2
+    kernels for an AVX2 comparison on an AVX-512 machine)."""
+    try:
+        found = _openblas()
+    except OSError:
+        found = None
+    if found is None:
+        return "BLAS (thread count not controlled)"
+    setter, corename = found
+    setter(int(threads))
+    return f"OpenBLAS {corename().decode()}, {threads} thread(s)"
 
 
 def torch_or_none(threads=None):
@@ -33,3 +74,33 @@ def torch_preset(name, input_shape, classes):
             tnn.Conv2d(32, 64, 3, padding=1, bias=False), tnn.BatchNorm2d(64), tnn.ReLU(), tnn.MaxPool2d(2),
             tnn.Flatten(), tnn.Linear(64 * (h // 4) * (w // 4), 128), tnn.ReLU(), tnn.Linear(128, classes))
     raise ValueError(f"no torch twin for preset {name!r}")
+
+
+def jax_or_none():
+    """The jax module when JAX and optax are importable (CPU only), else None."""
+    os.environ.setdefault("JAX_PLATFORMS", "cpu")
+    try:
+        import jax
+        import optax  # noqa: F401  (the training peer needs it)
+    except ImportError:
+        return None
+    return jax
+
+
+def jax_version():
+    jax = jax_or_none()
+    return NOT_INSTALLED if jax is None else jax.__version__
+
+
+def jax_training_rate(preset, threads, steps, warmup, input_shape, classes):
+    """Samples/s of the JAX twin of `preset` (bench.jax_models) in a child process limited to `threads`
+    cores: XLA fixes its thread pool at start-up, so a thread count needs a process of its own."""
+    args = json.dumps({"preset": preset, "threads": threads, "steps": steps, "warmup": warmup,
+                       "input": list(input_shape), "classes": classes})
+    env = dict(os.environ, JAX_PLATFORMS="cpu", PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    if threads == 1:
+        env["XLA_FLAGS"] = (env.get("XLA_FLAGS", "") + " --xla_cpu_multi_thread_eigen=false").strip()
+    out = subprocess.run([sys.executable, "-m", "bench.jax_models", args], capture_output=True, text=True, env=env)
+    if out.returncode != 0:
+        raise RuntimeError(f"the JAX {preset} run failed: {out.stderr.strip().splitlines()[-1:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])["rate"]

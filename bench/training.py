@@ -1,6 +1,7 @@
 """End-to-end training throughput: samples/s of forward + loss + backward + Adam step at batch 64 for the
-mlp and cnn presets on Fashion-MNIST-shaped data, against the same networks in PyTorch; and the peak
-memory of a whole Fashion-MNIST mlp epoch in each, measured in separate processes."""
+mlp and cnn presets on Fashion-MNIST-shaped data, against the same networks in PyTorch and in JAX (a
+`jax.jit` step with optax Adam, bench/jax_models.py); and the peak memory of a whole Fashion-MNIST mlp
+epoch in each, measured in separate processes."""
 
 import os
 import subprocess
@@ -13,7 +14,7 @@ import nntrain
 from nntrain import nn, optim, presets
 from nntrain.train import Trainer
 
-from .peers import torch_or_none, torch_preset
+from .peers import jax_or_none, jax_training_rate, torch_or_none, torch_preset
 
 INPUT, CLASSES, BATCH = (1, 28, 28), 10, 64
 
@@ -55,6 +56,7 @@ def torch_rate(torch, preset, steps, warmup):
 
 def run(threads_list=(1, 2), quick=False):
     rows = []
+    has_jax = jax_or_none() is not None
     for preset, steps in (("mlp", 300 if quick else 600), ("cnn", 20 if quick else 50)):
         for threads in threads_list:
             nntrain.set_num_threads(threads)
@@ -62,6 +64,8 @@ def run(threads_list=(1, 2), quick=False):
             row = {"model": preset, "threads": threads, "nntrain": nntrain_rate(preset, steps, 5)}
             if torch is not None:
                 row["torch"] = torch_rate(torch, preset, steps, 5)
+            if has_jax:
+                row["jax"] = jax_training_rate(preset, threads, steps, 5, INPUT, CLASSES)
             rows.append(row)
     return rows
 

@@ -40,11 +40,6 @@ ConvPlan plan_of(const Conv2dShape& s) {
   return p;
 }
 
-// The share of the microkernel tiles' area that a (M, N) result fills.
-inline double tile_fill(index_t M, index_t N, int mr, int nr) {
-  return double(M) * double(N) / (double(ceil_div(M, mr) * mr) * double(ceil_div(N, nr) * nr));
-}
-
 // Runs body(block) over the image blocks: in parallel, one block per task and each GEMM serial inside,
 // when there are several; otherwise in the calling thread so the GEMM itself can use the threads.
 template <class F>
@@ -139,10 +134,9 @@ void conv2d_backward(T* dx, T* dweight, T* dbias, const T* dout, const T* x, con
   // Each block's weight gradient goes to a slot of its own, summed in block order afterwards: the
   // same sums in the same order for any thread count.
   const index_t wsize = s.OC * p.K;
-  // (OC, K) or its transpose (K, OC): whichever fills the microkernel's mr x nr tiles better
-  // (conv1's K = 9 leaves most of a tile empty one way; conv2's OC = 64 wastes 8 of 72 rows).
-  const GemmKernel<T>& kern = gemm_kernel<T>();
-  const bool transposed_partial = tile_fill(p.K, p.OCg, kern.mr, kern.nr) > tile_fill(p.OCg, p.K, kern.mr, kern.nr);
+  // (OC, K) or its transpose (K, OC): whichever GEMM computes faster (conv1's K = 9 leaves most of a
+  // register tile empty one way round).
+  const bool transposed_partial = gemm_prefers_transposed<T>(p.OCg, p.K, std::min(p.images, s.N) * p.P);
   T* partial = dweight ? thread_scratch<T>(kScratchConvPartial, static_cast<std::size_t>(p.blocks * wsize)) : nullptr;
   for_each_block(p, 3 * s.N * s.OC * p.P * p.K, [&](index_t b) {
     const index_t n0 = b * p.images, nb = std::min(p.images, s.N - n0), ld = nb * p.P;

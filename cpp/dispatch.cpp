@@ -2,6 +2,8 @@
 
 #include <cstdlib>
 
+#include "gemm_blocks.h"
+
 namespace nntrain {
 
 namespace {
@@ -10,20 +12,36 @@ struct KernelTable {
   Isa isa;
   GemmKernel<float> sgemm;
   GemmKernel<double> dgemm;
+  ElementwiseKernels<float> selementwise;
+  ElementwiseKernels<double> delementwise;
   WinogradKernels<float> swinograd;
   WinogradKernels<double> dwinograd;
 };
 
+// The ISA file gives a kernel's register tile; the cache blocks are cut to this machine's caches.
+template <class T>
+GemmKernel<T> with_blocks(GemmKernel<T> kern) {
+  const GemmBlocks blocks = gemm_blocks(kern.mr, kern.nr, sizeof(T), cache_sizes());
+  kern.mc = blocks.mc;
+  kern.kc = blocks.kc;
+  kern.nc = blocks.nc;
+  return kern;
+}
+
 KernelTable table_for(Isa isa) {
   switch (isa) {
     case Isa::Avx512:
-      return {isa, sgemm_kernel_avx512(), dgemm_kernel_avx512(), swinograd_kernels_avx512(),
+      return {isa, with_blocks(sgemm_kernel_avx512()), with_blocks(dgemm_kernel_avx512()),
+              elementwise_kernels_float_avx512(), elementwise_kernels_double_avx512(), swinograd_kernels_avx512(),
               dwinograd_kernels_avx512()};
     case Isa::Avx2:
-      return {isa, sgemm_kernel_avx2(), dgemm_kernel_avx2(), swinograd_kernels_avx2(), dwinograd_kernels_avx2()};
+      return {isa, with_blocks(sgemm_kernel_avx2()), with_blocks(dgemm_kernel_avx2()),
+              elementwise_kernels_float_avx2(), elementwise_kernels_double_avx2(), swinograd_kernels_avx2(),
+              dwinograd_kernels_avx2()};
     case Isa::Ref: break;
   }
-  return {Isa::Ref, sgemm_kernel_ref(), dgemm_kernel_ref(), swinograd_kernels_ref(), dwinograd_kernels_ref()};
+  return {Isa::Ref, with_blocks(sgemm_kernel_ref()), with_blocks(dgemm_kernel_ref()), elementwise_kernels_float_ref(),
+          elementwise_kernels_double_ref(), swinograd_kernels_ref(), dwinograd_kernels_ref()};
 }
 
 std::string g_note;
@@ -93,6 +111,10 @@ template <>
 const GemmKernel<float>& gemm_kernel<float>() { return g_table.sgemm; }
 template <>
 const GemmKernel<double>& gemm_kernel<double>() { return g_table.dgemm; }
+template <>
+const ElementwiseKernels<float>& elementwise_kernels<float>() { return g_table.selementwise; }
+template <>
+const ElementwiseKernels<double>& elementwise_kernels<double>() { return g_table.delementwise; }
 template <>
 const WinogradKernels<float>& winograd_kernel<float>() { return g_table.swinograd; }
 template <>

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "kernels/elementwise.h"
 #include "kernels/gemm_ukernel.h"
 #include "kernels/winograd_kernels.h"
 
@@ -22,6 +23,8 @@ const std::string& isa_note();   // why NNTRAIN_ISA was not honoured, or ""
 
 template <class T>
 const GemmKernel<T>& gemm_kernel();
+template <class T>
+const ElementwiseKernels<T>& elementwise_kernels();
 template <class T>
 const WinogradKernels<T>& winograd_kernel();  // conv2d_winograd.cpp's transforms and products
 

@@ -1,16 +1,32 @@
-// BLIS-style GEMM: the five loops around the microkernel, written once for every ISA.
+// GEMM after BLIS: loops around a register-tile microkernel, written once for every ISA, in strategies
+// chosen from the shape alone (gemm_plan, near the bottom):
 //
-//   for jc in N by nc:                   B block kc x nc packed once per (jc, pc), shared by the team
-//     for pc in K by kc:
-//       pack B block                     (threads split the nr-wide panels)
-//       for (ic, jr) units:              (m-major, one contiguous equal share per thread)
-//         pack A block mc x kc           (per thread, reused while ic stays the same)
-//         for ir over mr panels:         microkernel, then bias on the last K block
+//   gemm_panels   the usual one. Each thread takes a contiguous share of the result's nr-wide column
+//                 panels and never waits for another (a shared packed block costs two barriers per K
+//                 block, a large part of the small products of a training step). For each group of nc
+//                 columns and each K block of kc:
+//                   pack the group's B panels      (kc x nc, in L2; read row by row across the panels)
+//                   for ir over mr-row panels:     A read in place (mr x kc, stays in L1)
+//                     for jr over the group:       microkernel
+//   gemm_blocked  a result with fewer than two column panels per thread (tall and narrow): the threads
+//                 share one packed B block and split M instead, the five loops of BLIS:
+//                   for jc in N by nc, pc in K by kc:  pack B block (the team, then a barrier)
+//                     for (ic, jr) units:             (m-major, one contiguous equal share per thread)
+//                       pack A block mc x kc, then for ir: microkernel
+//   gemm_dot      a result of a few register tiles with both operands along K (C = A B^T, a conv layer's
+//                 weight gradient): dot products straight from the operands, no packing.
+//   gemm_split_k  a result of a few tiles with a long K (the first conv layer's weight gradient,
+//                 32 x 9 x 50176): K is cut into parts fixed by the shape, the parts' products computed
+//                 independently (by gemm_dot when the layout allows) and added in order.
+//
+// Before choosing, a product whose transpose fills the register tile better is turned around
+// (C^T = op(B)^T op(A)^T, C written by columns). Results do not depend on the thread count: every C tile
+// is computed by one thread over the same K blocks in the same order.
 #include "gemm.h"
 
 #include <algorithm>
 #include <chrono>
-#include <cstring>
+#include <utility>
 
 #include "dispatch.h"
 #include "scratch.h"
@@ -19,211 +35,286 @@ namespace nntrain {
 
 namespace {
 
-// Distance in T between consecutive packed B panels of kb rows: kb * nr rounded up to whole 64-byte
-// lines. The microkernel loads B with aligned instructions, so every panel must start on a line;
-// this keeps that true for any nr, not only for the nr of today's kernels (whose rows fill lines).
+// C (M, N) := beta C + alpha op(A) op(B) [+ bias], C[i][j] at C[i * rs_c + j * cs_c].
 template <class T>
-index_t panel_stride(index_t kb, int nr) {
-  constexpr index_t line = static_cast<index_t>(kAlignment / sizeof(T));
-  return ceil_div(kb * nr, line) * line;
+struct Product {
+  T* C;
+  index_t rs_c, cs_c;
+  const T* A;
+  index_t lda;
+  bool trans_a;
+  const T* B;
+  index_t ldb;
+  bool trans_b;
+  index_t M, N, K;
+  T alpha, beta;
+  const T* bias;
+  BiasAlong bias_along;
+
+  const T* a_at(index_t i, index_t p) const { return trans_a ? A + p * lda + i : A + i * lda + p; }
+  const T* b_at(index_t p, index_t j) const { return trans_b ? B + j * ldb + p : B + p * ldb + j; }
+  T* c_at(index_t i, index_t j) const { return C + i * rs_c + j * cs_c; }
+
+  // C^T (N, M) = op(B)^T op(A)^T: the same numbers, computed with the roles of rows and columns swapped.
+  Product transposed() const {
+    const BiasAlong along = bias_along == BiasAlong::Rows ? BiasAlong::Cols
+                            : bias_along == BiasAlong::Cols ? BiasAlong::Rows
+                                                            : BiasAlong::None;
+    return {C, cs_c, rs_c, B, ldb, !trans_b, A, lda, !trans_a, N, M, K, alpha, beta, bias, along};
+  }
+};
+
+// Rows [i0, i0 + rows) of op(A) into mr-row micro-panels, or columns [j0, j0 + cols) of op(B) into
+// nr-column ones, over k in [p0, p0 + kb) (the pack contract is in kernels/gemm_ukernel.h).
+template <class T>
+void pack_a(T* dst, const GemmKernel<T>& kern, const Product<T>& P, index_t i0, index_t rows, index_t p0,
+            index_t kb) {
+  kern.pack(dst, P.a_at(i0, p0), P.trans_a ? 1 : P.lda, P.trans_a ? P.lda : 1, rows, kern.mr, kb);
+}
+template <class T>
+void pack_b(T* dst, const GemmKernel<T>& kern, const Product<T>& P, index_t p0, index_t kb, index_t j0,
+            index_t cols) {
+  kern.pack(dst, P.b_at(p0, j0), P.trans_b ? P.ldb : 1, P.trans_b ? 1 : P.ldb, cols, kern.nr, kb);
 }
 
-// op(A)[i][p] for i in [i0, i0+mb), p in [p0, p0+kb) into mr-row micro-panels, zero-padded.
 template <class T>
-void pack_a(T* dst, const T* A, index_t lda, bool trans_a, index_t i0, index_t mb, index_t p0,
-            index_t kb, int mr) {
-  for (index_t ir = 0; ir < mb; ir += mr) {
-    const int rows = static_cast<int>(std::min<index_t>(mr, mb - ir));
-    T* panel = dst + ir * kb;
-    if (trans_a) {
-      // A is (K, M): for each p the mr values are contiguous.
-      for (index_t p = 0; p < kb; ++p) {
-        const T* src = A + (p0 + p) * lda + i0 + ir;
-        T* out = panel + p * mr;
-        int r = 0;
-        for (; r < rows; ++r) out[r] = src[r];
-        for (; r < mr; ++r) out[r] = T(0);
-      }
-    } else {
-      // Row-major A: the same blocked transpose as for a transposed B.
-      constexpr index_t kStep = 8;
-      index_t p = 0;
-      for (; p + kStep <= kb; p += kStep) {
-        for (int r = 0; r < rows; ++r) {
-          const T* src = A + (i0 + ir + r) * lda + p0 + p;
-          for (index_t q = 0; q < kStep; ++q) panel[(p + q) * mr + r] = src[q];
+void add_bias_tile(const Product<T>& P, index_t i0, index_t j0, int m, int n) {
+  for (int i = 0; i < m; ++i)
+    for (int j = 0; j < n; ++j)
+      *P.c_at(i0 + i, j0 + j) += P.bias_along == BiasAlong::Rows ? P.bias[i0 + i] : P.bias[j0 + j];
+}
+
+// One microkernel call on the tile at (i0, j0), then the bias if this was the last K block.
+template <class T>
+inline void tile(const GemmKernel<T>& kern, const Product<T>& P, bool a_rows, const T* a, index_t a_stride,
+                 const T* b, index_t kb, T beta, bool last_k, index_t i0, index_t j0, int m, int n) {
+  (a_rows ? kern.ukernel_a_rows : kern.ukernel)(kb, P.alpha, a, a_stride, b, beta, P.c_at(i0, j0), P.rs_c, P.cs_c,
+                                                 m, n);
+  if (last_k && P.bias_along != BiasAlong::None) add_bias_tile(P, i0, j0, m, n);
+}
+
+// K cut into equal blocks of at most kc: K = 784 as 4 x 196 rather than 3 x 256 + 16, whose last block
+// would pay a whole C tile load and store for 16 multiply-adds per element.
+inline index_t k_block(index_t K, index_t kc) { return ceil_div(K, ceil_div(K, kc)); }
+
+constexpr int kMaxDotRows = 8;  // the dot kernels' dot_r and dot_s are at most this
+
+inline int threads_for(index_t work) { return (in_parallel() || !parallel_worth(work)) ? 1 : num_threads(); }
+
+template <class T>
+void gemm_panels(const Product<T>& P, const GemmKernel<T>& kern) {
+  const int mr = kern.mr, nr = kern.nr;
+  const index_t M = P.M, N = P.N, K = P.K, kc = k_block(K, kern.kc);
+  const index_t n_panels = ceil_div(N, nr), group = std::max<index_t>(1, kern.nc / nr);
+#pragma omp parallel num_threads(threads_for(M * N * K))
+  {
+    const int team = team_size(), me = current_thread();
+    const index_t jp0 = n_panels * me / team, jp1 = n_panels * (me + 1) / team;
+    T* bgroup = thread_scratch<T>(kScratchGemmB, static_cast<std::size_t>(std::min(K, kc) * nr * group));
+    T* aedge = thread_scratch<T>(kScratchGemmA, static_cast<std::size_t>(std::min(K, kc) * mr));
+    for (index_t jg = jp0; jg < jp1; jg += group) {
+      const index_t jg_end = std::min(jp1, jg + group);
+      for (index_t pc = 0; pc < K; pc += kc) {
+        const index_t kb = std::min(kc, K - pc);
+        const T beta = pc == 0 ? P.beta : T(1);
+        const bool last_k = pc + kb == K;
+        pack_b(bgroup, kern, P, pc, kb, jg * nr, std::min(N, jg_end * nr) - jg * nr);
+        // Row panel by row panel across the group: each A micro-panel stays in L1 while it meets the
+        // group's B panels (in L2), and C is written along its rows, streams the prefetcher follows.
+        for (index_t ir = 0; ir < M; ir += mr) {
+          const int m = static_cast<int>(std::min<index_t>(mr, M - ir));
+          const bool in_place = m == mr;  // the last rows are packed, zero-padded to mr
+          if (!in_place) pack_a(aedge, kern, P, ir, m, pc, kb);
+          const T* a = in_place ? P.a_at(ir, pc) : aedge;
+          const index_t a_stride = in_place ? P.lda : index_t(mr);
+          for (index_t jp = jg; jp < jg_end; ++jp) {
+            const index_t j0 = jp * nr;
+            tile(kern, P, in_place && !P.trans_a, a, a_stride, bgroup + (jp - jg) * nr * kb, kb, beta, last_k, ir, j0,
+                 m, static_cast<int>(std::min<index_t>(nr, N - j0)));
+          }
         }
-        for (int r = rows; r < mr; ++r)
-          for (index_t q = 0; q < kStep; ++q) panel[(p + q) * mr + r] = T(0);
-      }
-      for (; p < kb; ++p) {
-        for (int r = 0; r < rows; ++r) panel[p * mr + r] = A[(i0 + ir + r) * lda + p0 + p];
-        for (int r = rows; r < mr; ++r) panel[p * mr + r] = T(0);
       }
     }
   }
 }
 
-// op(B)[p][j] for p in [p0, p0+kb), j in panel [j0, j0+nr) into one kb x nr micro-panel, zero-padded.
 template <class T>
-void pack_b_panel(T* panel, const T* B, index_t ldb, bool trans_b, index_t p0, index_t kb, index_t j0,
-                  int cols, int nr) {
-  if (trans_b) {
-    // B is (N, K): column j of op(B) is row j of B. Blocks of 8 values of p per row keep both the
-    // reads (8 consecutive values of a row) and the writes (8 rows of the panel, one cache line
-    // apart) cache-friendly; a row-at-a-time copy wrote one element per panel line per pass.
-    constexpr index_t kStep = 8;
-    index_t p = 0;
-    for (; p + kStep <= kb; p += kStep) {
-      for (int c = 0; c < cols; ++c) {
-        const T* src = B + (j0 + c) * ldb + p0 + p;
-        for (index_t q = 0; q < kStep; ++q) panel[(p + q) * nr + c] = src[q];
+void gemm_blocked(const Product<T>& P, const GemmKernel<T>& kern) {
+  const int mr = kern.mr, nr = kern.nr;
+  const index_t M = P.M, N = P.N, K = P.K, kc = k_block(K, kern.kc), nc = kern.nc;
+  // M is cut into equal blocks (a multiple of mr, at most mc): a short last block would leave one
+  // thread idle while the other finishes a full one.
+  const index_t m_blocks = ceil_div(M, kern.mc);
+  const index_t m_step = ceil_div(ceil_div(M, m_blocks), mr) * mr;
+  T* bbuf = thread_scratch<T>(kScratchGemmB, static_cast<std::size_t>(std::min(K, kc) * ceil_div(std::min(N, nc), nr) * nr));
+#pragma omp parallel num_threads(threads_for(M * N * K))
+  {
+    const int team = team_size(), me = current_thread();
+    T* abuf = thread_scratch<T>(kScratchGemmA, static_cast<std::size_t>(std::min(K, kc) * m_step));
+    for (index_t jc = 0; jc < N; jc += nc) {
+      const index_t nb = std::min(nc, N - jc);
+      const index_t n_panels = ceil_div(nb, nr);
+      for (index_t pc = 0; pc < K; pc += kc) {
+        const index_t kb = std::min(kc, K - pc);
+        const T beta = pc == 0 ? P.beta : T(1);
+        const bool last_k = pc + kb == K;
+        // Each thread packs a contiguous run of the B block's panels, row by row across them.
+        const index_t jp0 = n_panels * me / team, jp1 = n_panels * (me + 1) / team;
+        if (jp0 < jp1) pack_b(bbuf + jp0 * nr * kb, kern, P, pc, kb, jc + jp0 * nr, std::min(nb, jp1 * nr) - jp0 * nr);
+#pragma omp barrier
+        // Work units are (m block, B panel) pairs in m-major order; each thread takes one contiguous,
+        // equal share, so it packs each of its A blocks once and the shares differ by at most one panel.
+        const index_t units = m_blocks * n_panels, u1 = units * (me + 1) / team;
+        for (index_t u = units * me / team; u < u1;) {
+          const index_t ic = (u / n_panels) * m_step, ja = u % n_panels, jb = std::min(n_panels, ja + (u1 - u));
+          const index_t mb = std::min(m_step, M - ic);
+          pack_a(abuf, kern, P, ic, mb, pc, kb);
+          // each B micro-panel stays in L1 while the A block's micro-panels stream past it from L2
+          for (index_t jp = ja; jp < jb; ++jp) {
+            const index_t j0 = jc + jp * nr;
+            const int n = static_cast<int>(std::min<index_t>(nr, N - j0));
+            for (index_t ir = 0; ir < mb; ir += mr)
+              tile(kern, P, false, abuf + ir * kb, index_t(mr), bbuf + jp * nr * kb, kb, beta, last_k, ic + ir, j0,
+                   static_cast<int>(std::min<index_t>(mr, mb - ir)), n);
+          }
+          u += jb - ja;
+        }
+#pragma omp barrier
+        // (nobody repacks B while another thread still reads it)
       }
-      for (int c = cols; c < nr; ++c)
-        for (index_t q = 0; q < kStep; ++q) panel[(p + q) * nr + c] = T(0);
-    }
-    for (; p < kb; ++p) {
-      for (int c = 0; c < cols; ++c) panel[p * nr + c] = B[(j0 + c) * ldb + p0 + p];
-      for (int c = cols; c < nr; ++c) panel[p * nr + c] = T(0);
-    }
-  } else {
-    for (index_t p = 0; p < kb; ++p) {
-      const T* src = B + (p0 + p) * ldb + j0;
-      T* out = panel + p * nr;
-      std::memcpy(out, src, sizeof(T) * cols);
-      for (int c = cols; c < nr; ++c) out[c] = T(0);
     }
   }
 }
 
+// C = A B^T with both operands' rows along K and a result of a few values (see kernels/gemm_dot_simd.h):
+// dot products of dot_r rows of A with dot_s rows of B straight from the operands, one task per such
+// block of C. Rows past the edge repeat the last one; their sums are not stored.
 template <class T>
-void add_bias_tile(T* c, index_t ldc, int m, int n, const T* bias, BiasAlong along, index_t i0,
-                   index_t j0) {
-  if (along == BiasAlong::Rows) {
-    for (int i = 0; i < m; ++i) {
-      const T b = bias[i0 + i];
-      for (int j = 0; j < n; ++j) c[i * ldc + j] += b;
+void gemm_dot(const Product<T>& P, const GemmKernel<T>& kern) {
+  const int R = kern.dot_r, S = kern.dot_s;
+  const index_t tiles_n = ceil_div(P.N, S);
+  parallel_for(ceil_div(P.M, R) * tiles_n, P.M * P.N * P.K, [&](index_t t) {
+    const index_t i0 = t / tiles_n * R, j0 = t % tiles_n * S;
+    const T* a_rows[kMaxDotRows];
+    const T* b_rows[kMaxDotRows];
+    T sums[kMaxDotRows * kMaxDotRows];
+    for (int r = 0; r < R; ++r) a_rows[r] = P.a_at(std::min(i0 + r, P.M - 1), 0);
+    for (int s = 0; s < S; ++s) b_rows[s] = P.b_at(0, std::min(j0 + s, P.N - 1));
+    kern.dot(P.K, a_rows, b_rows, sums);
+    for (int r = 0; r < R && i0 + r < P.M; ++r)
+      for (int s = 0; s < S && j0 + s < P.N; ++s) {
+        T* c = P.c_at(i0 + r, j0 + s);
+        T v = P.alpha * sums[r * S + s] + (P.beta == T(0) ? T(0) : P.beta * *c);
+        if (P.bias_along == BiasAlong::Rows) v += P.bias[i0 + r];
+        if (P.bias_along == BiasAlong::Cols) v += P.bias[j0 + s];
+        *c = v;
+      }
+  });
+}
+
+inline bool few_panels_per_thread(index_t N, int nr, int threads) {
+  return threads > 1 && ceil_div(N, nr) < 2 * threads;
+}
+
+// Panels or blocked, for a product already oriented (split-K's parts come here too).
+template <class T>
+void gemm_unsplit(const Product<T>& P, const GemmKernel<T>& kern) {
+  if (few_panels_per_thread(P.N, kern.nr, threads_for(P.M * P.N * P.K))) gemm_blocked(P, kern);
+  else gemm_panels(P, kern);
+}
+
+// The parts' products go to scratch rows of their own and are added in part order: the same sums for
+// any thread count.
+template <class T>
+void gemm_split_k(const Product<T>& P, const GemmKernel<T>& kern, index_t k_parts, bool dot) {
+  const index_t M = P.M, N = P.N, k_step = ceil_div(P.K, k_parts), mn = M * N;
+  T* parts = thread_scratch<T>(kScratchGemmSplitK, static_cast<std::size_t>(k_parts * mn));
+  parallel_for(k_parts, mn * P.K, [&](index_t part) {
+    const index_t p0 = part * k_step, kb = std::min(k_step, P.K - p0);
+    Product<T> slice = P;
+    slice.C = parts + part * mn;
+    slice.rs_c = N;
+    slice.cs_c = 1;
+    slice.A = P.a_at(0, p0);
+    slice.B = P.b_at(p0, 0);
+    slice.K = kb;
+    slice.beta = T(0);
+    slice.bias = nullptr;
+    slice.bias_along = BiasAlong::None;
+    if (dot) gemm_dot(slice, kern);  // serial: we are inside the parallel loop
+    else gemm_unsplit(slice, kern);
+  });
+  for (index_t i = 0; i < M; ++i)
+    for (index_t j = 0; j < N; ++j) {
+      T* c = P.c_at(i, j);
+      T sum = P.beta == T(0) ? T(0) : P.beta * *c;
+      for (index_t part = 0; part < k_parts; ++part) sum += parts[part * mn + i * N + j];
+      if (P.bias_along == BiasAlong::Rows) sum += P.bias[i];
+      if (P.bias_along == BiasAlong::Cols) sum += P.bias[j];
+      *c = sum;
     }
-  } else {
-    for (int i = 0; i < m; ++i)
-      for (int j = 0; j < n; ++j) c[i * ldc + j] += bias[j0 + j];
-  }
+}
+
+// The share of the register tiles' area that an (M, N) result fills.
+inline double tile_fill(index_t M, index_t N, int mr, int nr) {
+  return double(M) * double(N) / (double(ceil_div(M, mr) * mr) * double(ceil_div(N, nr) * nr));
 }
 
 // C := beta*C (+ bias) for the degenerate K == 0 product.
 template <class T>
-void scale_and_bias(T* C, index_t ldc, index_t M, index_t N, T beta, const T* bias, BiasAlong along) {
-  for (index_t i = 0; i < M; ++i) {
-    T* ci = C + i * ldc;
-    for (index_t j = 0; j < N; ++j) {
-      T v = beta == T(0) ? T(0) : beta * ci[j];
-      if (along == BiasAlong::Rows) v += bias[i];
-      if (along == BiasAlong::Cols) v += bias[j];
-      ci[j] = v;
+void scale_and_bias(const Product<T>& P) {
+  for (index_t i = 0; i < P.M; ++i)
+    for (index_t j = 0; j < P.N; ++j) {
+      T* c = P.c_at(i, j);
+      T v = P.beta == T(0) ? T(0) : P.beta * *c;
+      if (P.bias_along == BiasAlong::Rows) v += P.bias[i];
+      if (P.bias_along == BiasAlong::Cols) v += P.bias[j];
+      *c = v;
     }
-  }
 }
 
 }  // namespace
 
-// The five loops (see the top of the file), for M, N, K > 0.
 template <class T>
-void gemm_blocked(T* C, index_t ldc, const T* A, index_t lda, const T* B, index_t ldb, index_t M, index_t N,
-                  index_t K, bool trans_a, bool trans_b, T alpha, T beta, const T* bias, BiasAlong bias_along) {
+bool gemm_prefers_transposed(index_t M, index_t N, index_t K) {
   const GemmKernel<T>& kern = gemm_kernel<T>();
-  const int mr = kern.mr, nr = kern.nr;
-  // K is cut into equal blocks of at most the kernel's kc: K = 784 as 4 x 196 rather than 3 x 256 + 16,
-  // whose last block would pay a whole C tile load and store for 16 multiply-adds per element.
-  const index_t kc = ceil_div(K, ceil_div(K, kern.kc));
-  const index_t mc = kern.mc;
-  const index_t nc = kern.nc;
+  // The transposed product writes C through the kernel's scalar edge path: worth it only when the tile
+  // fills much better and K is long enough to hide those stores.
+  return K >= 64 && tile_fill(N, M, kern.mr, kern.nr) > 1.25 * tile_fill(M, N, kern.mr, kern.nr);
+}
 
-  const int threads = (in_parallel() || !parallel_worth(M * N * K)) ? 1 : num_threads();
-
-  T* bbuf = thread_scratch<T>(kScratchGemmB, static_cast<std::size_t>(panel_stride<T>(std::min(K, kc), nr) *
-                                                                      ceil_div(std::min(N, nc), nr)));
-
-  // M is cut into equal blocks (a multiple of mr, at most mc): a short last block would leave one
-  // thread idle while the other finishes a full one.
-  const index_t m_blocks = ceil_div(M, mc);
-  const index_t m_step = ceil_div(ceil_div(M, m_blocks), mr) * mr;
-
-#pragma omp parallel num_threads(threads)
-  {
-    const index_t a_capacity = std::min(K, kc) * m_step;
-    T* abuf = thread_scratch<T>(kScratchGemmA, static_cast<std::size_t>(a_capacity));
-
-    if (m_blocks == 1 && N <= nc) {
-      // The small GEMMs of a training step (M = the batch): each thread packs and computes its own
-      // contiguous share of B's panels, with no barrier at all. Sharing one packed B block would cost
-      // two barriers per K block, a large part of a product this size.
-      const index_t n_panels = ceil_div(N, nr);
-      const int team = team_size(), me = current_thread();
-      const index_t jp0 = n_panels * me / team, jp1 = n_panels * (me + 1) / team;
-      T* own = thread_scratch<T>(kScratchGemmTile, static_cast<std::size_t>(panel_stride<T>(std::min(K, kc), nr) *
-                                                                            std::max<index_t>(jp1 - jp0, 1)));
-      for (index_t pc = 0; pc < K && jp0 < jp1; pc += kc) {
-        const index_t kb = std::min(kc, K - pc);
-        const T beta_block = pc == 0 ? beta : T(1);
-        const bool last_k = pc + kb == K;
-        pack_a(abuf, A, lda, trans_a, 0, M, pc, kb, mr);
-        for (index_t jp = jp0; jp < jp1; ++jp) {
-          const int cols = static_cast<int>(std::min<index_t>(nr, N - jp * nr));
-          T* bpanel = own + (jp - jp0) * panel_stride<T>(kb, nr);
-          pack_b_panel(bpanel, B, ldb, trans_b, pc, kb, jp * nr, cols, nr);
-          for (index_t ir = 0; ir < M; ir += mr) {
-            const int m = static_cast<int>(std::min<index_t>(mr, M - ir));
-            T* c = C + ir * ldc + jp * nr;
-            kern.ukernel(kb, alpha, abuf + ir * kb, bpanel, beta_block, c, ldc, m, cols);
-            if (last_k && bias_along != BiasAlong::None) add_bias_tile(c, ldc, m, cols, bias, bias_along, ir, jp * nr);
-          }
-        }
-      }
-    } else
-    for (index_t jc = 0; jc < N; jc += nc) {
-      const index_t nb = std::min(nc, N - jc);
-      const index_t n_panels = ceil_div(nb, nr);
-
-      for (index_t pc = 0; pc < K; pc += kc) {
-        const index_t kb = std::min(kc, K - pc);
-        const T beta_block = pc == 0 ? beta : T(1);
-        const bool last_k = pc + kb == K;
-
-#pragma omp for schedule(static)
-        for (index_t jp = 0; jp < n_panels; ++jp) {
-          const int cols = static_cast<int>(std::min<index_t>(nr, nb - jp * nr));
-          pack_b_panel(bbuf + jp * panel_stride<T>(kb, nr), B, ldb, trans_b, pc, kb, jc + jp * nr, cols, nr);
-        }
-        // (implicit barrier: the B block is complete before anyone reads it)
-
-        // Work units are (m block, B panel) pairs in m-major order; a static schedule hands each thread
-        // one contiguous, equal share, so a thread packs its A block once and the shares differ by at
-        // most one panel, whatever the shape.
-        index_t packed_ic = -1;
-#pragma omp for schedule(static)
-        for (index_t unit = 0; unit < m_blocks * n_panels; ++unit) {
-          const index_t ic = (unit / n_panels) * m_step;
-          const index_t jp = unit % n_panels;
-          const index_t mb = std::min(m_step, M - ic);
-          if (ic != packed_ic) {
-            pack_a(abuf, A, lda, trans_a, ic, mb, pc, kb, mr);
-            packed_ic = ic;
-          }
-          const index_t j0 = jc + jp * nr;
-          const int n = static_cast<int>(std::min<index_t>(nr, N - j0));
-          const T* bpanel = bbuf + jp * panel_stride<T>(kb, nr);
-          for (index_t ir = 0; ir < mb; ir += mr) {
-            const int m = static_cast<int>(std::min<index_t>(mr, mb - ir));
-            T* c = C + (ic + ir) * ldc + j0;
-            kern.ukernel(kb, alpha, abuf + ir * kb, bpanel, beta_block, c, ldc, m, n);
-            if (last_k && bias_along != BiasAlong::None)
-              add_bias_tile(c, ldc, m, n, bias, bias_along, ic + ir, j0);
-          }
-        }
-        // (implicit barrier: nobody repacks B while another thread still reads it)
-      }
-    }
+template <class T>
+GemmPlan gemm_plan(index_t M, index_t N, index_t K, bool trans_a, bool trans_b) {
+  const GemmKernel<T>& kern = gemm_kernel<T>();
+  GemmPlan plan{GemmStrategy::Panels, gemm_prefers_transposed<T>(M, N, K), 1, false, kern.mr, kern.nr,
+                kern.mc, kern.kc, kern.nc};
+  if (plan.transposed) std::swap(M, N);  // (C^T = B A^T keeps both operands along K if C = A B^T did)
+  // A result of a few register tiles leaves every thread but one idle and most of a tile empty. With both
+  // operands along K, dot products need no packing; either way a long K is split into parts computed
+  // independently. The choice depends on the shape alone, never on the threads, so that the sums are
+  // the same for any thread count.
+  const bool few_tiles = ceil_div(M, kern.mr) * ceil_div(N, kern.nr) <= 4;
+  const index_t k_parts = std::min<index_t>(16, K / (4 * kern.kc));
+  plan.dot = few_tiles && !trans_a && trans_b && K >= 64;
+  if (few_tiles && k_parts >= 2) {
+    plan.strategy = GemmStrategy::SplitK;
+    plan.k_parts = k_parts;
+  } else if (plan.dot) {
+    plan.strategy = GemmStrategy::Dot;
+  } else if (few_panels_per_thread(N, kern.nr, threads_for(M * N * K))) {
+    plan.strategy = GemmStrategy::Blocked;
   }
+  return plan;
+}
+
+const char* gemm_strategy_name(GemmStrategy strategy) {
+  switch (strategy) {
+    case GemmStrategy::Blocked: return "blocked";
+    case GemmStrategy::SplitK: return "split_k";
+    case GemmStrategy::Dot: return "dot";
+    case GemmStrategy::Panels: break;
+  }
+  return "panels";
 }
 
 template <class T>
@@ -231,38 +322,17 @@ void gemm(T* C, index_t ldc, const T* A, index_t lda, const T* B, index_t ldb, i
           index_t K, bool trans_a, bool trans_b, T alpha, T beta, const T* bias, BiasAlong bias_along) {
   if (M <= 0 || N <= 0) return;
   if (bias == nullptr) bias_along = BiasAlong::None;
-  if (K <= 0 || alpha == T(0)) {
-    scale_and_bias(C, ldc, M, N, beta, bias, bias_along);
-    return;
-  }
+  Product<T> P{C, ldc, 1, A, lda, trans_a, B, ldb, trans_b, M, N, K, alpha, beta, bias, bias_along};
+  if (K <= 0 || alpha == T(0)) return scale_and_bias(P);
   const GemmKernel<T>& kern = gemm_kernel<T>();
-  const int mr = kern.mr, nr = kern.nr;
-  const index_t kc = kern.kc;
-  // A result of a few tiles with a long K (a first conv layer's weight gradient: 32 x 9, K = 50176)
-  // leaves every thread but one idle. Split K into parts fixed by the shape alone, compute the parts'
-  // products independently and add them in order: the same sums for any thread count.
-  const index_t k_parts = std::min<index_t>(16, K / (4 * kc));
-  if (!in_parallel() && ceil_div(M, mr) * ceil_div(N, nr) <= 4 && k_parts >= 2) {
-    const index_t k_step = ceil_div(K, k_parts), mn = M * N;
-    T* parts = thread_scratch<T>(kScratchGemmSplitK, static_cast<std::size_t>(k_parts * mn));
-    parallel_for(k_parts, M * N * K, [&](index_t part) {
-      const index_t p0 = part * k_step, kb = std::min(k_step, K - p0);
-      const T* a = trans_a ? A + p0 * lda : A + p0;
-      const T* b = trans_b ? B + p0 : B + p0 * ldb;
-      gemm_blocked<T>(parts + part * mn, N, a, lda, b, ldb, M, N, kb, trans_a, trans_b, alpha, T(0), nullptr,
-                      BiasAlong::None);
-    });
-    for (index_t i = 0; i < M; ++i)
-      for (index_t j = 0; j < N; ++j) {
-        T sum = beta == T(0) ? T(0) : beta * C[i * ldc + j];
-        for (index_t part = 0; part < k_parts; ++part) sum += parts[part * mn + i * N + j];
-        if (bias_along == BiasAlong::Rows) sum += bias[i];
-        if (bias_along == BiasAlong::Cols) sum += bias[j];
-        C[i * ldc + j] = sum;
-      }
-    return;
+  const GemmPlan plan = gemm_plan<T>(M, N, K, trans_a, trans_b);
+  if (plan.transposed) P = P.transposed();
+  switch (plan.strategy) {
+    case GemmStrategy::SplitK: return gemm_split_k(P, kern, plan.k_parts, plan.dot);
+    case GemmStrategy::Dot: return gemm_dot(P, kern);
+    case GemmStrategy::Blocked: return gemm_blocked(P, kern);
+    case GemmStrategy::Panels: return gemm_panels(P, kern);
   }
-  gemm_blocked(C, ldc, A, lda, B, ldb, M, N, K, trans_a, trans_b, alpha, beta, bias, bias_along);
 }
 
 template <class T>
@@ -295,7 +365,8 @@ double ukernel_peak_gflops() {
   for (int trial = 0; trial < 5; ++trial) {
     const int calls = 2000;
     const auto start = clock::now();
-    for (int i = 0; i < calls; ++i) kern.ukernel(k, 1.0f, a.data(), b.data(), 1.0f, c.data(), kern.nr, kern.mr, kern.nr);
+    for (int i = 0; i < calls; ++i)
+      kern.ukernel(k, 1.0f, a.data(), kern.mr, b.data(), 1.0f, c.data(), kern.nr, 1, kern.mr, kern.nr);
     const double seconds = std::chrono::duration<double>(clock::now() - start).count();
     best = std::max(best, 2.0 * kern.mr * kern.nr * k * calls / seconds / 1e9);
   }
@@ -306,7 +377,9 @@ double ukernel_peak_gflops() {
   template void gemm<T>(T*, index_t, const T*, index_t, const T*, index_t, index_t, index_t,       \
                         index_t, bool, bool, T, T, const T*, BiasAlong);                             \
   template void gemm_naive<T>(T*, index_t, const T*, index_t, const T*, index_t, index_t, index_t, \
-                              index_t, bool, bool, T, T, const T*, BiasAlong);
+                              index_t, bool, bool, T, T, const T*, BiasAlong);                       \
+  template bool gemm_prefers_transposed<T>(index_t, index_t, index_t);                              \
+  template GemmPlan gemm_plan<T>(index_t, index_t, index_t, bool, bool);
 NNTRAIN_INSTANTIATE_GEMM(float)
 NNTRAIN_INSTANTIATE_GEMM(double)
 #undef NNTRAIN_INSTANTIATE_GEMM

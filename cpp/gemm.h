@@ -22,6 +22,27 @@ void gemm(T* C, index_t ldc, const T* A, index_t lda, const T* B, index_t ldb, i
           index_t K, bool trans_a, bool trans_b, T alpha, T beta, const T* bias = nullptr,
           BiasAlong bias_along = BiasAlong::None);
 
+// True when GEMM computes an (M, N) result faster as its transpose (N, M) (the register tile fills better
+// that way round). A caller free to lay out a result either way (conv2d's per-group weight gradients)
+// asks this and stores it the way GEMM computes it, with no scattered writes.
+template <class T>
+bool gemm_prefers_transposed(index_t M, index_t N, index_t K);
+
+// How gemm computes an (M, N, K) product with the kernels and thread count in use (gemm.cpp's top
+// comment describes the strategies); exposed so tests can reach each one on purpose.
+enum class GemmStrategy { Panels, Blocked, SplitK, Dot };
+struct GemmPlan {
+  GemmStrategy strategy;
+  bool transposed;   // computed as C^T = op(B)^T op(A)^T
+  index_t k_parts;   // SplitK only
+  bool dot;          // Dot, or SplitK whose parts are computed by the dot kernel
+  int mr, nr;        // register tile
+  index_t mc, kc, nc;
+};
+template <class T>
+GemmPlan gemm_plan(index_t M, index_t N, index_t K, bool trans_a, bool trans_b);
+const char* gemm_strategy_name(GemmStrategy strategy);
+
 // The naive twin (same contract, a plain triple loop, serial): an oracle for tests and a bench baseline.
 template <class T>
 void gemm_naive(T* C, index_t ldc, const T* A, index_t lda, const T* B, index_t ldb, index_t M,

@@ -1,11 +1,13 @@
 // Sums over a contiguous run that vectorise without -ffast-math: eight independent double accumulators
 // (a plain `s += x[i]` is one dependency chain the compiler may not reorder), combined in a fixed order,
-// so the result depends on the data and n only -- never on threads or chunking.
+// so the result depends on the data and n only -- never on threads or chunking. Internal linkage: the
+// elementwise kernels are compiled once per instruction set and each copy must stay its own.
 #pragma once
 
 #include "common.h"
 
 namespace nntrain {
+namespace {
 
 namespace lanes {
 constexpr int kLanes = 8;
@@ -26,4 +28,5 @@ inline double lane_sum(index_t n, F f) {
   return lanes::combine(acc);
 }
 
+}  // namespace
 }  // namespace nntrain

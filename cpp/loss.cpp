@@ -4,7 +4,7 @@
 #include <cmath>
 #include <vector>
 
-#include "softmax.h"
+#include "dispatch.h"
 
 namespace nntrain {
 
@@ -26,14 +26,14 @@ double cross_entropy_forward(T* probs, double* row_loss, const T* logits, const 
                              index_t C) {
   const double keep = 1.0 - t.label_smoothing, spread = t.label_smoothing / double(C);
   const T* w = t.class_weight;
+  const ElementwiseKernels<T>& k = elementwise_kernels<T>();
   parallel_for(N, N * C, [&](index_t i) {
     const T* x = logits + i * C;
     T* p = probs + i * C;
     T m;
     double s;
-    softmax_row_exp(p, x, C, T(1), &m, &s);
-    const T inv_s = static_cast<T>(1.0 / s);
-    for (index_t c = 0; c < C; ++c) p[c] *= inv_s;
+    k.softmax_row_exp(p, x, C, T(1), &m, &s);
+    k.scale(p, C, static_cast<T>(1.0 / s));
     if (ignored(t.labels, t.ignore_index, i)) {
       row_loss[i] = 0.0;
       return;

@@ -6,7 +6,8 @@
 //   log_softmax_backward(dinp, dout, y, rows, cols, t)  dinp += (dout - exp(y) * sum(dout)) / t
 //
 // Backward takes the forward's output y, not x: both derivatives are cheapest written in it.
-// The row maximum is subtracted before exp, so logits of any magnitude are safe.
+// The row maximum is subtracted before exp, so logits of any magnitude are safe. The rows are computed by
+// the elementwise kernels of the ISA in use (kernels/elementwise.h), which the fused cross-entropy shares.
 #pragma once
 
 #include "common.h"
@@ -22,10 +23,5 @@ template <class T>
 void log_softmax_forward(T* out, const T* x, index_t rows, index_t cols, double temperature);
 template <class T>
 void log_softmax_backward(T* dinp, const T* dout, const T* y, index_t rows, index_t cols, double temperature);
-
-// Shared with the fused cross-entropy: writes exp((x - max) / t) into e and returns (max, sum of e)
-// for one row of n values. Sums are carried in double.
-template <class T>
-void softmax_row_exp(T* e, const T* x, index_t n, T inv_t, T* max_out, double* sum_out);
 
 }  // namespace nntrain

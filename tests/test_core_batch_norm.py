@@ -9,6 +9,9 @@ from conftest import num_threads
 from reference import norm as ref
 from reference.numgrad import check_backward
 
+# Every test runs once per instruction set the CPU offers: the elementwise kernels are compiled for each.
+pytestmark = pytest.mark.usefixtures("isa")
+
 SHAPES = [(5, 3), (1, 4, 3, 3), (4, 2, 5, 7), (64, 16), (2, 1, 1, 2)]
 
 

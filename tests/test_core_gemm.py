@@ -141,3 +141,168 @@ def test_long_k_products_split_along_k_match_the_naive_twin(rng, isa, trans_a, t
             runs.append(got)
     np.testing.assert_allclose(runs[0], want, rtol=1e-10, atol=1e-9)
     np.testing.assert_array_equal(runs[0], runs[1])
+
+
+# ---- the three strategies (see cpp/gemm.cpp), each reached on purpose under every ISA ----------------------
+
+def plan_shape(path, ta, tb):
+    """An (M, N, K) that gemm computes by `path` for these transpose flags with the kernels in use, found
+    from gemm_plan, with edges that are no multiple of the register tile or the K block."""
+    tile = _core.gemm_plan(1, 1, 1)
+    mr, nr, kc = tile["mr"], tile["nr"], tile["kc"]
+    candidates = {
+        "panels": [(3 * mr + 1, 5 * nr + 3, kc + 7), (2 * mr + 5, 9 * nr - 1, 2 * kc + 3)],
+        "blocked": [(40 * mr + 5, nr - 3, kc + 9), (40 * mr + 5, nr, 300)],
+        "split_k": [(5, 7, 8 * kc + 3), (mr + 1, nr - 1, 9 * kc + 11)],
+        "dot": [(5, 7, kc + 3), (mr + 1, nr - 1, 2 * kc + 5)],
+        "transposed": [(10 * nr + 1, 3, kc + 5), (nr - 3, mr + 1, kc + 5)],
+    }
+    with num_threads(2):
+        for M, N, K in candidates[path]:
+            plan = _core.gemm_plan(M, N, K, ta, tb)
+            if path == "transposed" and plan["transposed"] and plan["strategy"] == "panels":
+                return M, N, K
+            if path != "transposed" and plan["strategy"] == path and not plan["transposed"]:
+                return M, N, K
+    return None
+
+
+FLAGS = [(False, False), (True, False), (False, True), (True, True)]
+PATHS = [(path, ta, tb) for path in ("panels", "blocked", "split_k", "transposed") for ta, tb in FLAGS]
+PATHS += [("dot", False, True)]  # both operands along K: the only layout the dot kernel takes
+
+
+@pytest.mark.parametrize("path,ta,tb", PATHS)
+def test_each_strategy_matches_the_naive_twin_and_any_thread_count(isa, rng, path, ta, tb):
+    shape = plan_shape(path, ta, tb)
+    assert shape is not None, f"no test shape reaches {path} with {isa}"
+    M, N, K = shape
+    a, b = operands(rng, M, N, K, ta, tb, np.float64)
+    c0 = rng.standard_normal((M, N))
+    for along, bias in (("rows", rng.standard_normal(M)), ("cols", rng.standard_normal(N))):
+        want = c0.copy()
+        _core.gemm(want, a, b, ta, tb, 0.5, -1.5, bias, along, naive=True)
+        runs = []
+        for threads in (1, 2):
+            with num_threads(threads):
+                got = c0.copy()
+                _core.gemm(got, a, b, ta, tb, 0.5, -1.5, bias, along)
+                runs.append(got)
+        close(runs[0], want, np.float64, K)
+        np.testing.assert_array_equal(runs[0], runs[1])
+
+
+def test_split_k_parts_of_a_dot_product_layout_use_the_dot_kernel(isa):
+    # A result of two register tiles: K parts when K spans at least 8 K blocks, the dot kernel for both
+    # operands along K (C = A B^T), packed panels otherwise. Shapes follow each ISA's own tile.
+    tile = _core.gemm_plan(1, 1, 1)
+    mr, nr, kc = tile["mr"], tile["nr"], tile["kc"]
+    long_k = _core.gemm_plan(mr + 1, nr - 1, 8 * kc + 3, False, True)
+    assert long_k["strategy"] == "split_k" and long_k["k_parts"] == 2 and long_k["dot"]
+    assert not _core.gemm_plan(mr + 1, nr - 1, 8 * kc + 3, True, False)["dot"]
+    assert _core.gemm_plan(mr + 1, nr - 1, 2 * kc, False, True)["strategy"] == "dot"
+    if isa != "ref":  # the cnn's conv1 weight gradient is a few tiles of the 6x16 and 12x32 tiles (not 4x8)
+        conv1_dw = _core.gemm_plan(32, 9, 50176, False, True)
+        assert conv1_dw["strategy"] == "split_k" and conv1_dw["dot"]
+
+
+@pytest.mark.parametrize("path,ta,tb", [(p, False, True) for p in ("panels", "blocked", "split_k", "dot", "transposed")])
+def test_beta_zero_ignores_nan_in_c_on_every_path(isa, rng, path, ta, tb):
+    M, N, K = plan_shape(path, ta, tb)
+    a, b = operands(rng, M, N, K, ta, tb, np.float32)
+    with num_threads(2):
+        c = np.full((M, N), np.nan, dtype=np.float32)
+        _core.gemm(c, a, b, ta, tb, beta=0.0)
+    assert np.isfinite(c).all()
+    close(c, ref_matmul(a, b, ta, tb), np.float32, K)
+
+
+@pytest.mark.parametrize("ta,tb", [(False, False), (True, True)])
+def test_operands_at_odd_offsets_and_row_strides(isa, rng, ta, tb):
+    # Views one element into a buffer (not 64-byte aligned) and column slices of wider arrays
+    # (row stride > width): a, b and c are all used in place.
+    M, N, K = 37, 70, 300
+    a_full = rng.standard_normal((K + 1, M + 5) if ta else (M + 1, K + 5))
+    b_full = rng.standard_normal((N + 1, K + 3) if tb else (K + 1, N + 3))
+    a = a_full[1:, 2:2 + (M if ta else K)]
+    b = b_full[1:, 1:1 + (K if tb else N)]
+    c_full = np.zeros((M + 1, N + 4))
+    c = c_full[1:, 3:3 + N]
+    _core.gemm(c, a, b, ta, tb)
+    close(c, ref_matmul(np.ascontiguousarray(a), np.ascontiguousarray(b), ta, tb), np.float64, K)
+    assert not c_full[0].any() and not c_full[1:, :3].any() and not c_full[1:, 3 + N:].any()
+    close(F.matmul(a, b, ta, tb), c, np.float64, K)
+
+
+def test_column_slices_must_keep_rows_contiguous(rng):
+    a = rng.standard_normal((6, 8))
+    with pytest.raises(ValueError, match="a: rows must be contiguous"):
+        F.matmul(a[:, ::2], np.zeros((4, 2)))
+    with pytest.raises(ValueError, match="c: rows must be contiguous"):
+        _core.gemm(np.zeros((6, 4))[:, ::2], a, np.zeros((8, 2)))
+
+
+def test_microkernel_peak_runs_on_every_isa(isa):
+    # It used to hand 16-byte-aligned vectors to aligned AVX-512 loads and crash.
+    assert _core.ukernel_peak_gflops() > 0
+
+
+# ---- cache sizes and the blocks cut from them ---------------------------------------------------------------
+
+def test_cache_sizes_fall_back_when_nothing_is_readable(tmp_path):
+    sizes = _core.detect_cache_sizes(str(tmp_path / "missing"), use_sysconf=False)
+    assert sizes == {"l1d": 32 * 1024, "l2": 256 * 1024, "l3": 4 * 1024 * 1024, "source": "fallback,fallback,fallback"}
+
+
+def test_cache_sizes_read_from_a_sysfs_tree(tmp_path):
+    entries = [("1", "Data", "48K"), ("1", "Instruction", "32K"), ("2", "Unified", "2048K"), ("3", "Unified", "300M")]
+    for i, (level, kind, size) in enumerate(entries):
+        d = tmp_path / f"index{i}"
+        d.mkdir()
+        (d / "level").write_text(level + "\n")
+        (d / "type").write_text(kind + "\n")
+        (d / "size").write_text(size + "\n")
+    sizes = _core.detect_cache_sizes(str(tmp_path), use_sysconf=False)
+    assert sizes == {"l1d": 48 * 1024, "l2": 2048 * 1024, "l3": 300 * 1024 * 1024, "source": "sysfs,sysfs,sysfs"}
+    # a level sysfs does not list falls back alone
+    for name in ("level", "type", "size"):
+        (tmp_path / "index3" / name).unlink()
+    (tmp_path / "index3").rmdir()
+    assert _core.detect_cache_sizes(str(tmp_path), use_sysconf=False)["source"] == "sysfs,sysfs,fallback"
+
+
+def test_cache_sizes_of_this_machine_are_detected():
+    info = _core.build_info()["caches"]
+    assert info["l1d"] >= 4096 and info["l2"] >= info["l1d"]
+    assert info["source"].split(",")[0] in ("sysconf", "sysfs", "fallback")
+
+
+@pytest.mark.parametrize("mr,nr,size", [(6, 16, 4), (12, 32, 4), (6, 8, 8), (4, 8, 4)])
+@pytest.mark.parametrize("l1,l2", [(32 << 10, 256 << 10), (32 << 10, 512 << 10), (48 << 10, 2 << 20), (1 << 20, 64 << 20)])
+def test_gemm_blocks_fit_the_caches(mr, nr, size, l1, l2):
+    b = _core.gemm_blocks(mr, nr, size, l1, l2, 32 << 20)
+    assert b["kc"] % 16 == 0 and 128 <= b["kc"] <= 512
+    assert b["kc"] == 128 or mr * b["kc"] * size <= l1 // 2  # the A micro-panel fits half of L1
+    assert b["mc"] % mr == 0 and b["nc"] % nr == 0
+    assert b["nc"] == 2 * nr or b["kc"] * b["nc"] * size <= l2 // 2  # the B group fits half of L2
+    assert b["mc"] <= 1024 and b["nc"] <= 1024
+    smaller = _core.gemm_blocks(mr, nr, size, l1, l2 // 2, 32 << 20)
+    assert smaller["nc"] <= b["nc"] and smaller["mc"] <= b["mc"]
+
+
+@pytest.mark.parametrize("path", ["panels", "blocked", "split_k", "dot", "transposed"])
+@pytest.mark.parametrize("beta", [0.0, 1.0])
+def test_partial_tiles_never_write_outside_c(isa, rng, path, beta):
+    # C is the top-left corner of a larger array whose other cells hold a sentinel: the edge tiles (rows
+    # past M in the last row panel, columns past N) must leave them alone.
+    shape = plan_shape(path, False, True)
+    assert shape is not None, f"no test shape reaches {path} with {isa}"
+    M, N, K = shape
+    a, b = operands(rng, M, N, K, False, True, np.float64)
+    full = np.full((M + 7, N + 5), -7.25)
+    c = full[:M, :N]
+    c[...] = 1.0
+    with num_threads(2):
+        _core.gemm(c, a, b, False, True, beta=beta)
+    close(c, beta + ref_matmul(a, b, False, True), np.float64, K)
+    assert (full[M:, :] == -7.25).all() and (full[:, N:] == -7.25).all()

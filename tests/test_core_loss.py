@@ -9,6 +9,9 @@ from conftest import num_threads
 from reference import loss as ref
 from reference.numgrad import check_backward
 
+# Every test runs once per instruction set the CPU offers: the elementwise kernels are compiled for each.
+pytestmark = pytest.mark.usefixtures("isa")
+
 
 @pytest.mark.parametrize("N,C", [(1, 1), (1, 2), (7, 10), (64, 3), (5, 1001)])
 @pytest.mark.parametrize("ls", [0.0, 0.1])

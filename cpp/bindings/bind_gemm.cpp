@@ -36,10 +36,17 @@ void gemm_into(const py::object& c, const py::array& a, const py::array& b, bool
   const BiasAlong along = parse_bias_along(bias_along);
   with_float_type(a, "a", [&](auto tag) {
     using T = decltype(tag);
-    const T* ap = in<T>(a, "a");
-    const T* bp = in<T>(b, "b");
-    T* cp = out_or_null<T>(c, "c", {s.M, s.N});
-    if (cp == nullptr) fail("c: expected a NumPy array to write into");
+    index_t lda, ldb, ldc;
+    const T* ap = in_rows<T>(a, "a", &lda);
+    const T* bp = in_rows<T>(b, "b", &ldb);
+    if (!py::isinstance<py::array>(c)) fail("c: expected a NumPy array to write into");
+    auto ca = py::reinterpret_borrow<py::array>(c);
+    if (ca.ndim() != 2) fail("c: expected a 2-D array");
+    in_rows<T>(ca, "c", &ldc);
+    if (!ca.writeable()) fail("c: array is read-only");
+    if (shape_of(ca) != Shape{s.M, s.N})
+      fail("c: expected shape " + shape_str({s.M, s.N}) + ", got " + shape_str(shape_of(ca)));
+    T* cp = static_cast<T*>(ca.mutable_data());
     const T* biasp = in_or_null<T>(bias, "bias");
     if (biasp != nullptr) {
       if (along == BiasAlong::None) fail("bias: give bias_along='rows' or 'cols' with a bias");
@@ -47,8 +54,7 @@ void gemm_into(const py::object& c, const py::array& a, const py::array& b, bool
     }
     run_kernel([&] {
       auto f = naive ? gemm_naive<T> : gemm<T>;
-      f(cp, s.N, ap, a.shape(1), bp, b.shape(1), s.M, s.N, s.K, trans_a, trans_b, T(alpha), T(beta), biasp,
-        along);
+      f(cp, ldc, ap, lda, bp, ldb, s.M, s.N, s.K, trans_a, trans_b, T(alpha), T(beta), biasp, along);
     });
   });
 }
@@ -57,15 +63,34 @@ py::array matmul(const py::array& a, const py::array& b, bool trans_a, bool tran
   const GemmShape s = gemm_shape(a, b, trans_a, trans_b);
   return with_float_type(a, "a", [&](auto tag) -> py::array {
     using T = decltype(tag);
-    const T* ap = in<T>(a, "a");
-    const T* bp = in<T>(b, "b");
+    index_t lda, ldb;
+    const T* ap = in_rows<T>(a, "a", &lda);
+    const T* bp = in_rows<T>(b, "b", &ldb);
     auto c = empty<T>({s.M, s.N});
     T* cp = data(c);
-    run_kernel([&] {
-      gemm<T>(cp, s.N, ap, a.shape(1), bp, b.shape(1), s.M, s.N, s.K, trans_a, trans_b, T(1), T(0));
-    });
+    run_kernel([&] { gemm<T>(cp, s.N, ap, lda, bp, ldb, s.M, s.N, s.K, trans_a, trans_b, T(1), T(0)); });
     return c;
   });
+}
+
+// How gemm would compute a product (strategy, orientation, blocks): for tests and the benchmark notes.
+py::dict gemm_plan_of(index_t M, index_t N, index_t K, bool trans_a, bool trans_b, const std::string& dtype) {
+  if (dtype != "float32" && dtype != "float64") fail("dtype: expected 'float32' or 'float64', got '" + dtype + "'");
+  auto describe = [&](auto plan) {
+    py::dict d;
+    d["strategy"] = gemm_strategy_name(plan.strategy);
+    d["transposed"] = plan.transposed;
+    d["k_parts"] = plan.k_parts;
+    d["dot"] = plan.dot;
+    d["mr"] = plan.mr;
+    d["nr"] = plan.nr;
+    d["mc"] = plan.mc;
+    d["kc"] = plan.kc;
+    d["nc"] = plan.nc;
+    return d;
+  };
+  return dtype == "float32" ? describe(gemm_plan<float>(M, N, K, trans_a, trans_b))
+                             : describe(gemm_plan<double>(M, N, K, trans_a, trans_b));
 }
 
 struct LinearShape {
@@ -118,14 +143,19 @@ void bind_gemm(py::module_& m) {
   m.def("gemm", &gemm_into, py::arg("c"), py::arg("a"), py::arg("b"), py::arg("trans_a") = false,
         py::arg("trans_b") = false, py::arg("alpha") = 1.0, py::arg("beta") = 0.0, py::arg("bias") = py::none(),
         py::arg("bias_along") = "none", py::arg("naive") = false,
-        "c := beta*c + alpha*op(a)@op(b) [+ bias along 'rows' or 'cols'], in place. naive=True runs the "
-        "triple-loop twin.");
+        "c := beta*c + alpha*op(a)@op(b) [+ bias along 'rows' or 'cols'], in place. a, b and c may be column "
+        "slices of wider arrays (rows contiguous). naive=True runs the triple-loop twin.");
   m.def("ukernel_peak_gflops", [] {
     py::gil_scoped_release nogil;
     return ukernel_peak_gflops();
   }, "GFLOP/s of the float32 microkernel on one thread with its panels in L1: the ceiling GEMM rates are shares of.");
+  m.def("gemm_plan", &gemm_plan_of, py::arg("m"), py::arg("n"), py::arg("k"), py::arg("trans_a") = false,
+        py::arg("trans_b") = false, py::arg("dtype") = "float32",
+        "How gemm computes an (m, n, k) product with the current ISA and thread count: strategy "
+        "('panels', 'blocked', 'split_k', 'dot'), whether it runs transposed, K parts, whether the dot kernel "
+        "computes them, register tile and cache blocks.");
   m.def("matmul", &matmul, py::arg("a"), py::arg("b"), py::arg("trans_a") = false, py::arg("trans_b") = false,
-        "op(a) @ op(b) as a new array.");
+        "op(a) @ op(b) as a new array (a and b may be column slices of wider arrays).");
   m.def("linear_forward", &linear_fwd, py::arg("x"), py::arg("weight"), py::arg("bias") = py::none(),
         "x (N, IN), weight (OUT, IN), bias (OUT) -> x @ weight.T + bias (N, OUT).");
   m.def("linear_backward", &linear_bwd, py::arg("dout"), py::arg("x"), py::arg("weight"),

@@ -22,6 +22,7 @@
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -49,6 +50,22 @@ const T* in(const py::array& a, const char* name) {
     fail(std::string(name) + ": expected a " + scalar_name<T>() + " array, got " + dtype_name(a));
   if (!(a.flags() & py::array::c_style))
     fail(std::string(name) + ": array must be C-contiguous (use numpy.ascontiguousarray)");
+  return static_cast<const T*>(a.data());
+}
+
+// A matrix whose rows are contiguous but may be further apart than its width (a column slice of a bigger
+// C-contiguous array, or the array itself): its data and its row stride in elements, written to *ld.
+template <class T>
+const T* in_rows(const py::array& a, const char* name, index_t* ld) {
+  if (!py::isinstance<py::array_t<T>>(a) || a.dtype().kind() != 'f' || a.itemsize() != sizeof(T))
+    fail(std::string(name) + ": expected a " + scalar_name<T>() + " array, got " + dtype_name(a));
+  const index_t rows = a.shape(0), cols = a.shape(1), row_step = a.strides(0), col_step = a.strides(1);
+  const bool unit_cols = cols <= 1 || rows == 0 || col_step == index_t(sizeof(T));
+  const bool rows_apart = rows <= 1 || cols == 0 || (row_step % index_t(sizeof(T)) == 0 && row_step / index_t(sizeof(T)) >= cols);
+  if (!unit_cols || !rows_apart)
+    fail(std::string(name) + ": rows must be contiguous and in order (a C-contiguous array or a column slice "
+                             "of one; use numpy.ascontiguousarray)");
+  *ld = rows <= 1 || cols == 0 ? std::max<index_t>(cols, 1) : row_step / index_t(sizeof(T));
   return static_cast<const T*>(a.data());
 }
 

@@ -1,47 +1,23 @@
 // AVX-512 microkernels (compiled with -mavx512f...; chosen at run time by dispatch.cpp).
 // 32 zmm registers: a 12 x 2-vector tile keeps 24 accumulators and 2 B vectors live; A values are
-// broadcast straight from memory into the FMAs.
-#include <immintrin.h>
-
+// broadcast straight from memory into the FMAs. Packing uses 256-bit transposes (simd_avx2.h): it moves
+// data, and 8 x 8 blocks need a quarter of the shuffles of 16 x 16 ones per element.
 #include "kernels/compiled_isa.h"
+#include "kernels/gemm_dot_simd.h"
+#include "kernels/gemm_pack_simd.h"
 #include "kernels/gemm_ukernel_simd.h"
+#include "kernels/simd_avx2.h"
+#include "kernels/simd_avx512.h"
 
 namespace nntrain {
-namespace {
-
-struct Avx512Float {
-  using T = float;
-  using Reg = __m512;
-  static constexpr int width = 16;
-  static Reg zero() { return _mm512_setzero_ps(); }
-  static Reg set1(T x) { return _mm512_set1_ps(x); }
-  static Reg load(const T* p) { return _mm512_load_ps(p); }
-  static Reg loadu(const T* p) { return _mm512_loadu_ps(p); }
-  static void storeu(T* p, Reg v) { _mm512_storeu_ps(p, v); }
-  static Reg fmadd(Reg a, Reg b, Reg c) { return _mm512_fmadd_ps(a, b, c); }
-  static Reg mul(Reg a, Reg b) { return _mm512_mul_ps(a, b); }
-};
-
-struct Avx512Double {
-  using T = double;
-  using Reg = __m512d;
-  static constexpr int width = 8;
-  static Reg zero() { return _mm512_setzero_pd(); }
-  static Reg set1(T x) { return _mm512_set1_pd(x); }
-  static Reg load(const T* p) { return _mm512_load_pd(p); }
-  static Reg loadu(const T* p) { return _mm512_loadu_pd(p); }
-  static void storeu(T* p, Reg v) { _mm512_storeu_pd(p, v); }
-  static Reg fmadd(Reg a, Reg b, Reg c) { return _mm512_fmadd_pd(a, b, c); }
-  static Reg mul(Reg a, Reg b) { return _mm512_mul_pd(a, b); }
-};
-
-}  // namespace
 
 GemmKernel<float> sgemm_kernel_avx512() {
-  return {gemm_ukernel<Avx512Float, 12, 2>, 12, 32, 144, 256, 4096, NNTRAIN_COMPILED_ISA};
+  return {gemm_ukernel<Avx512Float, 12, 2, false>, gemm_ukernel<Avx512Float, 12, 2, true>, pack_panels<Avx2Float>,
+          gemm_dot<Avx512Float, 4, 6>, 4, 6, 12, 32, 0, 0, 0, NNTRAIN_COMPILED_ISA};
 }
 GemmKernel<double> dgemm_kernel_avx512() {
-  return {gemm_ukernel<Avx512Double, 12, 2>, 12, 16, 144, 256, 4096, NNTRAIN_COMPILED_ISA};
+  return {gemm_ukernel<Avx512Double, 12, 2, false>, gemm_ukernel<Avx512Double, 12, 2, true>,
+          pack_panels<Avx2Double>, gemm_dot<Avx512Double, 4, 6>, 4, 6, 12, 16, 0, 0, 0, NNTRAIN_COMPILED_ISA};
 }
 
 }  // namespace nntrain

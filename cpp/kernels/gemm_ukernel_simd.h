@@ -9,13 +9,29 @@
 namespace nntrain {
 namespace {
 
-template <class V, int MR, int NV>
-void gemm_ukernel(index_t k, typename V::T alpha, const typename V::T* a, const typename V::T* b,
-                  typename V::T beta, typename V::T* c, index_t ldc, int m, int n) {
+// kARows false: A[i][p] at a[p * a_stride + i] (a packed micro-panel, a_stride = MR, or a transposed A
+// read in place). kARows true: A[i][p] at a[i * a_stride + p] (a row-major A read in place).
+template <class V, int MR, int NV, bool kARows>
+void gemm_ukernel(index_t k, typename V::T alpha, const typename V::T* a, index_t a_stride,
+                  const typename V::T* b, typename V::T beta, typename V::T* c, index_t rs_c,
+                  index_t cs_c, int m, int n) {
   using T = typename V::T;
   using Reg = typename V::Reg;
   constexpr int W = V::width;
   constexpr int NR = NV * W;
+  // B is loaded with aligned instructions: panels packed back to back start on 64-byte lines (kAlignment)
+  // only if a row of the tile is whole lines.
+  static_assert(W == 1 || NR * sizeof(T) % 64 == 0, "a SIMD tile's row of B must be whole 64-byte lines");
+
+  // The C tile is read (beta != 0) and written once, after k steps: asking for its rows now hides the
+  // cache misses behind the multiply-adds (without this, a quarter of a 1024^3 product's time went to
+  // waiting on C). A row spans at most two lines.
+  if (cs_c == 1) {
+    for (int i = 0; i < m; ++i) {
+      __builtin_prefetch(c + i * rs_c, 1);
+      __builtin_prefetch(c + i * rs_c + (n - 1), 1);
+    }
+  }
 
   Reg acc[MR][NV];
 #pragma GCC unroll 32
@@ -23,52 +39,71 @@ void gemm_ukernel(index_t k, typename V::T alpha, const typename V::T* a, const 
 #pragma GCC unroll 8
     for (int j = 0; j < NV; ++j) acc[i][j] = V::zero();
 
+  // Unrolled by four: the loop's counter and branch otherwise take front-end slots the broadcasts and
+  // multiply-adds need (a 6 x 16 AVX2 step is already 20 instructions for 6 cycles of FMA work).
+  // Rows read in place are addressed as base + 0, 1 or 2 strides from one base pointer per three rows:
+  // x86 addressing scales the stride by 4 or 8 for free, so 12 rows need 4 pointer registers, not 12.
+  constexpr int kGroups = (MR + 2) / 3;
+  const T* row3[kGroups];
+#pragma GCC unroll 8
+  for (int g = 0; g < kGroups; ++g) row3[g] = a + (kARows ? 3 * g * a_stride : 0);
+#pragma GCC unroll 4
   for (index_t p = 0; p < k; ++p) {
     Reg bv[NV];
 #pragma GCC unroll 8
     for (int j = 0; j < NV; ++j) bv[j] = V::load(b + j * W);
 #pragma GCC unroll 32
     for (int i = 0; i < MR; ++i) {
-      const Reg av = V::set1(a[i]);
+      const Reg av = V::set1(kARows ? row3[i / 3][(i % 3) * a_stride] : a[i]);
 #pragma GCC unroll 8
       for (int j = 0; j < NV; ++j) acc[i][j] = V::fmadd(av, bv[j], acc[i][j]);
     }
-    a += MR;
+    if (kARows) {
+#pragma GCC unroll 8
+      for (int g = 0; g < kGroups; ++g) ++row3[g];
+    } else {
+      a += a_stride;
+    }
     b += NR;
   }
 
   const Reg valpha = V::set1(alpha);
-  if (m == MR && n == NR) {
+  if (n == NR && cs_c == 1) {
+    // Whole rows (all of them but in the last row panel of a matrix whose height is no multiple of MR)
+    // are written with vector stores; rows past m are not touched.
     if (beta == T(0)) {
 #pragma GCC unroll 32
       for (int i = 0; i < MR; ++i)
+        if (i < m)
 #pragma GCC unroll 8
-        for (int j = 0; j < NV; ++j) V::storeu(c + i * ldc + j * W, V::mul(valpha, acc[i][j]));
+          for (int j = 0; j < NV; ++j) V::storeu(c + i * rs_c + j * W, V::mul(valpha, acc[i][j]));
     } else {
       const Reg vbeta = V::set1(beta);
 #pragma GCC unroll 32
       for (int i = 0; i < MR; ++i)
+        if (i < m)
 #pragma GCC unroll 8
-        for (int j = 0; j < NV; ++j) {
-          T* cij = c + i * ldc + j * W;
-          V::storeu(cij, V::fmadd(vbeta, V::loadu(cij), V::mul(valpha, acc[i][j])));
-        }
+          for (int j = 0; j < NV; ++j) {
+            T* cij = c + i * rs_c + j * W;
+            V::storeu(cij, V::fmadd(vbeta, V::loadu(cij), V::mul(valpha, acc[i][j])));
+          }
     }
     return;
   }
-  // Edge tile: spill the scaled accumulators, then write only the valid corner.
+  // A partial column panel, or a C stored by columns: spill the scaled accumulators, then write only the
+  // valid corner.
   alignas(64) T tile[MR * NR];
 #pragma GCC unroll 32
   for (int i = 0; i < MR; ++i)
 #pragma GCC unroll 8
     for (int j = 0; j < NV; ++j) V::storeu(tile + i * NR + j * W, V::mul(valpha, acc[i][j]));
   for (int i = 0; i < m; ++i) {
-    T* ci = c + i * ldc;
+    T* ci = c + i * rs_c;
     const T* ti = tile + i * NR;
     if (beta == T(0)) {
-      for (int j = 0; j < n; ++j) ci[j] = ti[j];
+      for (int j = 0; j < n; ++j) ci[j * cs_c] = ti[j];
     } else {
-      for (int j = 0; j < n; ++j) ci[j] = beta * ci[j] + ti[j];
+      for (int j = 0; j < n; ++j) ci[j * cs_c] = beta * ci[j * cs_c] + ti[j];
     }
   }
 }

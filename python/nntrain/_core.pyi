@@ -62,6 +62,9 @@ def cross_entropy_backward(probs: NDArray, target: NDArray, dlogits: Any, label_
 def cross_entropy_forward(logits: NDArray, target: NDArray, label_smoothing: float = 0.0, weight: Any = None, ignore_index: int = -100, reduction: str = 'mean') -> tuple:
     """Softmax-cross-entropy of logits (N, C) against int64 labels (N,) or probabilities (N, C), with optional class weights (C,) and an ignored label: (loss, softmax(logits)); the loss is the weighted mean, the sum, or the row losses (N,) for reduction='none'."""
 
+def detect_cache_sizes(sysfs_dir: str = '/sys/devices/system/cpu/cpu0/cache', use_sysconf: bool = True) -> dict:
+    """The cache sizes GEMM's blocks are cut to, detected again: sysconf, else sysfs_dir's index*/ entries, else a conservative fallback; 'source' says which for each level."""
+
 def dispatched_kernels() -> dict:
     """Each entry of the kernel table in use: the instruction set its code was compiled for and, for GEMM, the register tile (mr x nr); 0 where a kernel has none."""
 
@@ -72,7 +75,13 @@ def dropout_forward(x: NDArray, p: float, seed: int) -> NDArray:
     """x / (1 - p) where the mask of (seed, element index) keeps it, else 0."""
 
 def gemm(c: Any, a: NDArray, b: NDArray, trans_a: bool = False, trans_b: bool = False, alpha: float = 1.0, beta: float = 0.0, bias: Any = None, bias_along: str = 'none', naive: bool = False) -> None:
-    """c := beta*c + alpha*op(a)@op(b) [+ bias along 'rows' or 'cols'], in place. naive=True runs the triple-loop twin."""
+    """c := beta*c + alpha*op(a)@op(b) [+ bias along 'rows' or 'cols'], in place. a, b and c may be column slices of wider arrays (rows contiguous). naive=True runs the triple-loop twin."""
+
+def gemm_blocks(mr: int, nr: int, element_bytes: int, l1d: int, l2: int, l3: int) -> dict:
+    """GEMM's cache blocks (mc, kc, nc) for an mr x nr register tile on caches of the given sizes in bytes."""
+
+def gemm_plan(m: int, n: int, k: int, trans_a: bool = False, trans_b: bool = False, dtype: str = 'float32') -> dict:
+    """How gemm computes an (m, n, k) product with the current ISA and thread count: strategy ('panels', 'blocked', 'split_k', 'dot'), whether it runs transposed, K parts, whether the dot kernel computes them, register tile and cache blocks."""
 
 def get_num_threads() -> int:
     """Threads the kernels use."""
@@ -108,7 +117,7 @@ def lstm_cell_forward(gates: NDArray, c_prev: NDArray) -> tuple:
     """(h, c, act): one LSTM step from the gate pre-activations (N, 4H) in the order [i f g o] and the previous cell state (N, H); act holds the gates after their nonlinearities, which backward needs."""
 
 def matmul(a: NDArray, b: NDArray, trans_a: bool = False, trans_b: bool = False) -> NDArray:
-    """op(a) @ op(b) as a new array."""
+    """op(a) @ op(b) as a new array (a and b may be column slices of wider arrays)."""
 
 def max_pool2d_backward(dout: NDArray, indices: NDArray, dx: Any, kernel_size: tuple[int, int], stride: tuple[int, int], padding: tuple[int, int] = (0, 0), dilation: tuple[int, int] = (1, 1), ceil_mode: bool = False) -> None:
     """dx (N, C, H, W) += dout routed to the positions in indices."""

@@ -1,0 +1,127 @@
+"""The mlp and cnn presets written in JAX for `python -m bench`: pure functions over a parameter pytree,
+one `jax.jit` training step with optax Adam (buffers donated, so the update is in place), as a JAX user
+would write them. Imported only where JAX is installed and only in a child process (see
+peers.jax_training_rate): XLA fixes its thread pool when it starts, so each thread count gets a process
+of its own, pinned to that many cores."""
+
+import json
+import os
+import sys
+import time
+
+import numpy as np
+
+
+def _he(key, shape, fan_in):
+    import jax
+
+    bound = np.sqrt(6.0 / fan_in)  # torch.nn's default scale, close enough: the step's cost does not depend on it
+    return jax.random.uniform(key, shape, minval=-bound, maxval=bound)
+
+
+def init(preset, input_shape, classes, seed=0):
+    """(params, batch-norm state) of the preset, the same layers as bench.peers.torch_preset."""
+    import jax
+    import jax.numpy as jnp
+
+    c, h, w = input_shape
+    keys = iter(jax.random.split(jax.random.PRNGKey(seed), 8))
+    if preset == "mlp":
+        sizes = [c * h * w, 256, 128, classes]
+        params = [{"w": _he(next(keys), (o, i), i), "b": jnp.zeros(o)} for i, o in zip(sizes, sizes[1:])]
+        return params, {}
+    if preset == "cnn":
+        params = {
+            "conv1": _he(next(keys), (32, c, 3, 3), c * 9), "bn1": {"g": jnp.ones(32), "b": jnp.zeros(32)},
+            "conv2": _he(next(keys), (64, 32, 3, 3), 32 * 9), "bn2": {"g": jnp.ones(64), "b": jnp.zeros(64)},
+            "fc1": {"w": _he(next(keys), (128, 64 * (h // 4) * (w // 4)), 64 * (h // 4) * (w // 4)), "b": jnp.zeros(128)},
+            "fc2": {"w": _he(next(keys), (classes, 128), 128), "b": jnp.zeros(classes)},
+        }
+        state = {name: {"mean": jnp.zeros(n), "var": jnp.ones(n)} for name, n in (("bn1", 32), ("bn2", 64))}
+        return params, state
+    raise ValueError(f"no JAX twin for preset {preset!r}")
+
+
+def _batch_norm_relu_pool(x, p, s):
+    """BatchNorm2d in training mode (batch statistics, running averages moved by 0.1), ReLU, 2x2 max-pool."""
+    import jax
+    import jax.numpy as jnp
+
+    mean = x.mean(axis=(0, 2, 3))
+    var = x.var(axis=(0, 2, 3))
+    n = x.shape[0] * x.shape[2] * x.shape[3]
+    y = (x - mean[None, :, None, None]) * jax.lax.rsqrt(var + 1e-5)[None, :, None, None]
+    y = jnp.maximum(y * p["g"][None, :, None, None] + p["b"][None, :, None, None], 0)
+    y = jax.lax.reduce_window(y, -jnp.inf, jax.lax.max, (1, 1, 2, 2), (1, 1, 2, 2), "VALID")
+    state = {"mean": 0.9 * s["mean"] + 0.1 * mean, "var": 0.9 * s["var"] + 0.1 * var * n / (n - 1)}
+    return y, state
+
+
+def forward(preset, params, state, x):
+    import jax
+    import jax.numpy as jnp
+
+    if preset == "mlp":
+        h = x.reshape(x.shape[0], -1)
+        for i, layer in enumerate(params):
+            h = h @ layer["w"].T + layer["b"]
+            if i < len(params) - 1:
+                h = jnp.maximum(h, 0)
+        return h, state
+    conv = lambda v, w: jax.lax.conv_general_dilated(v, w, (1, 1), ((1, 1), (1, 1)),
+                                                     dimension_numbers=("NCHW", "OIHW", "NCHW"))
+    h, s1 = _batch_norm_relu_pool(conv(x, params["conv1"]), params["bn1"], state["bn1"])
+    h, s2 = _batch_norm_relu_pool(conv(h, params["conv2"]), params["bn2"], state["bn2"])
+    h = h.reshape(h.shape[0], -1)
+    h = jnp.maximum(h @ params["fc1"]["w"].T + params["fc1"]["b"], 0)
+    return h @ params["fc2"]["w"].T + params["fc2"]["b"], {"bn1": s1, "bn2": s2}
+
+
+def make_step(preset, lr=1e-3):
+    """(jitted step(params, state, opt_state, x, y) -> (params, state, opt_state, loss), optimiser)."""
+    import jax
+    import optax
+
+    opt = optax.adam(lr)
+
+    def loss_fn(params, state, x, y):
+        logits, state = forward(preset, params, state, x)
+        return optax.softmax_cross_entropy_with_integer_labels(logits, y).mean(), state
+
+    def step(params, state, opt_state, x, y):
+        (loss, state), grads = jax.value_and_grad(loss_fn, has_aux=True)(params, state, x, y)
+        updates, opt_state = opt.update(grads, opt_state, params)
+        return optax.apply_updates(params, updates), state, opt_state, loss
+
+    return jax.jit(step, donate_argnums=(0, 1, 2)), opt
+
+
+def training_rate(preset, batches, warmup, input_shape, classes):
+    """Samples/s of the jitted step over `batches` [(x, y)], after `warmup` steps (compilation among them)."""
+    params, state = init(preset, input_shape, classes)
+    step, opt = make_step(preset)
+    opt_state = opt.init(params)
+    for x, y in batches[:warmup]:
+        params, state, opt_state, loss = step(params, state, opt_state, x, y)
+    loss.block_until_ready()
+    start = time.perf_counter()
+    for x, y in batches[warmup:]:
+        params, state, opt_state, loss = step(params, state, opt_state, x, y)
+        loss.block_until_ready()  # one step at a time, as the other libraries run
+    return (len(batches) - warmup) * x.shape[0] / (time.perf_counter() - start)
+
+
+def _child():
+    """python -m bench.jax_models '{"preset": ..., "threads": ..., ...}': prints {"rate": samples/s}."""
+    args = json.loads(sys.argv[1])
+    # before JAX starts: XLA sizes its thread pool from the cores this process may run on
+    os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[: args["threads"]])
+    from .training import _batches
+
+    batches = _batches(args["steps"] + args["warmup"])
+    rate = training_rate(args["preset"], batches, args["warmup"], tuple(args["input"]), args["classes"])
+    print(json.dumps({"rate": rate}))
+
+
+if __name__ == "__main__":
+    _child()

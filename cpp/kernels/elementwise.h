@@ -1,0 +1,49 @@
+// The elementwise kernels (activations, softmax rows, batch-norm channel runs) as a table per instruction
+// set, like the GEMM microkernels: the op files (activation.cpp, softmax.cpp, loss.cpp, batch_norm.cpp)
+// keep the loops over rows, channels and thread chunks and call these on contiguous runs. Each ISA file
+// compiles the same plain-C loops (kernels/*_loops.h, with fast_math.h's vectorisable exp/tanh/erf) with
+// its own flags, so the compiler turns them into 4-, 8- or 16-lane code; the float and double tables
+// come from the same templates.
+//
+// Every function works on one contiguous run and its result depends on the run's values and length
+// only, so the callers' fixed chunking keeps results identical for any thread count.
+#pragma once
+
+#include "activation.h"
+#include "common.h"
+
+namespace nntrain {
+
+template <class T>
+struct ElementwiseKernels {
+  // out[i] = f(x[i]);  dinp[i] += df(dout[i], v[i]), v = x or y as activation.h says
+  void (*activation_forward)(Activation kind, T* out, const T* x, index_t n, T param);
+  void (*activation_backward)(Activation kind, T* dinp, const T* dout, const T* v, index_t n, T param);
+
+  // One row of n values. row_exp writes e = exp((x - max) * inv_t) and returns max and sum(e) (in double).
+  void (*softmax_row_exp)(T* e, const T* x, index_t n, T inv_t, T* max_out, double* sum_out);
+  void (*scale)(T* x, index_t n, T s);  // x *= s
+  void (*softmax_forward_row)(T* out, const T* x, index_t n, T inv_t);
+  void (*softmax_backward_row)(T* dinp, const T* dout, const T* y, index_t n, T inv_t);
+  void (*log_softmax_forward_row)(T* out, const T* x, index_t n, T inv_t);
+  void (*log_softmax_backward_row)(T* dinp, const T* dout, const T* y, index_t n, T inv_t);
+
+  // Batch norm on one run of a channel's values. `gate` (may be null) is the fused ReLU's output: where it
+  // is not > 0 the gradient is taken as 0.
+  double (*sum)(const T* x, index_t n);
+  double (*sum_squared_deviation)(const T* x, index_t n, double mean);
+  void (*affine)(T* out, const T* x, index_t n, T scale, T shift, bool relu);  // out = x*scale + shift [max 0]
+  void (*norm_backward_sums)(const T* dout, const T* x, const T* gate, index_t n, double mean, double* sum_dy,
+                             double* sum_dy_dx);  // += sum dy, += sum dy (x - mean)
+  // dinp += dy * k + x * a + b (x null: dinp += dy * k)
+  void (*norm_backward_dx)(T* dinp, const T* dout, const T* x, const T* gate, index_t n, T k, T a, T b);
+};
+
+ElementwiseKernels<float> elementwise_kernels_float_ref();
+ElementwiseKernels<double> elementwise_kernels_double_ref();
+ElementwiseKernels<float> elementwise_kernels_float_avx2();
+ElementwiseKernels<double> elementwise_kernels_double_avx2();
+ElementwiseKernels<float> elementwise_kernels_float_avx512();
+ElementwiseKernels<double> elementwise_kernels_double_avx512();
+
+}  // namespace nntrain

@@ -1,0 +1,227 @@
+// The elementwise kernels' loops (the table is in kernels/elementwise.h), written once in plain C++ and
+// included by each ISA file, whose compiler flags decide the vector width. Internal linkage throughout,
+// and nothing from the standard library but the double-precision libm functions (plain C symbols): no
+// inline function compiled here can be chosen by the linker for code that runs on an older CPU.
+//
+// The formulas follow PyTorch's CPU kernels (activation.h, softmax.h, batch_norm.h have the math).
+#pragma once
+
+#include "fast_math.h"
+#include "kernels/elementwise.h"
+#include "lane_sum.h"
+
+namespace nntrain {
+namespace {
+
+constexpr double kSqrt1_2 = 0.70710678118654752440;     // 1/sqrt(2)
+constexpr double kSqrt2_Pi = 0.79788456080286535588;    // sqrt(2/pi)
+constexpr double kInvSqrt2Pi = 0.39894228040143267794;  // 1/sqrt(2 pi)
+constexpr double kGeluCubic = 0.044715;
+
+// `omp simd` makes the compiler if-convert the selects into vector blends: a data-dependent branch
+// mispredicts on half the elements of random-signed activations and runs 10x slower.
+template <class T, class F>
+void map_forward(T* out, const T* x, index_t n, F f) {
+#pragma omp simd
+  for (index_t i = 0; i < n; ++i) out[i] = f(x[i]);
+}
+
+template <class T, class F>
+void map_backward(T* dinp, const T* dout, const T* v, index_t n, F df) {
+#pragma omp simd
+  for (index_t i = 0; i < n; ++i) dinp[i] += df(dout[i], v[i]);
+}
+
+template <class T>
+void activation_forward_loop(Activation kind, T* out, const T* x, index_t n, T a) {
+  switch (kind) {
+    case Activation::Relu:
+      // NaN passes through (NaN < 0 is false), as in PyTorch: the non-finite guard relies on NaN reaching
+      // the loss.
+      return map_forward(out, x, n, [](T v) { return v < T(0) ? T(0) : v; });
+    case Activation::LeakyRelu:
+      return map_forward(out, x, n, [a](T v) { return v * (v > T(0) ? T(1) : a); });
+    case Activation::Elu:
+      return map_forward(out, x, n, [a](T v) { return v > T(0) ? v : a * fast_expm1(v); });
+    case Activation::Sigmoid:
+      return map_forward(out, x, n, [](T v) { return T(1) / (T(1) + fast_exp(-v)); });
+    case Activation::Tanh:
+      return map_forward(out, x, n, [](T v) { return fast_tanh(v); });
+    case Activation::GeluErf:
+      return map_forward(out, x, n, [](T v) { return T(0.5) * v * (T(1) + fast_erf(v * T(kSqrt1_2))); });
+    case Activation::GeluTanh:
+      // 0.5 (1 + tanh u) = sigmoid(2u): no cancellation where tanh u is near -1
+      return map_forward(out, x, n, [](T v) {
+        return v / (T(1) + fast_exp(T(-2 * kSqrt2_Pi) * (v + T(kGeluCubic) * v * v * v)));
+      });
+  }
+}
+
+template <class T>
+void activation_backward_loop(Activation kind, T* dinp, const T* dout, const T* v, index_t n, T a) {
+  switch (kind) {
+    case Activation::Relu:
+      return map_backward(dinp, dout, v, n, [](T g, T x) { return x > T(0) ? g : T(0); });
+    case Activation::LeakyRelu:
+      return map_backward(dinp, dout, v, n, [a](T g, T x) { return x > T(0) ? g : g * a; });
+    case Activation::Elu:
+      return map_backward(dinp, dout, v, n, [a](T g, T x) { return x > T(0) ? g : g * a * fast_exp(x); });
+    case Activation::Sigmoid:
+      return map_backward(dinp, dout, v, n, [](T g, T s) { return g * (T(1) - s) * s; });
+    case Activation::Tanh:
+      return map_backward(dinp, dout, v, n, [](T g, T t) { return g * (T(1) - t * t); });
+    case Activation::GeluErf:
+      // d/dx x*Phi(x) = Phi(x) + x*phi(x)
+      return map_backward(dinp, dout, v, n, [](T g, T x) {
+        const T cdf = T(0.5) * (T(1) + fast_erf(x * T(kSqrt1_2)));
+        const T pdf = T(kInvSqrt2Pi) * fast_exp(T(-0.5) * x * x);
+        return g * (cdf + x * pdf);
+      });
+    case Activation::GeluTanh:
+      // d/dx x s(x), s = sigmoid(2u) = 0.5 (1 + tanh u): s + 2 x u' s (1 - s), with e = exp(-2|u|) so that
+      // s (1 - s) = e / (1 + e)^2 keeps its digits where 1 - tanh^2 u would cancel
+      return map_backward(dinp, dout, v, n, [](T g, T x) {
+        const T u = T(kSqrt2_Pi) * (x + T(kGeluCubic) * x * x * x);
+        const T du = T(kSqrt2_Pi) * (T(1) + T(3 * kGeluCubic) * x * x);
+        const T e = fast_exp(T(-2) * (u < T(0) ? -u : u)), d = T(1) + e;
+        const T s = (u < T(0) ? e : T(1)) / d;
+        return g * (s + T(2) * x * du * e / (d * d));
+      });
+  }
+}
+
+// ---- softmax rows ------------------------------------------------------------------------------------
+
+template <class T>
+void softmax_row_exp_loop(T* e, const T* x, index_t n, T inv_t, T* max_out, double* sum_out) {
+  // The maximum in eight lanes (a running `m = max(m, x)` is one dependency chain).
+  T lane_max[8] = {-INFINITY, -INFINITY, -INFINITY, -INFINITY, -INFINITY, -INFINITY, -INFINITY, -INFINITY};
+  index_t j = 0;
+  for (; j + 8 <= n; j += 8)
+    for (int l = 0; l < 8; ++l) lane_max[l] = x[j + l] > lane_max[l] ? x[j + l] : lane_max[l];
+  for (int l = 0; j < n; ++j, ++l) lane_max[l] = x[j] > lane_max[l] ? x[j] : lane_max[l];
+  T m = lane_max[0];
+  for (int l = 1; l < 8; ++l) m = lane_max[l] > m ? lane_max[l] : m;
+  // A row of -inf (or an empty row) has no finite maximum; subtracting 0 keeps exp well defined.
+  const T shift = m - m == T(0) ? m : T(0);
+#pragma omp simd
+  for (index_t i = 0; i < n; ++i) e[i] = fast_exp((x[i] - shift) * inv_t);
+  *max_out = shift;
+  *sum_out = lane_sum(n, [e](index_t i) { return double(e[i]); });
+}
+
+template <class T>
+void scale_loop(T* x, index_t n, T s) {
+#pragma omp simd
+  for (index_t i = 0; i < n; ++i) x[i] *= s;
+}
+
+template <class T>
+void softmax_forward_row_loop(T* out, const T* x, index_t n, T inv_t) {
+  T m;
+  double s;
+  softmax_row_exp_loop(out, x, n, inv_t, &m, &s);
+  scale_loop(out, n, static_cast<T>(1.0 / s));
+}
+
+template <class T>
+void softmax_backward_row_loop(T* dinp, const T* dout, const T* y, index_t n, T inv_t) {
+  const T d = static_cast<T>(lane_sum(n, [dout, y](index_t j) { return double(dout[j]) * double(y[j]); }));
+#pragma omp simd
+  for (index_t j = 0; j < n; ++j) dinp[j] += y[j] * (dout[j] - d) * inv_t;
+}
+
+template <class T>
+void log_softmax_forward_row_loop(T* out, const T* x, index_t n, T inv_t) {
+  T m;
+  double s;
+  softmax_row_exp_loop(out, x, n, inv_t, &m, &s);  // out is scratch here, overwritten below
+  const T log_s = static_cast<T>(std::log(s));
+#pragma omp simd
+  for (index_t j = 0; j < n; ++j) out[j] = (x[j] - m) * inv_t - log_s;
+}
+
+template <class T>
+void log_softmax_backward_row_loop(T* dinp, const T* dout, const T* y, index_t n, T inv_t) {
+  const T s = static_cast<T>(lane_sum(n, [dout](index_t j) { return double(dout[j]); }));
+#pragma omp simd
+  for (index_t j = 0; j < n; ++j) dinp[j] += (dout[j] - fast_exp(y[j]) * s) * inv_t;
+}
+
+// ---- batch-norm runs ---------------------------------------------------------------------------------
+
+template <class T>
+double sum_loop(const T* x, index_t n) {
+  return lane_sum(n, [x](index_t i) { return double(x[i]); });
+}
+
+template <class T>
+double sum_squared_deviation_loop(const T* x, index_t n, double mean) {
+  return lane_sum(n, [x, mean](index_t i) {
+    const double d = double(x[i]) - mean;
+    return d * d;
+  });
+}
+
+template <class T>
+void affine_loop(T* out, const T* x, index_t n, T scale, T shift, bool relu) {
+  if (relu) {
+#pragma omp simd
+    for (index_t i = 0; i < n; ++i) {
+      const T v = x[i] * scale + shift;
+      out[i] = v < T(0) ? T(0) : v;
+    }
+  } else {
+#pragma omp simd
+    for (index_t i = 0; i < n; ++i) out[i] = x[i] * scale + shift;
+  }
+}
+
+// The gradient reaching the normalisation: dout, or dout where the fused ReLU let the value through. Both
+// loads happen unconditionally so that the select stays a vector blend.
+template <class T>
+inline T gated(const T* dout, const T* gate, index_t i) {
+  const T g = dout[i];
+  return gate[i] > T(0) ? g : T(0);
+}
+
+template <class T>
+void norm_backward_sums_loop(const T* dout, const T* x, const T* gate, index_t n, double mean, double* sum_dy,
+                             double* sum_dy_dx) {
+  if (gate) {
+    *sum_dy += lane_sum(n, [=](index_t i) { return double(gated(dout, gate, i)); });
+    *sum_dy_dx += lane_sum(n, [=](index_t i) { return double(gated(dout, gate, i)) * (double(x[i]) - mean); });
+  } else {
+    *sum_dy += lane_sum(n, [=](index_t i) { return double(dout[i]); });
+    *sum_dy_dx += lane_sum(n, [=](index_t i) { return double(dout[i]) * (double(x[i]) - mean); });
+  }
+}
+
+template <class T>
+void norm_backward_dx_loop(T* dinp, const T* dout, const T* x, const T* gate, index_t n, T k, T a, T b) {
+  if (x && gate) {
+#pragma omp simd
+    for (index_t i = 0; i < n; ++i) dinp[i] += gated(dout, gate, i) * k + x[i] * a + b;
+  } else if (x) {
+#pragma omp simd
+    for (index_t i = 0; i < n; ++i) dinp[i] += dout[i] * k + x[i] * a + b;
+  } else if (gate) {
+#pragma omp simd
+    for (index_t i = 0; i < n; ++i) dinp[i] += gated(dout, gate, i) * k;
+  } else {
+#pragma omp simd
+    for (index_t i = 0; i < n; ++i) dinp[i] += dout[i] * k;
+  }
+}
+
+template <class T>
+ElementwiseKernels<T> elementwise_table() {
+  return {activation_forward_loop<T>,      activation_backward_loop<T>,     softmax_row_exp_loop<T>,
+          scale_loop<T>,                   softmax_forward_row_loop<T>,     softmax_backward_row_loop<T>,
+          log_softmax_forward_row_loop<T>, log_softmax_backward_row_loop<T>, sum_loop<T>,
+          sum_squared_deviation_loop<T>,   affine_loop<T>,                  norm_backward_sums_loop<T>,
+          norm_backward_dx_loop<T>};
+}
+
+}  // namespace
+}  // namespace nntrain
