@@ -234,3 +234,9 @@ def test_a_loss_used_twice_accumulates_both_contributions(rng):
     F.cross_entropy(t2 * 2.0, y).backward()
     np.testing.assert_allclose(x.grad, t1.grad + t2.grad, rtol=1e-12)
     assert nntrain.is_grad_enabled()
+
+
+def test_a_0d_class_weight_is_refused_not_taken_as_one_class():
+    logits, y = np.zeros((3, 1), np.float32), np.zeros(3, np.int64)
+    with pytest.raises(ValueError, match=r"weight of shape \(\) needs one entry per class, \(1,\)"):
+        F.cross_entropy(logits, y, weight=np.array(2.0, np.float32))
