@@ -51,3 +51,19 @@ def test_a_global_batch_that_does_not_split_evenly_still_matches(tmp_path):
     b = load_weights(tmp_path / "two" / "model.safetensors")
     for k in a:
         np.testing.assert_allclose(a[k], b[k], rtol=1e-4, atol=2e-6, err_msg=k)
+
+
+def test_a_network_from_a_users_file_trains_data_parallel_as_in_one_process(tmp_path):
+    # define-by-run: two branches and a layer used twice; its gradient is summed over both uses on every
+    # rank before the ranks' gradients are averaged
+    net = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples", "two_branch.py")
+    common = ["train", "--model", f"{net}:TwoBranch", "--epochs", 1, "--batch-size", 32, "--seed", 2, "--json",
+              "--threads", 1]
+    single = run_process(*common, "--out", tmp_path / "one")
+    double = mpiexec(2, *common, "--out", tmp_path / "two")
+    assert single.returncode == 0 and double.returncode == 0, single.stderr + double.stderr
+    a = load_weights(tmp_path / "one" / "model.safetensors")
+    b = load_weights(tmp_path / "two" / "model.safetensors")
+    assert "shared.weight" in a
+    for k in a:
+        np.testing.assert_allclose(a[k], b[k], rtol=1e-4, atol=2e-6, err_msg=k)
