@@ -69,7 +69,9 @@ def _setup(config):
     model = presets.build("cnn", splits.input_shape, splits.classes, rng=np.random.default_rng(0))
     trainer = Trainer(model, optim.Adam(model.parameters(), lr=1e-3), nn.CrossEntropyLoss())
     d = config["data"]
-    return trainer, DataLoader(splits.train, d["batch_size"], shuffle=True, num_workers=d["workers"])
+    # an image folder's batches are scaled and normalised as a whole by the splits' collate (ImageBatch)
+    return trainer, DataLoader(splits.train, d["batch_size"], shuffle=True, num_workers=d["workers"],
+                               collate_fn=getattr(splits, "collate_fn", None))
 
 
 def run(quick=False, workers=2):
