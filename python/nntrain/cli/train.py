@@ -9,7 +9,7 @@ from typing import Callable
 
 import click
 
-from ..progress import REGRESSION_METRICS, Progress
+from ..progress import Progress
 from .common import EXIT_INTERRUPTED, console, data_overrides, fail, threads_option, user_errors
 
 @dataclass(frozen=True)
