@@ -1,7 +1,8 @@
-"""Builds that a test waits for (the instrumented core, the wheel) start as soon as the session has collected
-its tests, at the lowest CPU priority, so that they use the core the other tests leave idle instead of
-running after them; the tests that need them run last (conftest.py). A test run on its own starts its
-build when it asks for it. Whatever is still running when the session ends is stopped."""
+"""Jobs that a test waits for (the instrumented core and the kernel tests run on it, the wheel) start as soon
+as the session has collected its tests, at the lowest CPU priority, so that they use the core the other
+tests leave idle instead of running after them; the tests that need them run last (conftest.py). A test
+run on its own starts its job when it asks for it. Whatever is still running when the session ends is
+stopped."""
 
 import os
 import signal
@@ -12,7 +13,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 # name -> the command, run from the source tree. Each writes only under build/ or its own output folder.
 COMMANDS = {
-    "sanitizer-core": [os.path.join(ROOT, "scripts", "sanitize-test"), "--build-only"],
+    # the build and then the kernel tests on it: both in the background, so the session never waits for
+    # the instrumented run after its own tests are done
+    "sanitizer-core": [os.path.join(ROOT, "scripts", "sanitize-test")],
     "wheel": [os.path.join(ROOT, "scripts", "build-wheel"), os.path.join(ROOT, "build", "test-wheel")],
 }
 
@@ -23,15 +26,17 @@ def start(name):
     if name in _running:
         return
     log = tempfile.TemporaryFile(mode="w+")
-    # nice: the session's own tests keep the CPU whenever they want it. A new session (process group) so
-    # that stop() ends the compiler processes too.
+    # nice: the session's own tests keep the CPU whenever they want it; passive OpenMP threads sleep at a
+    # barrier instead of spinning on a core those tests want. A new session (process group) so that stop()
+    # ends the compiler and test processes too.
+    env = dict(os.environ, OMP_WAIT_POLICY="passive")
     proc = subprocess.Popen(["nice", "-n", "19", *COMMANDS[name]], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                            stdin=subprocess.DEVNULL, start_new_session=True)
+                            stdin=subprocess.DEVNULL, start_new_session=True, env=env)
     _running[name] = (proc, log)
 
 
 def wait(name, timeout=1800):
-    """(exit status, output) of the build, started now if it was not yet."""
+    """(exit status, output) of the job, started now if it was not yet."""
     start(name)
     proc, log = _running[name]
     proc.wait(timeout=timeout)
