@@ -31,14 +31,9 @@ def _table(title, columns, rows):
     Console(width=200 if not sys.stdout.isatty() else None).print(table)
 
 
-def peak_gflops(threads):
-    """The microkernel's in-L1 rate on one thread (measured now) times the threads: what % peak means."""
-    from nntrain import _core
-
-    return _core.ukernel_peak_gflops() * threads
-
-
 def show_gemm(rows, threads):
+    from .flops import peak_gflops
+
     peak = peak_gflops(threads)
     blas = rows[0].get("numpy_blas", "BLAS") if rows else "BLAS"
     _table(f"GEMM GFLOP/s, {threads} thread(s); peak {peak:.0f} GFLOP/s (microkernel in L1 x threads); numpy: {blas}",
@@ -73,11 +68,17 @@ def show_recurrent(rows, threads):
 
 
 def show_training(rows, threads):
-    _table("training samples/s (forward + backward + Adam, batch 64)",
-           ["model", "threads", "nntrain", "torch", "jax", "vs torch", "vs jax"],
+    def share(r, lib):
+        return _fmt(r["share_of_ceiling"].get(lib), ".1%", "-")
+
+    _table("training samples/s (forward + backward + Adam, batch 64); ceiling = samples/s if every Linear/Conv "
+           "FLOP (bench/flops.py) ran at the microkernel's peak x threads; share = samples/s / ceiling",
+           ["model", "threads", "nntrain", "torch", "jax", "vs torch", "vs jax", "MFLOP/sample", "ceiling",
+            "share of ceiling: nntrain", "torch", "jax"],
            [[r["model"], str(r["threads"]), f"{r['nntrain']:,.0f}", _fmt(r.get("torch"), ",.0f"),
              _fmt(r.get("jax"), ",.0f"), _fmt(_ratio(r["nntrain"], r.get("torch")), ".2f"),
-             _fmt(_ratio(r["nntrain"], r.get("jax")), ".2f")] for r in rows])
+             _fmt(_ratio(r["nntrain"], r.get("jax")), ".2f"), f"{r['flops_per_sample'] / 1e6:.1f}",
+             f"{r['ceiling']:,.0f}", share(r, "nntrain"), share(r, "torch"), share(r, "jax")] for r in rows])
 
 
 def show_memory(rows, threads):
