@@ -87,11 +87,11 @@ def show_memory(rows, threads):
 
 
 def show_scaling(rows, threads):
-    base = rows[0]["samples_per_second"]
-    _table("data-parallel mlp training over MPI (samples/s, batch 64 global)",
-           ["ranks", "threads per rank", "samples/s", "vs 1 rank x 1 thread"],
-           [[str(r["ranks"]), str(r["threads"]), _fmt(r["samples_per_second"], ",.0f"),
-             _fmt(_ratio(r["samples_per_second"], base), ".2f")] for r in rows])
+    base = {r["model"]: r["samples_per_second"] for r in reversed(rows)}   # each model's first row: 1 x 1
+    _table("data-parallel training over MPI (samples/s, batch 64 global)",
+           ["model", "ranks", "threads per rank", "samples/s", "vs 1 rank x 1 thread"],
+           [[r["model"], str(r["ranks"]), str(r["threads"]), _fmt(r["samples_per_second"], ",.0f"),
+             _fmt(_ratio(r["samples_per_second"], base[r["model"]]), ".2f")] for r in rows])
 
 
 def show_data(rows, threads):
