@@ -1,4 +1,4 @@
-"""python -m bench [--quick] [--json] [--only gemm,conv,elementwise,recurrent,training,memory,scaling,data] [--threads N]
+"""python -m bench [--quick] [--json] [--only gemm,conv,elementwise,recurrent,training,memory,scaling,allreduce,data] [--threads N]
 
 Every number in a table is measured in this run, next to its peers measured the same way in the same
 run; the ratio columns are what to read (timings on a shared machine drift, ratios within a run hold).
@@ -10,7 +10,7 @@ import os
 import sys
 import time
 
-FAMILIES = ("gemm", "conv", "elementwise", "recurrent", "training", "memory", "scaling", "data")
+FAMILIES = ("gemm", "conv", "elementwise", "recurrent", "training", "memory", "scaling", "allreduce", "data")
 
 
 def _ratio(a, b):
@@ -94,6 +94,35 @@ def show_scaling(rows, threads):
              _fmt(_ratio(r["samples_per_second"], base[r["model"]]), ".2f")] for r in rows])
 
 
+def show_allreduce(result, threads):
+    if result["alpha"] is None:
+        print("allreduce: needs mpi4py and mpiexec (pip install 'nntrain[mpi]')")
+        return
+    alpha, beta = result["alpha"], result["beta"]
+    _table(f"MPI Allreduce of float32 (sum, in place) between {result['ranks']} ranks on this host (shared memory); "
+           f"fitted T = 2(p-1)a + 2(p-1)/p n/b: a = {alpha * 1e6:.2f} us, b = {beta / 1e9:.2f} GB/s",
+           ["bytes", "measured us", "model us", "GB/s"],
+           [[f"{r['bytes']:,}", f"{r['seconds'] * 1e6:.1f}", f"{(2 * alpha + r['bytes'] / beta) * 1e6:.1f}",
+             f"{r['bytes'] / r['seconds'] / 1e9:.2f}"] for r in result["messages"]])
+    show_cost_model(result, threads)
+
+
+def show_cost_model(result, threads):
+    from .cost_model import GLOBAL_BATCHES
+
+    for model in result["models"]:
+        c = model["costs"]
+        _table(f"{c['model']}: predicted speed-up over 1 rank, one rank per host with {threads} thread(s) each "
+               f"(bench/cost_model.py); per step {c['fixed_ms']:.2f} ms + {c['per_sample_us']:.1f} us per sample "
+               f"measured here, {c['gradient_bytes'] / 2**20:.2f} MiB of gradients in {c['tensors']} Allreduces, "
+               f"a = {result['alpha'] * 1e6:.2f} us, b = {result['beta'] / 1e9:.2f} GB/s",
+               ["ranks", "all-reduce ms"] + [f"batch {b}" for b in GLOBAL_BATCHES]
+               + ["doubling ranks pays above batch"],
+               [[str(r["ranks"]), f"{r['allreduce_ms']:.3f}"]
+                + [_fmt(r["speedup"][b], ".2f", "-") for b in GLOBAL_BATCHES] + [f"{r['pays_above_batch']:,.0f}"]
+                for r in model["predictions"]])
+
+
 def show_data(rows, threads):
     _table(f"cnn training samples/s on Fashion-MNIST: from PNG files through DataLoader workers vs from memory, "
            f"{threads} thread(s)", ["source", "samples/s", "vs memory", "step waiting for data"],
@@ -115,7 +144,7 @@ def main(argv=None):
 
     import nntrain
 
-    from . import conv, data, elementwise, gemm, recurrent, scaling, training
+    from . import conv, cost_model, data, elementwise, gemm, recurrent, scaling, training
     from .peers import jax_version, torch_version
 
     threads = args.threads or nntrain.get_num_threads()
@@ -131,10 +160,11 @@ def main(argv=None):
                "recurrent": lambda: recurrent.run(threads, args.quick),
                "training": lambda: training.run((1, 2) if threads >= 2 else (1,), args.quick),
                "memory": training.memory_rows, "scaling": lambda: scaling.run(args.quick),
+               "allreduce": lambda: cost_model.run(args.quick),
                "data": lambda: data.run(args.quick)}
     shows = {"gemm": show_gemm, "conv": show_conv, "elementwise": show_elementwise, "recurrent": show_recurrent,
              "training": show_training,
-             "memory": show_memory, "scaling": show_scaling, "data": show_data}
+             "memory": show_memory, "scaling": show_scaling, "allreduce": show_allreduce, "data": show_data}
     start = time.perf_counter()
     for family in families:
         rows = runners[family]()
