@@ -95,15 +95,18 @@ def show_scaling(rows, threads):
 
 
 def show_allreduce(result, threads):
+    from .allreduce import ring_seconds
+
     if result["alpha"] is None:
         print("allreduce: needs mpi4py and mpiexec (pip install 'nntrain[mpi]')")
         return
     alpha, beta = result["alpha"], result["beta"]
-    _table(f"MPI Allreduce of float32 (sum, in place) between {result['ranks']} ranks on this host (shared memory); "
-           f"fitted T = 2(p-1)a + 2(p-1)/p n/b: a = {alpha * 1e6:.2f} us, b = {beta / 1e9:.2f} GB/s",
+    _table(f"MPI Allreduce of float32, {result['ranks']} ranks on this host (shared memory)",
            ["bytes", "measured us", "model us", "GB/s"],
-           [[f"{r['bytes']:,}", f"{r['seconds'] * 1e6:.1f}", f"{(2 * alpha + r['bytes'] / beta) * 1e6:.1f}",
+           [[f"{r['bytes']:,}", f"{r['seconds'] * 1e6:.1f}", f"{ring_seconds(result['ranks'], r['bytes'], alpha, beta) * 1e6:.1f}",
              f"{r['bytes'] / r['seconds'] / 1e9:.2f}"] for r in result["messages"]])
+    print(f"ring model T(p, n) = 2(p-1)a + 2(p-1)/p n/b fitted to these: a = {alpha * 1e6:.2f} us, "
+          f"b = {beta / 1e9:.2f} GB/s (a cluster's own: mpiexec -f hostfile -n 2 -ppn 1 python -m bench.allreduce)")
     show_cost_model(result, threads)
 
 

@@ -43,6 +43,11 @@ def time_allreduce(comm, MPI, nbytes, repeats=5):
     return best
 
 
+def ring_seconds(ranks, nbytes, alpha, beta):
+    """T(p, n) of a ring all-reduce of n bytes over p ranks (0 on one rank: nothing to reduce)."""
+    return 0.0 if ranks == 1 else 2 * (ranks - 1) * alpha + 2 * (ranks - 1) / ranks * nbytes / beta
+
+
 def fit(nbytes, seconds, ranks=2):
     """α, β of T(p, n) = 2(p-1)α + 2(p-1)/p · n/β fitted to measured (n, T) by least squares on relative
     error (so the 8 B and the 64 MiB messages weigh alike)."""

@@ -20,6 +20,8 @@ import time
 
 import numpy as np
 
+from .allreduce import measure, ring_seconds
+
 RANKS = (2, 4, 8, 16, 32, 64)
 GLOBAL_BATCHES = (64, 256, 1024)
 PRESETS = ("mlp", "cnn")
@@ -62,9 +64,7 @@ def step_costs(preset, quick=False):
 
 
 def allreduce_seconds(ranks, tensor_bytes, alpha, beta):
-    if ranks == 1:
-        return 0.0
-    return sum(2 * (ranks - 1) * alpha + 2 * (ranks - 1) / ranks * n / beta for n in tensor_bytes)
+    return sum(ring_seconds(ranks, n, alpha, beta) for n in tensor_bytes)
 
 
 def step_seconds(ranks, batch, fixed, per_sample, tensor_bytes, alpha, beta):
@@ -104,8 +104,6 @@ def model_rows(alpha, beta, quick=False):
 
 def run(quick=False):
     """The `allreduce` family: α, β measured between 2 ranks on this host, and the predictions they give."""
-    from .allreduce import measure
-
     measured = measure(quick)
     if measured is None:
         return {"alpha": None, "beta": None, "messages": [], "models": []}
