@@ -1,4 +1,4 @@
-"""python -m bench [--quick] [--json] [--only gemm,conv,elementwise,recurrent,training,memory,scaling,allreduce,data] [--threads N]
+"""python -m bench [--quick] [--json] [--only FAMILY,...] [--threads N]
 
 Every number in a table is measured in this run, next to its peers measured the same way in the same
 run; the ratio columns are what to read (timings on a shared machine drift, ratios within a run hold).
@@ -103,7 +103,8 @@ def show_allreduce(result, threads):
     alpha, beta = result["alpha"], result["beta"]
     _table(f"MPI Allreduce of float32, {result['ranks']} ranks on this host (shared memory)",
            ["bytes", "measured us", "model us", "GB/s"],
-           [[f"{r['bytes']:,}", f"{r['seconds'] * 1e6:.1f}", f"{ring_seconds(result['ranks'], r['bytes'], alpha, beta) * 1e6:.1f}",
+           [[f"{r['bytes']:,}", f"{r['seconds'] * 1e6:.1f}",
+             f"{ring_seconds(result['ranks'], r['bytes'], alpha, beta) * 1e6:.1f}",
              f"{r['bytes'] / r['seconds'] / 1e9:.2f}"] for r in result["messages"]])
     print(f"ring model T(p, n) = 2(p-1)a + 2(p-1)/p n/b fitted to these: a = {alpha * 1e6:.2f} us, "
           f"b = {beta / 1e9:.2f} GB/s (a cluster's own: mpiexec -f hostfile -n 2 -ppn 1 python -m bench.allreduce)")

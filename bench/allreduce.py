@@ -12,12 +12,13 @@ cluster, measure between two hosts, one rank on each, and give the result to the
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
 
 import numpy as np
+
+from .scaling import mpiexec_or_none
 
 MAX_BYTES = 64 << 20
 
@@ -70,11 +71,7 @@ def worker(quick=False):
 
 def measure(quick=False, ranks=2):
     """Launches `ranks` ranks of this file on this host; their JSON, or None without mpiexec/mpi4py."""
-    mpiexec = shutil.which("mpiexec")
-    try:
-        import mpi4py  # noqa: F401
-    except ImportError:
-        mpiexec = None
+    mpiexec = mpiexec_or_none()
     if mpiexec is None:
         return None
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))

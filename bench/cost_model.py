@@ -2,7 +2,7 @@
 
 One training step on p ranks with global batch B:
 
-    step(p, B) = c + (B / p) · t + Σ_tensors [ 2 (p - 1) α + 2 (p - 1) / p · n_i / β ]      (the last term: 0 if p = 1)
+    step(p, B) = c + (B / p) · t + Σ_tensors [ 2 (p - 1) α + 2 (p - 1) / p · n_i / β ]   (the sum: 0 if p = 1)
 
     c      the per-step cost that does not shrink with the batch (optimiser, Python), and
     t      the seconds per sample, both fitted to one rank's step times at batch 16 and 64 (all its threads);

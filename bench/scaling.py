@@ -38,12 +38,17 @@ def worker(preset, threads, steps=300, warmup=10):
         print(json.dumps({"samples_per_second": rate}))
 
 
-def run(quick=False):
-    mpiexec = shutil.which("mpiexec")
+def mpiexec_or_none():
+    """The path of mpiexec when it and mpi4py are both installed (nntrain[mpi]), else None."""
     try:
         import mpi4py  # noqa: F401
     except ImportError:
-        mpiexec = None
+        return None
+    return shutil.which("mpiexec")
+
+
+def run(quick=False):
+    mpiexec = mpiexec_or_none()
     if mpiexec is None:
         return [{"model": m, "ranks": r, "threads": t, "samples_per_second": None} for m in STEPS for r, t in CONFIGS]
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))

@@ -1,6 +1,5 @@
 """`python -m bench --only scaling`: both presets, each over 1 and 2 MPI ranks, in quick mode."""
 
-import os
 import shutil
 import sys
 from pathlib import Path
