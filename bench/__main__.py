@@ -74,7 +74,7 @@ def show_training(rows, threads):
     _table("training samples/s (forward + backward + Adam, batch 64); ceiling = samples/s if every Linear/Conv "
            "FLOP (bench/flops.py) ran at the microkernel's peak x threads; share = samples/s / ceiling",
            ["model", "threads", "nntrain", "torch", "jax", "vs torch", "vs jax", "MFLOP/sample", "ceiling",
-            "share of ceiling: nntrain", "torch", "jax"],
+            "nntrain share", "torch share", "jax share"],
            [[r["model"], str(r["threads"]), f"{r['nntrain']:,.0f}", _fmt(r.get("torch"), ",.0f"),
              _fmt(r.get("jax"), ",.0f"), _fmt(_ratio(r["nntrain"], r.get("torch")), ".2f"),
              _fmt(_ratio(r["nntrain"], r.get("jax")), ".2f"), f"{r['flops_per_sample'] / 1e6:.1f}",
