@@ -9,6 +9,9 @@ One training step on p ranks with global batch B:
     n_i    the bytes of each parameter's gradient: nntrain.distributed reduces them one Allreduce each;
     α, β   the all-reduce latency (s) and bandwidth (bytes/s) of a ring (bench/allreduce.py).
 
+It assumes each rank has a host of its own as fast as this one, and that t holds at any local batch B/p:
+small local batches run the kernels less well, so speed-ups where B/p < 16 are optimistic.
+
 speed-up(p, B) = step(1, B) / step(p, B). Going from p/2 to p ranks pays only when the compute it saves,
 B·t/p, exceeds the extra all-reduce time A(p) − A(p/2): above the global batch B* = p · (A(p) − A(p/2)) / t.
 
