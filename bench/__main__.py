@@ -1,4 +1,4 @@
-"""python -m bench [--quick] [--json] [--only gemm,conv,elementwise,recurrent,training,memory,scaling,data] [--threads N]
+"""python -m bench [--quick] [--json] [--only FAMILY,...] [--threads N]
 
 Every number in a table is measured in this run, next to its peers measured the same way in the same
 run; the ratio columns are what to read (timings on a shared machine drift, ratios within a run hold).
@@ -10,7 +10,7 @@ import os
 import sys
 import time
 
-FAMILIES = ("gemm", "conv", "elementwise", "recurrent", "training", "memory", "scaling", "data")
+FAMILIES = ("gemm", "conv", "elementwise", "recurrent", "training", "memory", "scaling", "allreduce", "data")
 
 
 def _ratio(a, b):
@@ -31,14 +31,9 @@ def _table(title, columns, rows):
     Console(width=200 if not sys.stdout.isatty() else None).print(table)
 
 
-def peak_gflops(threads):
-    """The microkernel's in-L1 rate on one thread (measured now) times the threads: what % peak means."""
-    from nntrain import _core
-
-    return _core.ukernel_peak_gflops() * threads
-
-
 def show_gemm(rows, threads):
+    from .flops import peak_gflops
+
     peak = peak_gflops(threads)
     blas = rows[0].get("numpy_blas", "BLAS") if rows else "BLAS"
     _table(f"GEMM GFLOP/s, {threads} thread(s); peak {peak:.0f} GFLOP/s (microkernel in L1 x threads); numpy: {blas}",
@@ -73,11 +68,17 @@ def show_recurrent(rows, threads):
 
 
 def show_training(rows, threads):
-    _table("training samples/s (forward + backward + Adam, batch 64)",
-           ["model", "threads", "nntrain", "torch", "jax", "vs torch", "vs jax"],
+    def share(r, lib):
+        return _fmt(r["share_of_ceiling"].get(lib), ".1%", "-")
+
+    _table("training samples/s (forward + backward + Adam, batch 64); ceiling = samples/s if every Linear/Conv "
+           "FLOP (bench/flops.py) ran at the microkernel's peak x threads; share = samples/s / ceiling",
+           ["model", "threads", "nntrain", "torch", "jax", "vs torch", "vs jax", "MFLOP/sample", "ceiling",
+            "nntrain share", "torch share", "jax share"],
            [[r["model"], str(r["threads"]), f"{r['nntrain']:,.0f}", _fmt(r.get("torch"), ",.0f"),
              _fmt(r.get("jax"), ",.0f"), _fmt(_ratio(r["nntrain"], r.get("torch")), ".2f"),
-             _fmt(_ratio(r["nntrain"], r.get("jax")), ".2f")] for r in rows])
+             _fmt(_ratio(r["nntrain"], r.get("jax")), ".2f"), f"{r['flops_per_sample'] / 1e6:.1f}",
+             f"{r['ceiling']:,.0f}", share(r, "nntrain"), share(r, "torch"), share(r, "jax")] for r in rows])
 
 
 def show_memory(rows, threads):
@@ -86,11 +87,44 @@ def show_memory(rows, threads):
 
 
 def show_scaling(rows, threads):
-    base = rows[0]["samples_per_second"]
-    _table("data-parallel mlp training over MPI (samples/s, batch 64 global)",
-           ["ranks", "threads per rank", "samples/s", "vs 1 rank x 1 thread"],
-           [[str(r["ranks"]), str(r["threads"]), _fmt(r["samples_per_second"], ",.0f"),
-             _fmt(_ratio(r["samples_per_second"], base), ".2f")] for r in rows])
+    base = {r["model"]: r["samples_per_second"] for r in reversed(rows)}   # each model's first row: 1 x 1
+    _table("data-parallel training over MPI (samples/s, batch 64 global)",
+           ["model", "ranks", "threads per rank", "samples/s", "vs 1 rank x 1 thread"],
+           [[r["model"], str(r["ranks"]), str(r["threads"]), _fmt(r["samples_per_second"], ",.0f"),
+             _fmt(_ratio(r["samples_per_second"], base[r["model"]]), ".2f")] for r in rows])
+
+
+def show_allreduce(result, threads):
+    from .allreduce import ring_seconds
+
+    if result["alpha"] is None:
+        print("allreduce: needs mpi4py and mpiexec (pip install 'nntrain[mpi]')")
+        return
+    alpha, beta = result["alpha"], result["beta"]
+    _table(f"MPI Allreduce of float32, {result['ranks']} ranks on this host (shared memory)",
+           ["bytes", "measured us", "model us", "GB/s"],
+           [[f"{r['bytes']:,}", f"{r['seconds'] * 1e6:.1f}",
+             f"{ring_seconds(result['ranks'], r['bytes'], alpha, beta) * 1e6:.1f}",
+             f"{r['bytes'] / r['seconds'] / 1e9:.2f}"] for r in result["messages"]])
+    print(f"ring model T(p, n) = 2(p-1)a + 2(p-1)/p n/b fitted to these: a = {alpha * 1e6:.2f} us, "
+          f"b = {beta / 1e9:.2f} GB/s (a cluster's own: mpiexec -f hostfile -n 2 -ppn 1 python -m bench.allreduce)")
+    show_cost_model(result, threads)
+
+
+def show_cost_model(result, threads):
+    from .cost_model import GLOBAL_BATCHES
+
+    for model in result["models"]:
+        c = model["costs"]
+        _table(f"{c['model']}: predicted speed-up over 1 rank, one rank per host with {threads} thread(s) each "
+               f"(bench/cost_model.py); per step {c['fixed_ms']:.2f} ms + {c['per_sample_us']:.1f} us per sample "
+               f"measured here, {c['gradient_bytes'] / 2**20:.2f} MiB of gradients in {c['tensors']} Allreduces, "
+               f"a = {result['alpha'] * 1e6:.2f} us, b = {result['beta'] / 1e9:.2f} GB/s",
+               ["ranks", "all-reduce ms"] + [f"batch {b}" for b in GLOBAL_BATCHES]
+               + ["doubling ranks pays above batch"],
+               [[str(r["ranks"]), f"{r['allreduce_ms']:.3f}"]
+                + [_fmt(r["speedup"][b], ".2f", "-") for b in GLOBAL_BATCHES] + [f"{r['pays_above_batch']:,.0f}"]
+                for r in model["predictions"]])
 
 
 def show_data(rows, threads):
@@ -114,7 +148,7 @@ def main(argv=None):
 
     import nntrain
 
-    from . import conv, data, elementwise, gemm, recurrent, scaling, training
+    from . import conv, cost_model, data, elementwise, gemm, recurrent, scaling, training
     from .peers import jax_version, torch_version
 
     threads = args.threads or nntrain.get_num_threads()
@@ -130,10 +164,11 @@ def main(argv=None):
                "recurrent": lambda: recurrent.run(threads, args.quick),
                "training": lambda: training.run((1, 2) if threads >= 2 else (1,), args.quick),
                "memory": training.memory_rows, "scaling": lambda: scaling.run(args.quick),
+               "allreduce": lambda: cost_model.run(args.quick),
                "data": lambda: data.run(args.quick)}
     shows = {"gemm": show_gemm, "conv": show_conv, "elementwise": show_elementwise, "recurrent": show_recurrent,
              "training": show_training,
-             "memory": show_memory, "scaling": show_scaling, "data": show_data}
+             "memory": show_memory, "scaling": show_scaling, "allreduce": show_allreduce, "data": show_data}
     start = time.perf_counter()
     for family in families:
         rows = runners[family]()

@@ -1,5 +1,5 @@
-"""Data-parallel scaling on this machine: training samples/s of the mlp (batch 64 global, Adam) with
-1 and 2 MPI ranks x threads, each configuration in its own `mpiexec` job. Needs nntrain[mpi]."""
+"""Data-parallel scaling on this machine: training samples/s of the mlp and cnn presets (batch 64 global,
+Adam) with 1 and 2 MPI ranks x threads, each configuration in its own `mpiexec` job. Needs nntrain[mpi]."""
 
 import json
 import os
@@ -9,9 +9,10 @@ import sys
 import time
 
 CONFIGS = ((1, 1), (1, 2), (2, 1))   # (ranks, threads per rank)
+STEPS = {"mlp": (150, 300), "cnn": (15, 40)}   # timed steps, (quick, full)
 
 
-def worker(threads, steps=300, warmup=10):
+def worker(preset, threads, steps=300, warmup=10):
     import numpy as np
 
     import nntrain
@@ -21,7 +22,7 @@ def worker(threads, steps=300, warmup=10):
 
     nntrain.set_num_threads(threads)
     dist = Distributed() if launched_by_mpi() else None
-    model = presets.build("mlp", (1, 28, 28), 10, rng=np.random.default_rng(0))
+    model = presets.build(preset, (1, 28, 28), 10, rng=np.random.default_rng(0))
     trainer = Trainer(model, optim.Adam(model.parameters(), lr=1e-3), nn.CrossEntropyLoss(), distributed=dist)
     if dist is not None:
         dist.broadcast_model(model)
@@ -37,23 +38,30 @@ def worker(threads, steps=300, warmup=10):
         print(json.dumps({"samples_per_second": rate}))
 
 
-def run(quick=False):
-    mpiexec = shutil.which("mpiexec")
+def mpiexec_or_none():
+    """The path of mpiexec when it and mpi4py are both installed (nntrain[mpi]), else None."""
     try:
         import mpi4py  # noqa: F401
     except ImportError:
-        mpiexec = None
+        return None
+    return shutil.which("mpiexec")
+
+
+def run(quick=False):
+    mpiexec = mpiexec_or_none()
     if mpiexec is None:
-        return [{"ranks": r, "threads": t, "samples_per_second": None} for r, t in CONFIGS]
+        return [{"model": m, "ranks": r, "threads": t, "samples_per_second": None} for m in STEPS for r, t in CONFIGS]
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
     rows = []
-    for ranks, threads in CONFIGS:
-        out = subprocess.run([mpiexec, "-n", str(ranks), sys.executable, "-m", "bench.scaling", str(threads),
-                              str(150 if quick else 300)], capture_output=True, text=True, env=env, check=True)
-        rate = json.loads(out.stdout.strip().splitlines()[-1])["samples_per_second"]
-        rows.append({"ranks": ranks, "threads": threads, "samples_per_second": rate})
+    for preset, (quick_steps, full_steps) in STEPS.items():
+        for ranks, threads in CONFIGS:
+            out = subprocess.run([mpiexec, "-n", str(ranks), sys.executable, "-m", "bench.scaling", preset,
+                                  str(threads), str(quick_steps if quick else full_steps)],
+                                 capture_output=True, text=True, env=env, check=True)
+            rate = json.loads(out.stdout.strip().splitlines()[-1])["samples_per_second"]
+            rows.append({"model": preset, "ranks": ranks, "threads": threads, "samples_per_second": rate})
     return rows
 
 
 if __name__ == "__main__":
-    worker(int(sys.argv[1]), int(sys.argv[2]))
+    worker(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]))

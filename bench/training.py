@@ -1,7 +1,8 @@
 """End-to-end training throughput: samples/s of forward + loss + backward + Adam step at batch 64 for the
 mlp and cnn presets on Fashion-MNIST-shaped data, against the same networks in PyTorch and in JAX (a
 `jax.jit` step with optax Adam, bench/jax_models.py); and the peak memory of a whole Fashion-MNIST mlp
-epoch in each, measured in separate processes."""
+epoch in each, measured in separate processes. Each row also gives the ceiling a step's FLOPs and the
+microkernel's peak set on samples/s (bench/flops.py) and every library's share of it."""
 
 import os
 import subprocess
@@ -14,6 +15,7 @@ import nntrain
 from nntrain import nn, optim, presets
 from nntrain.train import Trainer
 
+from .flops import ceiling_samples_per_second, peak_gflops, training_flops
 from .peers import jax_or_none, jax_training_rate, torch_or_none, torch_preset
 
 INPUT, CLASSES, BATCH = (1, 28, 28), 10, 64
@@ -54,10 +56,20 @@ def torch_rate(torch, preset, steps, warmup):
     return _rate(step, _batches(steps + warmup), warmup)
 
 
+def with_ceiling(row, flops_per_sample, peak):
+    """Adds the ceiling (samples/s at the microkernel's peak `peak` GFLOP/s) and each library's share of it."""
+    ceiling = ceiling_samples_per_second(flops_per_sample, peak)
+    row.update(flops_per_sample=flops_per_sample, peak_gflops=peak, ceiling=ceiling,
+               share_of_ceiling={lib: row[lib] / ceiling for lib in ("nntrain", "torch", "jax") if lib in row})
+    return row
+
+
 def run(threads_list=(1, 2), quick=False):
     rows = []
     has_jax = jax_or_none() is not None
+    peak_one_thread = peak_gflops(1)
     for preset, steps in (("mlp", 300 if quick else 600), ("cnn", 20 if quick else 50)):
+        flops = training_flops(presets.build(preset, INPUT, CLASSES, rng=np.random.default_rng(0)), INPUT)
         for threads in threads_list:
             nntrain.set_num_threads(threads)
             torch = torch_or_none(threads)
@@ -66,7 +78,7 @@ def run(threads_list=(1, 2), quick=False):
                 row["torch"] = torch_rate(torch, preset, steps, 5)
             if has_jax:
                 row["jax"] = jax_training_rate(preset, threads, steps, 5, INPUT, CLASSES)
-            rows.append(row)
+            rows.append(with_ceiling(row, flops, peak_one_thread * threads))
     return rows
 
 

@@ -67,3 +67,36 @@ def test_a_network_from_a_users_file_trains_data_parallel_as_in_one_process(tmp_
     assert "shared.weight" in a
     for k in a:
         np.testing.assert_allclose(a[k], b[k], rtol=1e-4, atol=2e-6, err_msg=k)
+
+
+def _threads_per_rank(ranks, cores=None, **env):
+    """Each rank's threads_per_rank() in an mpiexec job whose processes may run on `cores` (default: all)."""
+    code = ("from nntrain.distributed import Distributed; d = Distributed(); "
+            "t = d.comm.gather(d.threads_per_rank(), root=0); d.is_root and print(t)")
+    environ = dict((k, v) for k, v in os.environ.items() if k != "OMP_NUM_THREADS")
+    environ.update(env, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    out = subprocess.run([MPIEXEC, "-n", str(ranks), sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120, env=environ,
+                         preexec_fn=None if cores is None else (lambda: os.sched_setaffinity(0, cores)))
+    assert out.returncode == 0, out.stderr
+    return [line for line in out.stdout.splitlines() if line.startswith("[")]
+
+
+def test_ranks_share_the_cores_of_their_host_without_oversubscribing_them():
+    cores = len(os.sched_getaffinity(0))
+    for ranks in (1, 2, 3):
+        assert _threads_per_rank(ranks)[0] == str([max(1, cores // ranks)] * ranks)
+
+
+def test_ranks_count_only_the_cores_they_may_run_on():
+    # one core allowed (as by a container or a batch scheduler): one thread, not the machine's count
+    assert _threads_per_rank(1, cores={min(os.sched_getaffinity(0))})[0] == "[1]"
+
+
+def test_omp_num_threads_set_by_the_user_is_kept(tmp_path):
+    assert _threads_per_rank(2, OMP_NUM_THREADS="3")[0] == "[None, None]"
+    env = dict(os.environ, OMP_NUM_THREADS="3", PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    out = subprocess.run([MPIEXEC, "-n", "2", sys.executable, "-m", "nntrain", "train", "--epochs", "1",
+                          "--out", str(tmp_path / "run")], capture_output=True, text=True, timeout=600, env=env)
+    assert out.returncode == 0, out.stderr
+    assert "data-parallel over 2 MPI ranks, 3 threads each" in out.stdout

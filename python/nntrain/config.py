@@ -88,7 +88,8 @@ class Setting:
 SETTINGS = (
     Setting("seed", 0, int, low=0, help="Seeds initialisation, shuffling, dropout and augmentation: same seed, "
                                         "same run."),
-    Setting("threads", 0, int, low=0, help="Compute threads (default: all cores, or OMP_NUM_THREADS)."),
+    Setting("threads", 0, int, low=0, help="Compute threads (default: OMP_NUM_THREADS, else all cores; under "
+                                           "mpiexec each rank's share of its host's cores)."),
     Setting("data.name", "digits", str, help="digits (embedded), fashion-mnist, mnist or cifar10."),
     Setting("data.path", "", str, help="A folder (IDX files, CIFAR-10, or images: one subfolder per class), "
                                        "an .npz or a .csv."),

@@ -93,9 +93,30 @@ class Distributed:
         return self.comm.bcast(value, root=0)
 
     def threads_per_rank(self):
-        """The default compute threads of each rank: the machine's cores shared among the ranks on it."""
-        local = int(os.environ.get("MPI_LOCALNRANKS") or os.environ.get("OMPI_COMM_WORLD_LOCAL_SIZE") or self.size)
-        return max(1, (os.cpu_count() or 1) // max(1, local))
+        """The default compute threads of each rank, or None to keep OMP_NUM_THREADS when the user set it:
+        the cores this host's ranks may run on, shared evenly among them, so that ranks x threads never
+        oversubscribes a host. Collective: every rank calls it.
+
+        The ranks on this host are those sharing its memory (MPI's COMM_TYPE_SHARED split), whatever the
+        launcher; the cores are the union of their CPU affinities (a container's or a scheduler's limit,
+        not the machine's count), and a rank bound to fewer cores than its share takes only those."""
+        host = self.comm.Split_type(self.MPI.COMM_TYPE_SHARED)
+        try:
+            mine = _usable_cores()
+            cores = set().union(*host.allgather(mine))
+            local = host.Get_size()
+        finally:
+            host.Free()
+        if os.environ.get("OMP_NUM_THREADS"):
+            return None
+        return max(1, min(len(mine), len(cores) // local))
+
+
+def _usable_cores():
+    """The CPUs this process may run on (its affinity where the OS has one, else every CPU)."""
+    if hasattr(os, "sched_getaffinity"):
+        return set(os.sched_getaffinity(0))
+    return set(range(os.cpu_count() or 1))
 
 
 __all__ = ["Distributed", "DistributedError", "launched_by_mpi", "np"]
