@@ -19,14 +19,16 @@ from reference.linear import matmul as ref_matmul
 
 # Holds malloc blocks of odd sizes between calls, so that the heap the next std::vector (or any
 # malloc-backed buffer) comes from is shifted off 32 and 64 bytes: with storage only malloc-aligned,
-# the AVX2 / AVX-512 kernels' aligned loads fault on the first call or soon after.
+# the AVX2 / AVX-512 kernels' aligned loads fault on the first call or soon after. The shifts grow by 8
+# bytes a round, so every 8 rounds cover each offset modulo 64 once; 16 rounds cover them twice (each
+# round is a peak measurement: seconds under the sanitizers).
 SHIFTED_HEAP = textwrap.dedent("""
     import ctypes
     from nntrain import _core
     libc = ctypes.CDLL(None)
     libc.malloc.restype = ctypes.c_void_p
     held = []
-    for i in range(40):
+    for i in range(16):
         for size in (8, 24, 40, 72, 136, 264, 4104, 65544):
             held.append(libc.malloc(size + 8 * i))
         rate = _core.ukernel_peak_gflops()
