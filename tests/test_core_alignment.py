@@ -19,9 +19,9 @@ from reference.linear import matmul as ref_matmul
 
 # Holds malloc blocks of odd sizes between calls, so that the heap the next std::vector (or any
 # malloc-backed buffer) comes from is shifted off 32 and 64 bytes: with storage only malloc-aligned,
-# the AVX2 / AVX-512 kernels' aligned loads fault on the first call or soon after. The shifts grow by 8
-# bytes a round, so every 8 rounds cover each offset modulo 64 once; 16 rounds cover them twice (each
-# round is a peak measurement: seconds under the sanitizers).
+# the AVX2 / AVX-512 kernels' aligned loads fault on the first call or soon after. The held blocks grow
+# by 8 bytes a round (malloc rounds them to 16), so the heap's offset modulo 64 repeats within 8 rounds;
+# 16 rounds go through it twice (each round is a peak measurement: seconds under the sanitizers).
 SHIFTED_HEAP = textwrap.dedent("""
     import ctypes
     from nntrain import _core
