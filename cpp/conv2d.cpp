@@ -90,22 +90,28 @@ void nchw_to_group(T* group, const T* nchw, index_t nb, index_t OC, index_t P) {
 // between C = 8 and 16 for the forward and dx and between 2 and 3 for dW; at OC = 16, 14x14 Winograd won
 // all three from C = 4. C >= 8 sits between: it gives up a little at C = 8 on large images and at C = 4-7
 // on small ones.
-ConvAlgorithm conv2d_algorithm(const Conv2dShape& s, ConvAlgorithm requested) {
+// float64 always takes im2col: the Winograd kernels are vectorised for float32 only, and in float64 they
+// ran 6-12x slower than im2col (1 thread: 0.97 against 0.077 ms at 4x16x8x8 -> 16; 83 against 13.7 ms at
+// the cnn's conv2 shape). float64 is also the precision of gradient checks, where im2col's direct sums
+// are the plainer reference.
+ConvAlgorithm conv2d_algorithm(const Conv2dShape& s, index_t element_bytes, ConvAlgorithm requested) {
   if (requested == ConvAlgorithm::Winograd)
     NN_CHECK(winograd_applies(s),
              "algorithm: winograd computes 3x3 kernels with stride 1, dilation 1 and groups 1 only");
   if (requested != ConvAlgorithm::Auto) return requested;
-  return winograd_applies(s) && s.C >= 8 ? ConvAlgorithm::Winograd : ConvAlgorithm::Im2col;
+  const bool single = element_bytes == static_cast<index_t>(sizeof(float));
+  return single && winograd_applies(s) && s.C >= 8 ? ConvAlgorithm::Winograd : ConvAlgorithm::Im2col;
 }
 
-index_t conv2d_transformed_size(const Conv2dShape& s, ConvAlgorithm algorithm) {
-  return conv2d_algorithm(s, algorithm) == ConvAlgorithm::Winograd ? conv2d_winograd_transformed_size(s) : 0;
+index_t conv2d_transformed_size(const Conv2dShape& s, index_t element_bytes, ConvAlgorithm algorithm) {
+  return conv2d_algorithm(s, element_bytes, algorithm) == ConvAlgorithm::Winograd
+             ? conv2d_winograd_transformed_size(s) : 0;
 }
 
 template <class T>
 void conv2d_forward(T* out, T* transformed, const T* x, const T* weight, const T* bias, const Conv2dShape& s,
                     ConvAlgorithm algorithm) {
-  if (conv2d_algorithm(s, algorithm) == ConvAlgorithm::Winograd)
+  if (conv2d_algorithm(s, sizeof(T), algorithm) == ConvAlgorithm::Winograd)
     return conv2d_winograd_forward(out, transformed, x, weight, bias, s);
   const ConvPlan p = plan_of(s);
   if (p.P == 0 || s.N == 0) return;
@@ -128,7 +134,7 @@ void conv2d_backward(T* dx, T* dweight, T* dbias, const T* dout, const T* x, con
                      const Conv2dShape& s, ConvAlgorithm algorithm) {
   const ConvPlan p = plan_of(s);
   if (dbias) sum_per_channel(dbias, dout, s.N, s.OC, p.P);
-  if (conv2d_algorithm(s, algorithm) == ConvAlgorithm::Winograd)
+  if (conv2d_algorithm(s, sizeof(T), algorithm) == ConvAlgorithm::Winograd)
     return conv2d_winograd_backward(dx, dweight, dout, x, transformed, weight, s);
   if ((!dx && !dweight) || p.P == 0 || s.N == 0) return;
   // Each block's weight gradient goes to a slot of its own, summed in block order afterwards: the

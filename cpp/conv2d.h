@@ -9,7 +9,7 @@
 // Winograd F(2x2, 3x3) for ungrouped 3x3 stride-1 layers with enough channels (conv2d_winograd.h), and
 // for the rest im2col + GEMM. `transformed` is Winograd's transformed input: the forward may write it (null:
 // not kept) and the backward reuses it for the weight gradient (null: recomputed). Its size is
-// conv2d_transformed_size(shape, algorithm), 0 for im2col, which never uses it. It is 4x the input, and
+// conv2d_transformed_size(shape, element_bytes, algorithm), 0 for im2col, which never uses it. It is 4x the input, and
 // on the bench's layers reading it back cost more than recomputing it, so training does not keep it.
 //
 // im2col + GEMM runs over blocks of images: the column matrices of a block sit side by side, so one
@@ -40,10 +40,11 @@ struct Conv2dShape {
 
 enum class ConvAlgorithm { Auto, Im2col, Winograd };
 
-// The algorithm `requested` resolves to for this shape: Auto picks by the rule; Winograd for a shape it
-// cannot compute is an std::invalid_argument.
-ConvAlgorithm conv2d_algorithm(const Conv2dShape& s, ConvAlgorithm requested = ConvAlgorithm::Auto);
-index_t conv2d_transformed_size(const Conv2dShape& s, ConvAlgorithm algorithm);
+// The algorithm `requested` resolves to for this shape and element size (sizeof(T)): Auto picks by the
+// rule; Winograd for a shape it cannot compute is an std::invalid_argument.
+ConvAlgorithm conv2d_algorithm(const Conv2dShape& s, index_t element_bytes,
+                               ConvAlgorithm requested = ConvAlgorithm::Auto);
+index_t conv2d_transformed_size(const Conv2dShape& s, index_t element_bytes, ConvAlgorithm algorithm);
 
 template <class T>
 void conv2d_forward(T* out, T* transformed, const T* x, const T* weight, const T* bias, const Conv2dShape& s,

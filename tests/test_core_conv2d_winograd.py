@@ -129,6 +129,12 @@ def test_auto_runs_the_algorithm_the_rule_names(rng):
     wide = np.zeros((2, 16, 9, 9), np.float32)
     assert _core.conv2d_algorithm(wide, np.zeros((16, 16, 3, 3), np.float32)) == "winograd"
     assert _core.conv2d_algorithm(wide, np.zeros((16, 8, 3, 3), np.float32), groups=2) == "im2col"
+    # float64 stays on im2col (Winograd is vectorised for float32 only); asked for, Winograd still runs
+    assert _core.conv2d_algorithm(wide.astype(np.float64), np.zeros((16, 16, 3, 3))) == "im2col"
+    x64, w64 = rng.standard_normal((2, 16, 9, 9)), rng.standard_normal((16, 16, 3, 3))
+    np.testing.assert_array_equal(F.conv2d(x64, w64, padding=1), F.conv2d(x64, w64, padding=1, algorithm="im2col"))
+    np.testing.assert_allclose(F.conv2d(x64, w64, padding=1, algorithm="winograd"), F.conv2d(x64, w64, padding=1),
+                               rtol=1e-10, atol=1e-10)
 
 
 def test_bad_algorithms_are_value_errors():

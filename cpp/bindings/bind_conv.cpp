@@ -30,20 +30,20 @@ Conv2dShape conv_shape(const py::array& x, const py::array& weight, Pair stride,
   return {x.shape(0), C, H, W, OC, win, groups};
 }
 
-ConvAlgorithm algorithm_of(const std::string& name, const Conv2dShape& s) {
+ConvAlgorithm algorithm_of(const std::string& name, const Conv2dShape& s, const py::array& x) {
   ConvAlgorithm a;
   if (name == "auto") a = ConvAlgorithm::Auto;
   else if (name == "im2col") a = ConvAlgorithm::Im2col;
   else if (name == "winograd") a = ConvAlgorithm::Winograd;
   else fail("algorithm: expected one of auto, im2col, winograd, got '" + name + "'");
-  return conv2d_algorithm(s, a);  // a ValueError for winograd on a shape it cannot compute
+  return conv2d_algorithm(s, x.itemsize(), a);  // a ValueError for winograd on a shape it cannot compute
 }
 
 // The algorithm conv2d_forward runs for these arrays with algorithm="auto": "im2col" or "winograd".
 std::string conv2d_algorithm_name(const py::array& x, const py::array& weight, Pair stride, Pair padding,
                                   Pair dilation, index_t groups) {
   const Conv2dShape s = conv_shape(x, weight, stride, padding, dilation, groups);
-  return conv2d_algorithm(s) == ConvAlgorithm::Winograd ? "winograd" : "im2col";
+  return conv2d_algorithm(s, x.itemsize()) == ConvAlgorithm::Winograd ? "winograd" : "im2col";
 }
 
 // conv2d_forward returns out, or (out, transformed) with return_transformed: the algorithm's transformed
@@ -52,7 +52,7 @@ py::object conv2d_fwd(const py::array& x, const py::array& weight, const py::obj
                       Pair dilation, index_t groups, bool naive, const std::string& algorithm,
                       bool return_transformed) {
   const Conv2dShape s = conv_shape(x, weight, stride, padding, dilation, groups);
-  const ConvAlgorithm algo = algorithm_of(algorithm, s);
+  const ConvAlgorithm algo = algorithm_of(algorithm, s, x);
   return with_float_type(x, "x", [&](auto tag) -> py::object {
     using T = decltype(tag);
     const T* xp = in<T>(x, "x");
@@ -61,7 +61,7 @@ py::object conv2d_fwd(const py::array& x, const py::array& weight, const py::obj
     if (bp) expect_shape(py::reinterpret_borrow<py::array>(bias), "bias", {s.OC});
     auto out = empty<T>({s.N, s.OC, s.OH(), s.OW()});
     T* op = data(out);
-    const index_t kept = return_transformed && !naive ? conv2d_transformed_size(s, algo) : 0;
+    const index_t kept = return_transformed && !naive ? conv2d_transformed_size(s, sizeof(T), algo) : 0;
     py::object transformed = py::none();
     T* tp = nullptr;
     if (kept > 0) {
@@ -81,7 +81,7 @@ void conv2d_bwd(const py::array& dout, const py::array& x, const py::array& weig
                 index_t groups, const py::object& transformed, const std::string& algorithm) {
   const Conv2dShape s = conv_shape(x, weight, stride, padding, dilation, groups);
   expect_shape(dout, "dout", {s.N, s.OC, s.OH(), s.OW()});
-  const ConvAlgorithm algo = algorithm_of(algorithm, s);
+  const ConvAlgorithm algo = algorithm_of(algorithm, s, x);
   with_float_type(x, "x", [&](auto tag) {
     using T = decltype(tag);
     const T* gp = in<T>(dout, "dout");
@@ -92,7 +92,7 @@ void conv2d_bwd(const py::array& dout, const py::array& x, const py::array& weig
     T* dbp = out_or_null<T>(dbias, "dbias", {s.OC});
     const T* tp = in_or_null<T>(transformed, "transformed");
     if (tp) {
-      const index_t size = conv2d_transformed_size(s, algo);
+      const index_t size = conv2d_transformed_size(s, sizeof(T), algo);
       if (size == 0) fail("transformed: this layer's algorithm (im2col) keeps no transformed input; pass None");
       expect_shape(py::reinterpret_borrow<py::array>(transformed), "transformed", {size});
     }
