@@ -2,10 +2,16 @@
 batch.
 
 Every rank loads the same data and draws the same batch order from the same seed; each takes its own slice
-of every global batch, computes the gradient of its slice, and the gradients are combined with one MPI
-Allreduce per parameter (in place on the NumPy buffers, no copies), weighted by slice sizes so the result
-is the gradient of the mean loss over the whole global batch. The optimiser then takes the same step on
-every rank. Parameters are broadcast from rank 0 at the start; only rank 0 prints and writes files.
+of every global batch, computes the gradient of its slice, and the gradients are summed over the ranks,
+weighted by slice sizes so the result is the gradient of the mean loss over the whole global batch. The
+optimiser then takes the same step on every rank. Parameters are broadcast from rank 0 at the start; only
+rank 0 prints and writes files.
+
+The sum overlaps backward (``GradientBuckets``): the gradients are packed, in the order backward produces
+them (the parameters' reverse order), into contiguous buckets of about ``BUCKET_BYTES``; a bucket's
+non-blocking all-reduce starts as soon as backward has finished every gradient in it, and the rest of
+backward runs while it travels. Buckets start in the same order on every rank (MPI requires it), so a
+bucket waits for the ones before it.
 
 BatchNorm uses each rank's own slice statistics (as PyTorch's DistributedDataParallel does without
 SyncBatchNorm), so networks with BatchNorm match a single process only approximately; everything else
@@ -13,8 +19,13 @@ matches it to float rounding.
 """
 
 import os
+from contextlib import contextmanager
 
 import numpy as np
+
+# Gradient bytes per all-reduce: large enough to amortise one call's latency, small enough that the first
+# bucket is ready early in backward.
+BUCKET_BYTES = 1 << 20
 
 # Set by the launchers we know (MPICH/Hydra, Open MPI, PMIx, Slurm's srun with PMI).
 _LAUNCHER_VARIABLES = ("PMI_SIZE", "PMI_RANK", "OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "MPI_LOCALNRANKS")
@@ -40,7 +51,9 @@ class DistributedError(RuntimeError):
 class Distributed:
     """This process's place in an MPI job (COMM_WORLD), and the collective operations training needs."""
 
-    def __init__(self):
+    def __init__(self, bucket_bytes=BUCKET_BYTES):
+        if not (isinstance(bucket_bytes, int) and bucket_bytes > 0):
+            raise ValueError(f"bucket_bytes must be a positive int, got {bucket_bytes!r}")
         try:
             from mpi4py import MPI
         except ImportError:
@@ -50,6 +63,8 @@ class Distributed:
         self.comm = MPI.COMM_WORLD
         self.rank = self.comm.Get_rank()
         self.size = self.comm.Get_size()
+        self.bucket_bytes = bucket_bytes
+        self._buckets = None  # the GradientBuckets of the last parameter list averaged
         global _active
         _active = self
 
@@ -74,16 +89,26 @@ class Distributed:
     def broadcast_model(self, model):
         self.broadcast_arrays([p.data for p in model.parameters()] + [b for _, b in model.named_buffers()])
 
+    @contextmanager
+    def averaging_gradients(self, params, local_count, global_count):
+        """``with dist.averaging_gradients(params, n, total): loss.backward()``: on leaving, every parameter's
+        grad is the sum over ranks of grad * local_count / global_count: the gradient of the mean loss over
+        the global batch when each rank's grad is the mean over its own slice. The sums start during the
+        backward run inside the block, bucket by bucket as gradients become final.
+
+        A parameter that got no gradient on a rank (unused by its forward, or no examples there) contributes
+        zero; one that got none on any rank keeps grad None, as in one process. Parameters that do not
+        require a gradient are left alone. Collective: every rank enters with the same parameters."""
+        buckets = self._buckets
+        if buckets is None or not buckets.fits(params):
+            buckets = self._buckets = GradientBuckets(self, params, self.bucket_bytes)
+        with buckets.step(local_count / global_count):
+            yield
+
     def average_gradients(self, params, local_count, global_count):
-        """grad := sum over ranks of grad * local_count / global_count, in place: the gradient of the mean
-        loss over the global batch when each rank's grad is the mean over its own slice."""
-        weight = local_count / global_count
-        for p in params:
-            if p.grad is None:  # unused by this rank's forward (or no examples here): it contributes zero
-                p.grad = np.zeros_like(p.data)
-            if weight != 1.0:
-                p.grad *= p.grad.dtype.type(weight)
-            self.comm.Allreduce(self.MPI.IN_PLACE, p.grad, op=self.MPI.SUM)
+        """The same sums after a backward that has already run (no overlap)."""
+        with self.averaging_gradients(params, local_count, global_count):
+            pass
 
     def sum(self, value):
         return self.comm.allreduce(value, op=self.MPI.SUM)
@@ -110,6 +135,125 @@ class Distributed:
         if os.environ.get("OMP_NUM_THREADS"):
             return None
         return max(1, min(len(mine), len(cores) // local))
+
+
+class GradientBuckets:
+    """Gradients packed into contiguous buffers, each all-reduced by one non-blocking call.
+
+    Each bucket holds, for its parameters, the scaled gradients end to end and then one flag per parameter
+    (1 where this rank has a gradient): summed over ranks, a zero flag says no rank had one. Parameters go
+    into buckets in reverse order, a bucket closing when the next gradient would take it over ``bucket_bytes``
+    or has another dtype; a gradient larger than that has a bucket to itself."""
+
+    def __init__(self, dist, params, bucket_bytes):
+        self.dist = dist
+        self.key = _layout_key(params)
+        self.buckets = []
+        trained = [p for p in params if p.requires_grad]
+        members, size = [], 0
+        for p in reversed(trained):
+            n = p.data.size * p.data.itemsize
+            if members and (size + n > bucket_bytes or p.data.dtype != members[0].data.dtype):
+                self.buckets.append(_Bucket(members))
+                members, size = [], 0
+            members.append(p)
+            size += n
+        if members:
+            self.buckets.append(_Bucket(members))
+        self._weight = None
+        self._started = 0  # buckets 0.._started-1 have their all-reduce under way this step
+
+    def fits(self, params):
+        return self.key == _layout_key(params)
+
+    @contextmanager
+    def step(self, weight):
+        self._weight = weight
+        self._started = 0
+        for b in self.buckets:
+            b.reset()
+        handles = [p.register_post_accumulate_grad_hook(self._final_hook(b, i))
+                   for b in self.buckets for i, p in enumerate(b.params)]
+        try:
+            yield
+        finally:
+            for h in handles:
+                h.remove()
+        # Gradients no hook saw (none on this rank, or computed before the block) go in now; then every
+        # bucket left starts, in order.
+        for b in self.buckets[self._started:]:
+            for i, p in enumerate(b.params):
+                if not b.copied[i]:
+                    b.copy_in(i, weight)
+            b.waiting = 0
+        self._start_ready()
+        self.dist.MPI.Request.Waitall([b.request for b in self.buckets])
+        for b in self.buckets:
+            b.request = None
+            b.copy_out()
+
+    def _final_hook(self, bucket, i):
+        def hook(p):
+            if bucket.request is not None:
+                raise RuntimeError("a gradient changed after its all-reduce started: run one backward inside "
+                                   "averaging_gradients")
+            if not bucket.copied[i]:
+                bucket.waiting -= 1
+            bucket.copy_in(i, self._weight)
+            if not bucket.waiting:
+                self._start_ready()
+            elif self._started:  # MPI progresses a non-blocking call only inside MPI calls
+                self.dist.MPI.Request.Testall([b.request for b in self.buckets[:self._started]])
+        return hook
+
+    def _start_ready(self):
+        MPI, comm = self.dist.MPI, self.dist.comm
+        while self._started < len(self.buckets) and not self.buckets[self._started].waiting:
+            b = self.buckets[self._started]
+            b.request = comm.Iallreduce(MPI.IN_PLACE, b.buffer, op=MPI.SUM)
+            self._started += 1
+
+
+class _Bucket:
+    """Some parameters' gradients end to end in one buffer, then one has-a-gradient flag per parameter."""
+
+    def __init__(self, params):
+        self.params = params
+        self.offsets = np.cumsum([0] + [p.data.size for p in params])
+        self.flags = int(self.offsets[-1])  # where the flags start
+        self.buffer = np.empty(self.flags + len(params), dtype=params[0].data.dtype)
+        self.reset()
+
+    def reset(self):
+        self.copied = [False] * len(self.params)
+        self.waiting = len(self.params)  # parameters whose gradient is not in the buffer yet this step
+        self.request = None
+
+    def copy_in(self, i, weight):
+        p, lo, hi = self.params[i], self.offsets[i], self.offsets[i + 1]
+        view = self.buffer[lo:hi].reshape(p.data.shape)
+        if p.grad is None:
+            view.fill(0)
+            self.buffer[self.flags + i] = 0
+        else:
+            np.multiply(p.grad, view.dtype.type(weight), out=view)
+            self.buffer[self.flags + i] = 1
+        self.copied[i] = True
+
+    def copy_out(self):
+        for i, p in enumerate(self.params):
+            if not self.buffer[self.flags + i]:
+                p.grad = None
+                continue
+            view = self.buffer[self.offsets[i]:self.offsets[i + 1]].reshape(p.data.shape)
+            if p.grad is not None and p.grad.shape == view.shape and p.grad.flags.writeable:
+                np.copyto(p.grad, view)
+            else:
+                p.grad = view.copy()
+
+
+def _layout_key(params):
+    return tuple((id(p), p.requires_grad, p.data.dtype.str, p.data.shape) for p in params)
 
 
 def _usable_cores():
