@@ -141,25 +141,12 @@ class GradientBuckets:
     """Gradients packed into contiguous buffers, each all-reduced by one non-blocking call.
 
     Each bucket holds, for its parameters, the scaled gradients end to end and then one flag per parameter
-    (1 where this rank has a gradient): summed over ranks, a zero flag says no rank had one. Parameters go
-    into buckets in reverse order, a bucket closing when the next gradient would take it over ``bucket_bytes``
-    or has another dtype; a gradient larger than that has a bucket to itself."""
+    (1 where this rank has a gradient): summed over ranks, a zero flag says no rank had one."""
 
     def __init__(self, dist, params, bucket_bytes):
         self.dist = dist
         self.key = _layout_key(params)
-        self.buckets = []
-        trained = [p for p in params if p.requires_grad]
-        members, size = [], 0
-        for p in reversed(trained):
-            n = p.data.size * p.data.itemsize
-            if members and (size + n > bucket_bytes or p.data.dtype != members[0].data.dtype):
-                self.buckets.append(_Bucket(members))
-                members, size = [], 0
-            members.append(p)
-            size += n
-        if members:
-            self.buckets.append(_Bucket(members))
+        self.buckets = [_Bucket(members) for members in plan_buckets(params, bucket_bytes)]
         self._weight = None
         self._started = 0  # buckets 0.._started-1 have their all-reduce under way this step
 
@@ -212,6 +199,22 @@ class GradientBuckets:
             b = self.buckets[self._started]
             b.request = comm.Iallreduce(MPI.IN_PLACE, b.buffer, op=MPI.SUM)
             self._started += 1
+
+
+def plan_buckets(params, bucket_bytes=BUCKET_BYTES):
+    """The parameters that require a gradient, in reverse order (the order backward finishes them), cut into
+    buckets: a bucket closes when the next gradient would take it over ``bucket_bytes`` or has another
+    dtype; a gradient larger than that has a bucket to itself."""
+    buckets, members, size = [], [], 0
+    for p in reversed([p for p in params if p.requires_grad]):
+        if members and (size + p.data.nbytes > bucket_bytes or p.data.dtype != members[0].data.dtype):
+            buckets.append(members)
+            members, size = [], 0
+        members.append(p)
+        size += p.data.nbytes
+    if members:
+        buckets.append(members)
+    return buckets
 
 
 class _Bucket:
