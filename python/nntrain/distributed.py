@@ -204,9 +204,10 @@ class GradientBuckets:
 def plan_buckets(params, bucket_bytes=BUCKET_BYTES):
     """The parameters that require a gradient, in reverse order (the order backward finishes them), cut into
     buckets: a bucket closes when the next gradient would take it over ``bucket_bytes`` or has another
-    dtype; a gradient larger than that has a bucket to itself."""
+    dtype; a gradient larger than that has a bucket to itself. A parameter listed twice goes in once."""
+    unique = list({id(p): p for p in params if p.requires_grad}.values())
     buckets, members, size = [], [], 0
-    for p in reversed([p for p in params if p.requires_grad]):
+    for p in reversed(unique):
         if members and (size + p.data.nbytes > bucket_bytes or p.data.dtype != members[0].data.dtype):
             buckets.append(members)
             members, size = [], 0
@@ -266,4 +267,5 @@ def _usable_cores():
     return set(range(os.cpu_count() or 1))
 
 
-__all__ = ["Distributed", "DistributedError", "launched_by_mpi", "np"]
+__all__ = ["BUCKET_BYTES", "Distributed", "DistributedError", "GradientBuckets", "launched_by_mpi", "np",
+           "plan_buckets"]
