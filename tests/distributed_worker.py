@@ -3,6 +3,7 @@ global batches, then rank 0 saves the weights to OUT.npz and prints the number o
 
     python tests/distributed_worker.py MODEL BUCKET_BYTES OUT      (BUCKET_BYTES 0: the library's default)
     python tests/distributed_worker.py overlap                    (one process: when the all-reduces start)
+    python tests/distributed_worker.py after                      (one process: averaging after backward)
 
 Global batches of 45, 45, 33 and 1 examples: over 2 ranks, slices of 22/23, 16/17 and 0/1 (a rank without
 examples has no gradient at all for that step)."""
@@ -107,8 +108,21 @@ def overlap_events():
     return events
 
 
+def averaged_after_backward():
+    """average_gradients after a backward that already ran, in one process with a quarter of a global batch:
+    the gradients are scaled by 1/4; an unused layer keeps grad None."""
+    rng = np.random.default_rng(0)
+    used, unused = nn.Linear(3, 2, rng=rng), nn.Linear(2, 2, rng=rng)
+    used(Tensor(rng.standard_normal((4, 3)).astype(np.float32))).sum().backward()
+    before = used.weight.grad.copy()
+    Distributed(bucket_bytes=16).average_gradients(used.parameters() + unused.parameters(), 1, 4)
+    return {"scaled": bool(np.array_equal(used.weight.grad, before * 0.25)), "unused": unused.weight.grad is None}
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "overlap":
         print(json.dumps(overlap_events()))
+    elif sys.argv[1] == "after":
+        print(json.dumps(averaged_after_backward()))
     else:
         main(sys.argv[1], int(sys.argv[2]), sys.argv[3])

@@ -105,6 +105,10 @@ def test_the_first_buckets_are_all_reduced_while_backward_goes_on():
     assert events == ["start", "start", "probe", "start", "start", "backward returned"]
 
 
+def test_average_gradients_after_backward_scales_and_leaves_unused_parameters_without_gradient():
+    assert _worker("after") == {"scaled": True, "unused": True}
+
+
 def _threads_per_rank(ranks, cores=None, **env):
     """Each rank's threads_per_rank() in an mpiexec job whose processes may run on `cores` (default: all)."""
     code = ("from nntrain.distributed import Distributed; d = Distributed(); "
