@@ -101,8 +101,9 @@ def test_gradients_summed_in_many_buckets_reach_the_weights_of_one_process(tmp_p
 
 def test_the_first_buckets_are_all_reduced_while_backward_goes_on():
     events = _worker("overlap")
-    # a bucket per parameter: the second Linear's two start before backward reaches the first Linear
-    assert events == ["start", "start", "probe", "start", "start", "backward returned"]
+    # a bucket per parameter: the second Linear's two start before backward reaches the first Linear, whose
+    # two start with the count of ranks that had each gradient
+    assert events == ["start", "start", "probe", "start", "start", "start", "backward returned"]
 
 
 def test_average_gradients_after_backward_scales_and_leaves_unused_parameters_without_gradient():
