@@ -59,7 +59,7 @@ def step_line(small, large):
 def step_costs(preset, quick=False):
     """(c, t, bytes of each gradient bucket) of one rank: c the fixed seconds per step, t seconds per sample."""
     from nntrain import nn, optim, presets
-    from nntrain.distributed import plan_buckets
+    from nntrain.gradient_buckets import plan_buckets
     from nntrain.train import Trainer
 
     model = presets.build(preset, INPUT, CLASSES, rng=np.random.default_rng(0))
@@ -67,8 +67,9 @@ def step_costs(preset, quick=False):
     steps = (20 if quick else 60) if preset == "mlp" else (4 if quick else 12)
     small, large = _step_seconds(trainer, (16, 64), steps, np.random.default_rng(0))
     buckets = plan_buckets(model.parameters())
-    # each bucket: its gradients, then a has-a-gradient flag per parameter
-    return step_line(small, large) + ([sum(p.data.nbytes + p.data.itemsize for p in b) for b in buckets],)
+    # one message per bucket, and one of a count per parameter (how many ranks had its gradient)
+    messages = [sum(p.data.nbytes for p in b) for b in buckets] + [4 * sum(len(b) for b in buckets)]
+    return step_line(small, large) + (messages,)
 
 
 def allreduce_seconds(ranks, tensor_bytes, alpha, beta):
