@@ -2,11 +2,13 @@
 
 One training step on p ranks with global batch B:
 
-    step(p, B) = c + (B / p) · t + Σ_tensors [ 2 (p - 1) α + 2 (p - 1) / p · n_i / β ]   (the sum: 0 if p = 1)
+    step(p, B) = c + (B / p) · t + Σ_buckets [ 2 (p - 1) α + 2 (p - 1) / p · n_i / β ]   (the sum: 0 if p = 1)
 
     c      the per-step cost that does not shrink with the batch (optimiser, Python), and
     t      the seconds per sample, both fitted to one rank's step times at batch 16 and 64 (all its threads);
-    n_i    the bytes of each parameter's gradient: nntrain.distributed reduces them one Allreduce each;
+    n_i    the bytes of each gradient bucket: nntrain.distributed packs the gradients into buckets of about
+           1 MiB and reduces each with one Allreduce (the model ignores that they overlap backward, so it
+           is pessimistic there);
     α, β   the all-reduce latency (s) and bandwidth (bytes/s) of a ring (bench/allreduce.py).
 
 It assumes each rank has a host of its own as fast as this one, and that t holds at any local batch B/p:
@@ -55,15 +57,19 @@ def step_line(small, large):
 
 
 def step_costs(preset, quick=False):
-    """(c, t, gradient bytes per tensor) of one rank: c the fixed seconds per step, t seconds per sample."""
+    """(c, t, bytes of each gradient bucket) of one rank: c the fixed seconds per step, t seconds per sample."""
     from nntrain import nn, optim, presets
+    from nntrain.gradient_buckets import plan_buckets
     from nntrain.train import Trainer
 
     model = presets.build(preset, INPUT, CLASSES, rng=np.random.default_rng(0))
     trainer = Trainer(model, optim.Adam(model.parameters(), lr=1e-3), nn.CrossEntropyLoss())
     steps = (20 if quick else 60) if preset == "mlp" else (4 if quick else 12)
     small, large = _step_seconds(trainer, (16, 64), steps, np.random.default_rng(0))
-    return step_line(small, large) + ([p.data.nbytes for p in model.parameters()],)
+    buckets = plan_buckets(model.parameters())
+    # one message per bucket, and one of a count per parameter (how many ranks had its gradient)
+    messages = [sum(p.data.nbytes for p in b) for b in buckets] + [4 * sum(len(b) for b in buckets)]
+    return step_line(small, large) + (messages,)
 
 
 def allreduce_seconds(ranks, tensor_bytes, alpha, beta):

@@ -421,6 +421,55 @@ def test_post_accumulate_grad_hook_not_for_a_leaf_that_got_no_gradient():
     assert seen == []
 
 
+def test_post_accumulate_grad_hook_runs_during_backward_as_soon_as_the_gradient_is_final():
+    # out = sum(a * probe(b * x)): a's gradient is final before the probe's backward runs, b's only after it.
+    # (Data-parallel training starts all-reducing a gradient in its hook, overlapping the rest of backward.)
+    events = []
+
+    class Probe(Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 1.0
+
+        @staticmethod
+        def backward(ctx, g):
+            events.append("probe")
+            return g
+
+    a, b, x = leaf(3, value=2.0), leaf(3, value=3.0), leaf(3, value=5.0)
+    for name, t in (("a", a), ("b", b), ("x", x)):
+        t.register_post_accumulate_grad_hook(lambda t, name=name: events.append((name, t.grad.copy())))
+    (a * Probe.apply(b * x)).sum().backward()
+    assert [e if e == "probe" else e[0] for e in events] == ["a", "probe", "b", "x"]
+    grads = {e[0]: e[1] for e in events if e != "probe"}
+    np.testing.assert_array_equal(grads["a"], [15, 15, 15])
+    np.testing.assert_array_equal(grads["b"], [10, 10, 10])
+    np.testing.assert_array_equal(grads["x"], [6, 6, 6])
+
+
+def test_post_accumulate_grad_hook_of_a_leaf_used_early_and_late_waits_for_both_uses():
+    # w is used at the output (w * h) and at the input (x * w); its hook runs once, with both contributions,
+    # after the probe between the two uses has run
+    events = []
+
+    class Probe(Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 1.0
+
+        @staticmethod
+        def backward(ctx, g):
+            events.append("probe")
+            return g
+
+    w, x = leaf(3, value=2.0), Tensor(np.full(3, 5.0))
+    w.register_post_accumulate_grad_hook(lambda t: events.append(t.grad.copy()))
+    h = Probe.apply(x * w)
+    (w * h).sum().backward()    # d/dw of w * (x * w) = 2 * x * w = 20
+    assert events[0] == "probe" and len(events) == 2
+    np.testing.assert_array_equal(events[1], [20, 20, 20])
+
+
 def test_post_accumulate_grad_hook_only_on_leaves():
     with pytest.raises(RuntimeError, match="only be registered on leaf tensors"):
         (leaf(2) * 2).register_post_accumulate_grad_hook(lambda t: None)

@@ -1,6 +1,7 @@
 """Data-parallel training over MPI: `mpiexec -n 2 nntrain train` reaches the weights one process reaches
 with the same global batch (to float rounding); only rank 0 prints and writes. Skips without MPI."""
 
+import json
 import os
 import shutil
 import subprocess
@@ -67,6 +68,46 @@ def test_a_network_from_a_users_file_trains_data_parallel_as_in_one_process(tmp_
     assert "shared.weight" in a
     for k in a:
         np.testing.assert_allclose(a[k], b[k], rtol=1e-4, atol=2e-6, err_msg=k)
+
+
+WORKER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "distributed_worker.py")
+
+
+def _worker(*args, ranks=None):
+    """The last stdout line of tests/distributed_worker.py, run alone or by mpiexec on `ranks` ranks, as JSON."""
+    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    command = [sys.executable, WORKER, *map(str, args)]
+    if ranks is not None:
+        command = [MPIEXEC, "-n", str(ranks), *command]
+    out = subprocess.run(command, capture_output=True, text=True, timeout=300, env=env)
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize("model", ["mlp", "cnn", "two_branch", "frozen"])
+def test_gradients_summed_in_many_buckets_reach_the_weights_of_one_process(tmp_path, model):
+    # tiny buckets (4 KiB) so that each model's gradients travel in several all-reduces; global batches of
+    # 45, 45, 33 and 1 (uneven slices, and a step where rank 0 has no example and so no gradient at all);
+    # "frozen" has a frozen bias and a layer no forward calls (it must keep grad None, untouched by weight
+    # decay, as in one process); "two_branch" is define-by-run with one layer used twice
+    _worker(model, 0, tmp_path / "one.npz")
+    assert _worker(model, 4096, tmp_path / "two.npz", ranks=2)["buckets"] >= 4
+    one, two = np.load(tmp_path / "one.npz"), np.load(tmp_path / "two.npz")
+    assert sorted(one) == sorted(two)
+    tolerance = dict(rtol=1e-10, atol=1e-13) if model == "mlp" else dict(rtol=1e-5, atol=1e-7)  # mlp: float64
+    for k in one:
+        np.testing.assert_allclose(two[k], one[k], **tolerance, err_msg=k)
+
+
+def test_the_first_buckets_are_all_reduced_while_backward_goes_on():
+    events = _worker("overlap")
+    # a bucket per parameter: the second Linear's two start before backward reaches the first Linear, whose
+    # two start with the count of ranks that had each gradient
+    assert events == ["start", "start", "probe", "start", "start", "start", "backward returned"]
+
+
+def test_average_gradients_after_backward_scales_and_leaves_unused_parameters_without_gradient():
+    assert _worker("after") == {"scaled": True, "unused": True}
 
 
 def _threads_per_rank(ranks, cores=None, **env):

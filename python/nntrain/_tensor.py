@@ -126,7 +126,8 @@ class Tensor:
         return t
 
     def register_post_accumulate_grad_hook(self, hook):
-        """``hook(tensor)`` runs each time backward has added into this leaf's ``.grad``."""
+        """``hook(tensor)`` runs once in each backward that reaches this leaf, as soon as its ``.grad`` holds
+        that backward's whole contribution (while backward goes on with the rest of the graph)."""
         if self.grad_fn is not None:
             raise RuntimeError("post-accumulate-grad hooks can only be registered on leaf tensors")
         if self._hooks is None:

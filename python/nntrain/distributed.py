@@ -2,10 +2,13 @@
 batch.
 
 Every rank loads the same data and draws the same batch order from the same seed; each takes its own slice
-of every global batch, computes the gradient of its slice, and the gradients are combined with one MPI
-Allreduce per parameter (in place on the NumPy buffers, no copies), weighted by slice sizes so the result
-is the gradient of the mean loss over the whole global batch. The optimiser then takes the same step on
-every rank. Parameters are broadcast from rank 0 at the start; only rank 0 prints and writes files.
+of every global batch, computes the gradient of its slice, and the gradients are summed over the ranks,
+weighted by slice sizes so the result is the gradient of the mean loss over the whole global batch. The
+optimiser then takes the same step on every rank. Parameters are broadcast from rank 0 at the start; only
+rank 0 prints and writes files.
+
+The sum overlaps backward (nntrain.gradient_buckets): the gradients travel in buckets of about 1 MiB, each
+all-reduced by a non-blocking call that starts as soon as backward has finished every gradient in it.
 
 BatchNorm uses each rank's own slice statistics (as PyTorch's DistributedDataParallel does without
 SyncBatchNorm), so networks with BatchNorm match a single process only approximately; everything else
@@ -13,8 +16,11 @@ matches it to float rounding.
 """
 
 import os
+from contextlib import contextmanager
 
 import numpy as np
+
+from .gradient_buckets import BUCKET_BYTES, GradientBuckets, plan_buckets
 
 # Set by the launchers we know (MPICH/Hydra, Open MPI, PMIx, Slurm's srun with PMI).
 _LAUNCHER_VARIABLES = ("PMI_SIZE", "PMI_RANK", "OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "MPI_LOCALNRANKS")
@@ -40,7 +46,9 @@ class DistributedError(RuntimeError):
 class Distributed:
     """This process's place in an MPI job (COMM_WORLD), and the collective operations training needs."""
 
-    def __init__(self):
+    def __init__(self, bucket_bytes=BUCKET_BYTES):
+        if not (isinstance(bucket_bytes, int) and bucket_bytes > 0):
+            raise ValueError(f"bucket_bytes must be a positive int, got {bucket_bytes!r}")
         try:
             from mpi4py import MPI
         except ImportError:
@@ -50,6 +58,8 @@ class Distributed:
         self.comm = MPI.COMM_WORLD
         self.rank = self.comm.Get_rank()
         self.size = self.comm.Get_size()
+        self.bucket_bytes = bucket_bytes
+        self._buckets = None  # the GradientBuckets of the last parameter list averaged
         global _active
         _active = self
 
@@ -74,16 +84,28 @@ class Distributed:
     def broadcast_model(self, model):
         self.broadcast_arrays([p.data for p in model.parameters()] + [b for _, b in model.named_buffers()])
 
+    @contextmanager
+    def averaging_gradients(self, params, local_count, global_count):
+        """``with dist.averaging_gradients(params, n, total): loss.backward()``: on leaving, every parameter's
+        grad is the sum over ranks of grad * local_count / global_count: the gradient of the mean loss over
+        the global batch when each rank's grad is the mean over its own slice. The sums start during the
+        backward run inside the block, bucket by bucket as gradients become final.
+
+        A parameter that got no gradient on a rank (unused by its forward, or no examples there) contributes
+        zero; one that got none on any rank keeps grad None, as in one process. Parameters that do not
+        require a gradient are left alone. Collective: every rank enters with the same parameters."""
+        buckets = self._buckets
+        if buckets is None or not buckets.fits(params):
+            if buckets is not None:
+                buckets.close()
+            buckets = self._buckets = GradientBuckets(self, params, self.bucket_bytes)
+        with buckets.step(local_count / global_count):
+            yield
+
     def average_gradients(self, params, local_count, global_count):
-        """grad := sum over ranks of grad * local_count / global_count, in place: the gradient of the mean
-        loss over the global batch when each rank's grad is the mean over its own slice."""
-        weight = local_count / global_count
-        for p in params:
-            if p.grad is None:  # unused by this rank's forward (or no examples here): it contributes zero
-                p.grad = np.zeros_like(p.data)
-            if weight != 1.0:
-                p.grad *= p.grad.dtype.type(weight)
-            self.comm.Allreduce(self.MPI.IN_PLACE, p.grad, op=self.MPI.SUM)
+        """The same sums after a backward that has already run (no overlap)."""
+        with self.averaging_gradients(params, local_count, global_count):
+            pass
 
     def sum(self, value):
         return self.comm.allreduce(value, op=self.MPI.SUM)
@@ -119,4 +141,5 @@ def _usable_cores():
     return set(range(os.cpu_count() or 1))
 
 
-__all__ = ["Distributed", "DistributedError", "launched_by_mpi", "np"]
+__all__ = ["BUCKET_BYTES", "Distributed", "DistributedError", "GradientBuckets", "launched_by_mpi", "np",
+           "plan_buckets"]

@@ -298,10 +298,13 @@ class Trainer:
             where = first_non_finite_module(model, x) if count else None
             raise NonFiniteError(f"loss became {loss_value} at epoch {epoch}, step {step}"
                                  + (f": first non-finite output in layer {where}" if where else ""))
-        if loss is not None:
-            loss.backward()
-        if dist is not None:
-            dist.average_gradients(self._params, count, total)
+        if dist is None:
+            if loss is not None:
+                loss.backward()
+        else:  # the ranks' gradients are summed bucket by bucket while backward runs
+            with dist.averaging_gradients(self._params, count, total):
+                if loss is not None:
+                    loss.backward()
         grads = [p.grad for p in self._params if p.grad is not None]
         if self.clip_grad_norm is not None:
             self.last_grad_norm = F.clip_grad_norm(grads, self.clip_grad_norm)

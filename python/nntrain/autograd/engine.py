@@ -10,8 +10,12 @@ reshape's view) may reach several places, so the engine adds in place only into 
 an array that anything else may hold is copied before it becomes a leaf's ``.grad`` (which later
 accumulations and the optimiser change in place): no two ``.grad`` ever share memory. A Function written
 outside the library is not trusted with that contract (``Function.trusted``): its backward gets copies and what
-it returns counts as held elsewhere. A leaf's post-accumulate-grad hooks run once per backward, after the
-last contribution has been added.
+it returns counts as held elsewhere.
+
+A leaf's post-accumulate-grad hooks run once per backward, as soon as its gradient is final: the engine counts the
+edges into each hooked leaf as it counts those into Contexts, and runs the hooks when the last of them has been
+visited, while backward goes on with the rest of the graph (data-parallel training starts sending a gradient
+there, overlapping the rest of backward). A leaf that got no gradient in this backward runs no hook.
 """
 
 import weakref
@@ -33,8 +37,8 @@ def backward(root, gradient=None, retain_graph=False):
         _accumulate_leaf(root, gradient, handed)
         _run_hooks((root,))
         return
-    hooked = {}               # leaves with post-accumulate hooks that got a gradient: their hooks run at the end
-    consumers = _count_consumers(root_ctx)
+    consumers, waiting = _count_consumers(root_ctx)  # waiting: hooked leaf -> edges into it not yet visited
+    hooked = set()            # hooked leaves that got a gradient in this backward
     owned = set()             # sums this engine made: safe to add into in place
     pending = {root_ctx: _slots(root_ctx, root._out_index, gradient)}
     ready = [root_ctx]
@@ -88,14 +92,18 @@ def backward(root, gradient=None, retain_graph=False):
                 consumers[target] = left
                 if not left:
                     ready.append(target)
-            elif g is not None:
-                if g.shape != target.data.shape:
-                    g = _reduce_to(ctx, i, g, target.data.shape)
-                _accumulate_leaf(target, g, handed)
-                if target._hooks:
-                    hooked[target] = None
-    if hooked:
-        _run_hooks(hooked)
+            else:
+                if g is not None:
+                    if g.shape != target.data.shape:
+                        g = _reduce_to(ctx, i, g, target.data.shape)
+                    _accumulate_leaf(target, g, handed)
+                if waiting and target in waiting:
+                    if g is not None:
+                        hooked.add(target)
+                    left = waiting[target] - 1
+                    waiting[target] = left
+                    if not left and target in hooked:  # its gradient is final: no edge into it is left
+                        _run_hooks((target,))
 
 
 class _Handed:
@@ -154,19 +162,26 @@ def _slots(ctx, index, g):
 
 
 def _count_consumers(root_ctx):
-    """For every Context reachable from root_ctx, the number of edges into it: it runs when all have fired."""
+    """For every Context reachable from root_ctx, the number of edges into it: it runs when all have fired;
+    and for every leaf with post-accumulate-grad hooks, the number of edges into it: its gradient is final
+    when all have been visited."""
     consumers = {root_ctx: 0}
+    waiting = {}
     stack = [root_ctx]
     while stack:
         for edge in stack.pop().next_edges:
-            if edge is not None and type(edge[0]) is Context:
-                child = edge[0]
+            if edge is None:
+                continue
+            child = edge[0]
+            if type(child) is Context:
                 if child in consumers:
                     consumers[child] += 1
                 else:
                     consumers[child] = 1
                     stack.append(child)
-    return consumers
+            elif child._hooks:
+                waiting[child] = waiting.get(child, 0) + 1
+    return consumers, waiting
 
 
 def _root_gradient(root, gradient):
