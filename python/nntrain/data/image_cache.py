@@ -25,13 +25,14 @@ from .image_splits import folder_and_indices
 CHOICES = ("auto", "on", "off")
 MEMORY_SHARE = 4  # auto: the decoded images may take up to 1/4 of the available memory
 FLOAT_BYTES = 4
+MEMINFO = "/proc/meminfo"
 
 
 def available_memory() -> int:
     """Bytes of memory available to a new allocation without swapping: MemAvailable from /proc/meminfo (Linux),
     else the free pages os.sysconf reports (0 if neither is known)."""
     try:
-        with open("/proc/meminfo") as f:
+        with open(MEMINFO) as f:
             for line in f:
                 if line.startswith("MemAvailable:"):
                     return int(line.split()[1]) * 1024
