@@ -52,6 +52,16 @@ def batches(splits, part="train", epochs=2):
     return [(x.copy(), y.copy()) for _ in range(epochs) for x, y in loader]
 
 
+def assert_same_batches(kept, streamed):
+    for part in ("train", "val", "test"):
+        a, b = batches(kept, part), batches(streamed, part)
+        assert len(a) == len(b)
+        for (xa, ya), (xb, yb) in zip(a, b):
+            assert xa.dtype == xb.dtype == np.float32
+            np.testing.assert_array_equal(xa, xb)
+            np.testing.assert_array_equal(ya, yb)
+
+
 def test_available_memory_reads_meminfo_or_falls_back_to_sysconf(monkeypatch):
     assert available_memory() > 0
     monkeypatch.setattr(image_cache, "MEMINFO", "/nonexistent/meminfo")
@@ -105,13 +115,7 @@ def test_kept_images_give_the_batches_of_the_files_to_the_bit(tmp_path, augment,
                                                                    streamed.class_names)
     if "jitter" in augment:  # Pillow's rounding to bytes, as from the files
         assert isinstance(kept.train, TransformedDataset) and isinstance(kept.train.dataset, DecodedImages)
-    for part in ("train", "val", "test"):
-        a, b = batches(kept, part), batches(streamed, part)
-        assert len(a) == len(b)
-        for (xa, ya), (xb, yb) in zip(a, b):
-            assert xa.dtype == xb.dtype == np.float32
-            np.testing.assert_array_equal(xa, xb)
-            np.testing.assert_array_equal(ya, yb)
+    assert_same_batches(kept, streamed)
 
 
 def test_kept_images_of_a_folder_with_an_unreadable_image_follow_the_split(tmp_path):
@@ -125,3 +129,13 @@ def test_kept_images_of_a_folder_with_an_unreadable_image_follow_the_split(tmp_p
     np.testing.assert_array_equal(counts, inspect_images(again, skip_bad=True))
     for pixels, (img, _) in zip(kept["train"], (again.train[i] for i in range(len(again.train)))):
         np.testing.assert_array_equal(pixels, np.asarray(img))
+
+
+@pytest.mark.parametrize("gray_every, shape", [(1, (3, 5, 6)), (0, (1, 6, 5)), (2, (1, 6, 6))])
+def test_kept_images_read_in_a_trained_models_mode_and_size_match_the_files(tmp_path, gray_every, shape):
+    # eval reads a folder in the model's mode and size: gray images as RGB, colour ones as gray, resized
+    folder = write_folder(tmp_path / "f", [(6, 5), (8, 8)], gray_every=gray_every)
+    kept, _ = load_data(config_for(folder, cache_images="on"), input_shape=shape)
+    streamed, _ = load_data(config_for(folder, cache_images="off"), input_shape=shape)
+    assert kept.input_shape == streamed.input_shape == shape
+    assert_same_batches(kept, streamed)

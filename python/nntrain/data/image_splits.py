@@ -8,7 +8,8 @@ Two layouts are read:
 ``image_folder_splits`` lists the files; ``inspect_images`` then decodes every image once (in parallel with
 ``workers``), so a damaged file, images of different sizes or an empty split is reported before training
 starts, not an hour into it — and the same pass counts the training pixels' values, from which the
-normalisation statistics follow exactly.
+normalisation statistics follow exactly. ``inspect_and_keep_images`` also keeps the decoded pixels, as
+training would read them, for a run that holds them in memory (image_cache.py).
 """
 
 import os
@@ -90,8 +91,8 @@ def folder_and_indices(part):
 
 class _Inspected(Dataset):
     """For each image: (height, width, gray, value counts per channel or None, pixels or None), or why it
-    cannot be read. With ``keep``, the pixels as training would be fed them (uint8 (H, W) or (H, W, 3), in
-    ``mode``, resized to ``size``) when the image's own mode is ``mode`` (or ``mode`` is not yet known)."""
+    cannot be read. Counted and kept pixels are those training will be fed: uint8 (H, W) or (H, W, 3), in
+    ``mode`` if given (else the image's own), resized to ``size``; ``keep`` asks for them."""
 
     def __init__(self, paths, counted, size, keep=False, mode=None):
         self.paths, self.counted, self.keep, self.mode = paths, counted, keep, mode
@@ -103,19 +104,20 @@ class _Inspected(Dataset):
     def __getitem__(self, index):
         try:
             img = read_image(self.paths[index])
+            height, width = img.size[1], img.size[0]
+            if self.mode is not None and img.mode != self.mode and (self.keep or self.counted[index]):
+                img = read_image(self.paths[index], self.mode)  # as training reads it
         except DataError as e:
             return str(e)
-        height, width = img.size[1], img.size[0]
         counts = pixels = None
-        if self.counted[index] or (self.keep and self.mode in (None, img.mode)):
+        if self.counted[index] or self.keep:
             pixels = np.asarray(img if self.resize is None else self.resize(img))
         if self.counted[index]:
             channels = 1 if pixels.ndim == 2 else pixels.shape[2]
             offsets = np.arange(channels, dtype=np.intp) * LEVELS
             counts = np.bincount((pixels.reshape(-1, channels) + offsets).ravel(), minlength=channels * LEVELS)
             counts = counts.reshape(channels, LEVELS)
-        kept = pixels if self.keep and self.mode in (None, img.mode) else None
-        return height, width, img.mode == "L", counts, kept
+        return height, width, img.mode == "L", counts, pixels if self.keep else None
 
 
 class _Pixels(Dataset):
@@ -219,12 +221,12 @@ def _inspect(splits, image_size, workers, skip_bad, count, keep):
 
 
 def _kept(paths, results, pixels, owners, readable, mode, size, workers):
-    """{split: pixels per readable image}; an image decoded in a mode other than the run's (a gray one among
-    colour ones) is decoded again, in the run's mode, as training would read it."""
+    """{split: pixels per readable image}; an image decoded in a mode other than the run's, only known now (a
+    gray one among colour ones), is decoded again, in the run's mode, as training would read it."""
     from .loader import DataLoader
 
     again = [i for i, (r, p) in enumerate(zip(results, pixels))
-             if not isinstance(r, str) and (p is None or p.ndim != (2 if mode == "L" else 3))]
+             if not isinstance(r, str) and p.ndim != (2 if mode == "L" else 3)]
     if again:
         loader = DataLoader(_Pixels([paths[i] for i in again], mode, size), batch_size=64, collate_fn=list,
                             num_workers=workers)
