@@ -1,7 +1,10 @@
 """Training from image files against training from memory: samples/s of the cnn preset (forward + backward +
-Adam, batch 64) on Fashion-MNIST read from a folder of PNG files by DataLoader workers, against the same
-pixels held in memory, in alternating windows of one run (best of each); and the share of the image run's
-time the training step spent waiting for its next batch (0 when the workers keep up).
+Adam, batch 64) on Fashion-MNIST read from a folder of PNG files, against the same pixels held in memory, in
+alternating windows of one run (best of each). The folder is read two ways: its decoded images kept in memory
+after the start-up check (data.cache_images = auto, the default), and decoded again every epoch by DataLoader
+workers (cache_images = off). Each row also gives the share of its time the training step spent waiting for
+its next batch (0 when the data keeps up) and the one-time start-up cost: the seconds of load_data (reading
+IDX files; or listing the folder and decoding every image once, with the workers).
 
 The PNG folder is written once (bench/data.py's write_fashion_mnist_pngs, also scripts/fashion-mnist-png)
 into $NNTRAIN_BENCH_PNG, or a folder under the system's temporary directory.
@@ -16,7 +19,7 @@ import numpy as np
 
 from nntrain import config as cfg
 from nntrain import nn, optim, presets
-from nntrain.data import DataLoader, find_dataset
+from nntrain.data import ArrayDataset, DataLoader, find_dataset
 from nntrain.run_data import load_data
 from nntrain.train import Trainer
 
@@ -65,13 +68,16 @@ def _window(trainer, loader, steps):
 
 
 def _setup(config):
+    start = time.perf_counter()
     splits, _ = load_data(config)
+    startup = time.perf_counter() - start
     model = presets.build("cnn", splits.input_shape, splits.classes, rng=np.random.default_rng(0))
     trainer = Trainer(model, optim.Adam(model.parameters(), lr=1e-3), nn.CrossEntropyLoss())
     d = config["data"]
-    # an image folder's batches are scaled and normalised as a whole by the splits' collate (ImageBatch)
-    return trainer, DataLoader(splits.train, d["batch_size"], shuffle=True, num_workers=d["workers"],
-                               collate_fn=getattr(splits, "collate_fn", None))
+    # an image folder's streamed batches are scaled and normalised as a whole by the splits' collate (ImageBatch)
+    loader = DataLoader(splits.train, d["batch_size"], shuffle=True, num_workers=d["workers"],
+                        collate_fn=getattr(splits, "collate_fn", None))
+    return trainer, loader, startup, type(splits.train) is ArrayDataset
 
 
 def run(quick=False, workers=2):
@@ -83,16 +89,23 @@ def run(quick=False, workers=2):
     out = os.environ.get("NNTRAIN_BENCH_PNG") or os.path.join(tempfile.gettempdir(),
                                                               "nntrain-fashion-mnist-png" + ("-4k" if quick else ""))
     write_fashion_mnist_pngs(out, limit)
-    memory = cfg.resolve(None, {"data": {"name": "fashion-mnist"}, "model": {"preset": "cnn"}})
-    files = cfg.resolve(None, {"data": {"path": out, "workers": workers}, "model": {"preset": "cnn"}})
-    sources = {"memory": _setup(memory), f"PNG files, {workers} workers": _setup(files)}
+
+    def config(data):
+        return cfg.resolve(None, {"data": data, "model": {"preset": "cnn"}})
+
+    sources = {"memory": _setup(config({"name": "fashion-mnist"}))}
+    trainer, loader, startup, kept = _setup(config({"path": out, "workers": workers}))  # cache_images auto
+    sources["PNG files, kept in memory (auto)" if kept else "PNG files, auto: streamed (memory short)"] = \
+        (trainer, loader, startup, kept)
+    sources[f"PNG files, streamed by {workers} workers"] = _setup(config({"path": out, "workers": workers,
+                                                                         "cache_images": "off"}))
     steps, repeats = (20, 2) if quick else (150, 3)
     best = {name: (0.0, 1.0) for name in sources}
     for _ in range(repeats):
-        for name, (trainer, loader) in sources.items():
+        for name, (trainer, loader, _, _) in sources.items():
             rate, waiting = _window(trainer, loader, steps)
             if rate > best[name][0]:
                 best[name] = (rate, waiting)
     base = best["memory"][0]
-    return [{"source": name, "samples_per_second": rate, "waiting": waiting, "vs_memory": rate / base}
-            for name, (rate, waiting) in best.items()]
+    return [{"source": name, "samples_per_second": rate, "waiting": waiting, "vs_memory": rate / base,
+             "startup_seconds": sources[name][2]} for name, (rate, waiting) in best.items()]

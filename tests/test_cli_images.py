@@ -180,3 +180,43 @@ def test_interrupted_image_run_with_workers_resumes_to_the_uninterrupted_weights
     a, b = (load_weights(tmp_path / d / "model.safetensors") for d in ("full", "cut"))
     for k in a:
         np.testing.assert_array_equal(a[k], b[k])
+
+
+def test_kept_and_streamed_images_train_to_the_same_weights(digits_folder, tmp_path):
+    # --cache-images alone is "on"; "off" decodes every image every epoch in the workers
+    args = ["--data", digits_folder, "--epochs", 2, "--augment", "flip,crop", "--workers", 2]
+    kept = train(*args, "--cache-images", "--out", tmp_path / "kept")
+    streamed = train(*args, "--cache-images", "off", "--out", tmp_path / "streamed")
+    assert kept.returncode == 0 and streamed.returncode == 0, kept.stderr + streamed.stderr
+    a, b = parse_json(kept.stdout), parse_json(streamed.stdout)
+    for part in ("train", "val", "test"):
+        assert a[part]["accuracy"] == b[part]["accuracy"]
+    wa, wb = (load_weights(tmp_path / run / "model.safetensors") for run in ("kept", "streamed"))
+    for k in wa:
+        np.testing.assert_array_equal(wa[k], wb[k])
+    assert "cache_images = \"on\"" in (tmp_path / "kept" / "config.toml").read_text()
+
+
+def test_a_run_configured_before_cache_images_existed_resumes(digits_folder, tmp_path):
+    args = ["--data", digits_folder, "--model", "mlp", "--batch-size", 32]
+    first = train(*args, "--epochs", 1, "--out", tmp_path / "old")
+    assert first.returncode == 0, first.stderr
+    config = tmp_path / "old" / "config.toml"
+    lines = config.read_text().splitlines(keepends=True)
+    config.write_text("".join(line for line in lines if not line.startswith("cache_images")))
+    resumed = run_process("train", "--resume", tmp_path / "old", "--epochs", 2, "--cache-images", "off", "--quiet")
+    assert resumed.returncode == 0, resumed.stderr
+    full = train(*args, "--epochs", 2, "--out", tmp_path / "full")
+    assert full.returncode == 0, full.stderr
+    a, b = (load_weights(tmp_path / d / "model.safetensors") for d in ("old", "full"))
+    for k in a:
+        np.testing.assert_array_equal(a[k], b[k])
+
+
+def test_a_bad_cache_images_value_is_one_error_line(digits_folder, tmp_path):
+    done = run_process("train", "--data", digits_folder, "--cache-images", "maybe", "--out", tmp_path / "run")
+    assert_clean_error(done.returncode, done.stderr, 2, r"maybe")
+    (tmp_path / "run.toml").write_text('[data]\ncache_images = "yes"\n')
+    done = run_process("train", tmp_path / "run.toml", "--data", digits_folder, "--out", tmp_path / "r2")
+    assert_clean_error(done.returncode, done.stderr, 2, r"'data.cache_images': unknown value 'yes' \(choose from "
+                                                        r"auto, on, off\)")

@@ -275,7 +275,8 @@ def test_resume_takes_only_the_flags_that_do_not_change_the_run(tmp_path):
     assert invoke("train", "--epochs", 1, "--out", tmp_path / "run", "--quiet")[0] == 0
     status, _, err = invoke("train", "--resume", tmp_path / "run", "--augment", "flip", "--seed", 3)
     assert_clean_error(status, err, 2,
-                       r"--seed, --augment cannot change it \(only --epochs, --threads, --workers can\)")
+                       r"--seed, --augment cannot change it \(only --epochs, --threads, --workers, --cache-images "
+                       r"can\)")
     status, out, err = invoke("train", "--resume", tmp_path / "run", "--epochs", 2, "--workers", 1, "--json")
     assert status == 0 and parse_json(out)["epochs"] == 2, err
 

@@ -141,3 +141,19 @@ def test_omp_num_threads_set_by_the_user_is_kept(tmp_path):
                           "--out", str(tmp_path / "run")], capture_output=True, text=True, timeout=600, env=env)
     assert out.returncode == 0, out.stderr
     assert "data-parallel over 2 MPI ranks, 3 threads each" in out.stdout
+
+
+def test_two_ranks_train_from_an_image_folder_kept_in_memory_as_one_process(tmp_path):
+    # each rank keeps its own copy of the images: auto's budget is the host's available memory shared among them
+    from test_cli_images import write_digits
+
+    folder = write_digits(tmp_path / "digits")
+    common = ["train", "--data", folder, "--epochs", 1, "--batch-size", 32, "--json", "--threads", 1,
+              "--cache-images", "auto"]
+    single = run_process(*common, "--out", tmp_path / "one")
+    double = mpiexec(2, *common, "--out", tmp_path / "two")
+    assert single.returncode == 0 and double.returncode == 0, double.stderr
+    a = load_weights(tmp_path / "one" / "model.safetensors")
+    b = load_weights(tmp_path / "two" / "model.safetensors")
+    for k in a:
+        np.testing.assert_allclose(a[k], b[k], rtol=1e-4, atol=2e-6, err_msg=k)

@@ -18,6 +18,7 @@ run can be repeated or resumed from it alone::
     augment = []                # flip | crop | rotate | jitter: random changes to training images
     workers = 0                 # processes reading and transforming examples ahead of the training step
     skip_bad = false            # leave out unreadable images instead of stopping
+    cache_images = "auto"       # auto | on | off: keep an image folder's decoded images in memory
 
     [model]
     preset = "mlp"              # mlp | lenet | cnn | resnet | path/to/net.py:MyNet, or a layer list (build.py):
@@ -68,6 +69,7 @@ TASKS = ("classification", "regression")
 LOSSES = ("auto", "cross_entropy", "mse", "l1")
 REGRESSION_LOSSES = ("mse", "l1")
 AUGMENTATIONS = ("flip", "crop", "rotate", "jitter")  # what each does: data/augment.py
+CACHE_IMAGES = ("auto", "on", "off")  # what each does: data/image_cache.py
 
 
 @dataclass(frozen=True)
@@ -108,6 +110,9 @@ SETTINGS = (
                                                 "the training step (0: in the training process)."),
     Setting("data.skip_bad", False, bool, help="Leave out images that cannot be read (and say how many) instead "
                                                "of stopping."),
+    Setting("data.cache_images", "auto", str, choices=CACHE_IMAGES,
+            help="Keep the decoded images in memory (auto: when they take at most a quarter of the available "
+                 "memory; off: decode every image every epoch)."),
     Setting("model.preset", "mlp", str, help="mlp, lenet, cnn or resnet, sized to the data; or FILE.py:Class, a "
                                              "network class of your own (arguments from the [model] table)."),
     Setting("model.args", {}, dict, help="Keyword arguments of a FILE.py:Class model (other [model] keys)."),

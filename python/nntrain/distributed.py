@@ -114,6 +114,14 @@ class Distributed:
         """A picklable Python value from rank 0 to every rank (small control messages only)."""
         return self.comm.bcast(value, root=0)
 
+    def host_ranks(self):
+        """How many ranks share this host's memory (MPI's COMM_TYPE_SHARED split). Collective."""
+        host = self.comm.Split_type(self.MPI.COMM_TYPE_SHARED)
+        try:
+            return host.Get_size()
+        finally:
+            host.Free()
+
     def threads_per_rank(self):
         """The default compute threads of each rank, or None to keep OMP_NUM_THREADS when the user set it:
         the cores this host's ranks may run on, shared evenly among them, so that ranks x threads never

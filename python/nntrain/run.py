@@ -25,6 +25,7 @@ from . import config as cfg
 from . import user_model
 from .build import build_loss, build_metrics, build_model, build_optimizer, build_penalties, build_scheduler
 from .data import DataError, DataLoader, Normalizer
+from .data.image_cache import available_memory
 from .run_data import eval_batches, load_data
 from .train import Callback, EarlyStopping, Trainer, evaluate
 
@@ -104,7 +105,9 @@ class Run:
         # Under MPI only rank 0 writes files; the others train their slices silently.
         self.writes = distributed is None or distributed.is_root
         self.rng = np.random.default_rng(config["seed"])
-        self.splits, self.normalizer = load_data(config)
+        # Each rank keeps its own copy of cached images: the ranks on one host share its memory.
+        share = 1 if distributed is None else distributed.host_ranks()  # collective: every rank asks here
+        self.splits, self.normalizer = load_data(config, memory=lambda: available_memory() // share)
         splits = self.splits
         self.model = build_model(config, splits.input_shape, splits.classes, self.rng)
         self.optimizer = build_optimizer(config, self.model.parameters())

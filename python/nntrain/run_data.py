@@ -5,12 +5,14 @@
     test, then val, carved at random from train       the same, as index subsets
     a Normalizer fitted on train                      every image decoded once to check it, counting the
                                                       values of train's pixels: the Normalizer, exactly
-    val and test normalised once; train too, or,      each example decoded, resized and augmented (train
-    when augmented, example by example                only) when fetched; each batch scaled to [0, 1] and
-                                                      normalised as a whole (ImageBatch)
+                                                      and, when they fit in memory (data.cache_images),
+                                                      the decoded images kept: arrays from then on
+    val and test normalised once; train too, or,      else each example decoded, resized and augmented
+    when augmented, example by example                (train only) when fetched; each batch scaled to
+                                                      [0, 1] and normalised as a whole (ImageBatch)
 
 The same pixels give the same numbers either way: a folder of PNGs written from an array data set trains
-to the same weights as the arrays themselves.
+to the same weights as the arrays themselves, kept in memory or read from the files every epoch.
 """
 
 from dataclasses import replace
@@ -22,9 +24,13 @@ from .data import ArrayDataset, DataLoader, Normalizer, find_dataset, load_path,
 from .data import transforms as T
 from .data.augment import augmentation
 from .data.dataset import TransformedDataset
-from .data.image_splits import image_folder_parts, image_folder_splits, inspect_images
+from .data.image_cache import DecodedImages, image_arrays, labels_of, should_cache
+from .data.image_splits import image_folder_parts, image_folder_splits, inspect_and_keep_images, inspect_images
 
 EVAL_BATCH = 256  # examples per evaluation batch fetched from files
+# augmentations whose array version rounds otherwise than Pillow's on 8-bit images (data/image_ops.py): kept
+# images are augmented as PIL images when a run asks for one of them
+ARRAY_ROUNDING = ("jitter",)
 
 
 def read_data(config, input_shape=None):
@@ -60,9 +66,10 @@ def carve(splits, config):
     return splits
 
 
-def load_data(config, normalizer=None, input_shape=None):
+def load_data(config, normalizer=None, input_shape=None, memory=None):
     """(splits ready to batch, the Normalizer or None): fitted on train when ``data.normalize`` is set and
-    none is given. ``input_shape`` is that of a trained model (see read_data)."""
+    none is given. ``input_shape`` is that of a trained model (see read_data); ``memory`` (bytes available,
+    a function) decides ``data.cache_images = auto`` (see data/image_cache.py)."""
     d = config["data"]
     splits = read_data(config, input_shape)
     if not d["normalize"]:
@@ -70,10 +77,25 @@ def load_data(config, normalizer=None, input_shape=None):
     if isinstance(splits.train, ArrayDataset):
         return _arrays(splits, normalizer, d)
     size = tuple(input_shape[1:]) if input_shape is not None else tuple(d["image_size"]) or None
-    counts = inspect_images(splits, size, d["workers"], d["skip_bad"])
-    if d["normalize"] and normalizer is None:
-        normalizer = Normalizer.from_counts(counts)
-    return _images(splits, normalizer, d)
+    if not should_cache(d["cache_images"], splits, size, memory):
+        counts = inspect_images(splits, size, d["workers"], d["skip_bad"])
+        normalizer = _from_counts(counts, normalizer, d)
+        return _images(splits, normalizer, d)
+    counts, kept = inspect_and_keep_images(splits, size, d["workers"], d["skip_bad"])
+    normalizer = _from_counts(counts, normalizer, d)
+    if any(name in ARRAY_ROUNDING for name in d["augment"]):
+        # augmented as PIL images, as from the files: the same rounding to bytes
+        for name, part in splits.parts().items():
+            setattr(splits, name, DecodedImages(kept.pop(name), labels_of(part)))
+        return _images(splits, normalizer, d)
+    for name, part in splits.parts().items():
+        setattr(splits, name, image_arrays(kept.pop(name), labels_of(part), splits.input_shape,
+                                           f"{splits.name} {name}", splits.classes, splits.class_names))
+    return _arrays(splits, normalizer, d)
+
+
+def _from_counts(counts, normalizer, d):
+    return Normalizer.from_counts(counts) if d["normalize"] and normalizer is None else normalizer
 
 
 def _augmentation(splits, names):

@@ -16,11 +16,12 @@ def resolve_model_config(config_file, flags):
 
 
 def data_shape(config):
-    """(input shape, classes, data set name, the splits) of the configured data, unnormalised."""
+    """(input shape, classes, data set name, the splits) of the configured data, unnormalised; an image
+    folder's decoded images are not kept (a shape and one batch are all its callers read)."""
     from ..run import load_data
 
     splits, _ = load_data(dict(config, data=dict(config["data"], val_split=0.0, test_split=0.0, normalize=False,
-                                                 augment=[])))
+                                                 augment=[], cache_images="off")))
     return tuple(splits.input_shape), splits.classes, splits.name, splits
 
 

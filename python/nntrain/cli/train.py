@@ -55,6 +55,7 @@ FLAGS = (
     Flag("--augment", "data.augment", metavar="LIST", to_config=_augmentations),
     Flag("--workers", "data.workers", resumable=True),
     Flag("--skip-bad-images", "data.skip_bad"),
+    Flag("--cache-images", "data.cache_images", resumable=True, metavar="[auto|on|off]", flag_value="on"),
     Flag("--init-from", "model.init_from", metavar="FILE.safetensors"),
     Flag("--task", "training.task"),
     Flag("--loss", "training.loss"),

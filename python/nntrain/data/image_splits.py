@@ -8,7 +8,8 @@ Two layouts are read:
 ``image_folder_splits`` lists the files; ``inspect_images`` then decodes every image once (in parallel with
 ``workers``), so a damaged file, images of different sizes or an empty split is reported before training
 starts, not an hour into it — and the same pass counts the training pixels' values, from which the
-normalisation statistics follow exactly.
+normalisation statistics follow exactly. ``inspect_and_keep_images`` also keeps the decoded pixels, as
+training would read them, for a run that holds them in memory (image_cache.py).
 """
 
 import os
@@ -77,7 +78,7 @@ def image_folder_splits(path, mode=None) -> DataSplits:
                       names=list(train.classes), **folders)
 
 
-def _folder_and_indices(part):
+def folder_and_indices(part):
     """The ImageFolder under ``part`` (an ImageFolder or Subsets of one) and the sample indices it covers."""
     indices = np.arange(len(part))
     while isinstance(part, Subset):
@@ -89,10 +90,12 @@ def _folder_and_indices(part):
 
 
 class _Inspected(Dataset):
-    """For each image: (height, width, gray, value counts per channel or None), or why it cannot be read."""
+    """For each image: (height, width, gray, value counts per channel or None, pixels or None), or why it
+    cannot be read. Counted and kept pixels are those training will be fed: uint8 (H, W) or (H, W, 3), in
+    ``mode`` if given (else the image's own), resized to ``size``; ``keep`` asks for them."""
 
-    def __init__(self, paths, counted, size):
-        self.paths, self.counted = paths, counted
+    def __init__(self, paths, counted, size, keep=False, mode=None):
+        self.paths, self.counted, self.keep, self.mode = paths, counted, keep, mode
         self.resize = None if size is None else Resize(size)
 
     def __len__(self):
@@ -101,21 +104,38 @@ class _Inspected(Dataset):
     def __getitem__(self, index):
         try:
             img = read_image(self.paths[index])
+            height, width = img.size[1], img.size[0]
+            if self.mode is not None and img.mode != self.mode and (self.keep or self.counted[index]):
+                img = read_image(self.paths[index], self.mode)  # as training reads it
         except DataError as e:
             return str(e)
-        height, width = img.size[1], img.size[0]
-        counts = None
-        if self.counted[index]:
+        counts = pixels = None
+        if self.counted[index] or self.keep:
             pixels = np.asarray(img if self.resize is None else self.resize(img))
+        if self.counted[index]:
             channels = 1 if pixels.ndim == 2 else pixels.shape[2]
             offsets = np.arange(channels, dtype=np.intp) * LEVELS
             counts = np.bincount((pixels.reshape(-1, channels) + offsets).ravel(), minlength=channels * LEVELS)
             counts = counts.reshape(channels, LEVELS)
-        return height, width, img.mode == "L", counts
+        return height, width, img.mode == "L", counts, pixels if self.keep else None
+
+
+class _Pixels(Dataset):
+    """Each image decoded as training reads it: ``read_image`` in ``mode``, resized to ``size``, as uint8."""
+
+    def __init__(self, paths, mode, size):
+        self.paths, self.mode, self.resize = paths, mode, Resize(size)
+
+    def __len__(self):
+        return len(self.paths)
+
+    def __getitem__(self, index):
+        return np.asarray(self.resize(read_image(self.paths[index], self.mode)))
 
 
 def _collate(batch):
-    """Per image (height, width, gray) or a message; the value counts summed, gray and colour apart."""
+    """Per image (height, width, gray) or a message; the value counts summed, gray and colour apart; the
+    kept pixels (or None) per image."""
     gray, colour = np.zeros((1, LEVELS), np.int64), np.zeros((3, LEVELS), np.int64)
     for item in batch:
         if not isinstance(item, str) and item[3] is not None:
@@ -123,7 +143,8 @@ def _collate(batch):
                 gray += item[3]
             else:
                 colour += item[3]
-    return [item if isinstance(item, str) else item[:3] for item in batch], gray, colour
+    return ([item if isinstance(item, str) else item[:3] for item in batch], gray, colour,
+            [None if isinstance(item, str) else item[4] for item in batch])
 
 
 def inspect_images(splits, image_size=None, workers=0, skip_bad=False, count="train"):
@@ -135,7 +156,18 @@ def inspect_images(splits, image_size=None, workers=0, skip_bad=False, count="tr
     Returns the counts of each pixel value per channel (C, 256) in the ``count`` split, as the images
     are fed (in that mode, resized to ``image_size``): what the normalisation statistics are made from.
     """
-    parts = {name: _folder_and_indices(part) for name, part in splits.parts().items()}
+    return _inspect(splits, image_size, workers, skip_bad, count, keep=False)[0]
+
+
+def inspect_and_keep_images(splits, image_size=None, workers=0, skip_bad=False, count="train"):
+    """``inspect_images``, keeping what it decodes: (counts, {split: [uint8 (H, W) or (H, W, 3) per image]}),
+    each image's pixels exactly as the split's ImageFolder, resized to ``splits.shape``, would feed them,
+    in the split's order (unreadable images skipped with ``skip_bad`` left out, as from the split)."""
+    return _inspect(splits, image_size, workers, skip_bad, count, keep=True)
+
+
+def _inspect(splits, image_size, workers, skip_bad, count, keep):
+    parts = {name: folder_and_indices(part) for name, part in splits.parts().items()}
     paths, counted, owners = [], [], []
     for name, (folder, indices) in parts.items():
         paths += [folder.samples[i][0] for i in indices]
@@ -144,28 +176,31 @@ def inspect_images(splits, image_size=None, workers=0, skip_bad=False, count="tr
     from .loader import DataLoader
 
     size = None if image_size is None else tuple(image_size)
-    loader = DataLoader(_Inspected(paths, counted, size), batch_size=64, collate_fn=_collate,
+    modes = {folder.mode for folder, _ in parts.values()} - {None}
+    given = modes.pop() if len(modes) == 1 else None
+    loader = DataLoader(_Inspected(paths, counted, size, keep, given), batch_size=64, collate_fn=_collate,
                         num_workers=workers)
-    results, gray, colour = [], np.zeros((1, LEVELS), np.int64), np.zeros((3, LEVELS), np.int64)
-    for items, g, c in loader:
+    results, pixels = [], []
+    gray, colour = np.zeros((1, LEVELS), np.int64), np.zeros((3, LEVELS), np.int64)
+    for items, g, c, kept in loader:
         results += items
         gray += g
         colour += c
+        pixels += kept
     bad = [(p, r) for p, r in zip(paths, results) if isinstance(r, str)]
     if bad and not skip_bad:
         raise DataError(bad[0][1])
     good = [r for r in results if not isinstance(r, str)]
-    start = 0
+    start, readable = 0, {}
     for name, n in owners:
-        readable = [not isinstance(r, str) for r in results[start:start + n]]
+        readable[name] = [not isinstance(r, str) for r in results[start:start + n]]
         start += n
-        if not any(readable):
+        if not any(readable[name]):
             raise DataError(f"{parts[name][0].root}: none of its images is readable")
-        if not all(readable):
+        if not all(readable[name]):
             folder, indices = parts[name]
-            setattr(splits, name, Subset(folder, indices[np.asarray(readable)]))
-    modes = {folder.mode for folder, _ in parts.values()} - {None}
-    mode = modes.pop() if len(modes) == 1 else ("L" if all(gray for _, _, gray in good) else "RGB")
+            setattr(splits, name, Subset(folder, indices[np.asarray(readable[name])]))
+    mode = given or ("L" if all(gray for _, _, gray in good) else "RGB")
     if size is None:
         first = next(i for i, r in enumerate(results) if not isinstance(r, str))
         h0, w0 = results[first][:2]
@@ -179,7 +214,29 @@ def inspect_images(splits, image_size=None, workers=0, skip_bad=False, count="tr
     splits.shape = (1 if mode == "L" else 3,) + size
     splits.skipped = bad
     # A gray image fed as RGB is its one channel three times: its counts add to each colour channel.
-    return gray if mode == "L" else colour + gray
+    counts = gray if mode == "L" else colour + gray
+    if not keep:
+        return counts, None
+    return counts, _kept(paths, results, pixels, owners, readable, mode, size, workers)
+
+
+def _kept(paths, results, pixels, owners, readable, mode, size, workers):
+    """{split: pixels per readable image}; an image decoded in a mode other than the run's, only known now (a
+    gray one among colour ones), is decoded again, in the run's mode, as training would read it."""
+    from .loader import DataLoader
+
+    again = [i for i, (r, p) in enumerate(zip(results, pixels))
+             if not isinstance(r, str) and p.ndim != (2 if mode == "L" else 3)]
+    if again:
+        loader = DataLoader(_Pixels([paths[i] for i in again], mode, size), batch_size=64, collate_fn=list,
+                            num_workers=workers)
+        for i, p in zip(again, (p for batch in loader for p in batch)):
+            pixels[i] = p
+    kept, start = {}, 0
+    for name, n in owners:
+        kept[name] = [p for p, ok in zip(pixels[start:start + n], readable[name]) if ok]
+        start += n
+    return kept
 
 
 def load_image_folder(path, image_size=None, workers=0, skip_bad=False, mode=None) -> DataSplits:
