@@ -20,6 +20,7 @@ COMPILERS = ("gcc", "g++", "cc", "c++", "clang", "clang++")
 
 pytestmark = [
     pytest.mark.slow,
+    pytest.mark.wheel,
     pytest.mark.background_build("wheel"),
     needs_source_tree,
     pytest.mark.skipif(shutil.which("g++") is None and shutil.which("c++") is None,
