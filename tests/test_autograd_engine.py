@@ -10,6 +10,7 @@ import nntrain
 from nntrain import Tensor, enable_grad, nn, no_grad, set_grad_enabled
 from nntrain.autograd import Function
 
+from backward_probe import probe
 from reference.tensor_gradcheck import gradcheck
 
 
@@ -426,15 +427,7 @@ def test_post_accumulate_grad_hook_runs_during_backward_as_soon_as_the_gradient_
     # (Data-parallel training starts all-reducing a gradient in its hook, overlapping the rest of backward.)
     events = []
 
-    class Probe(Function):
-        @staticmethod
-        def forward(ctx, x):
-            return x * 1.0
-
-        @staticmethod
-        def backward(ctx, g):
-            events.append("probe")
-            return g
+    Probe = probe(events)
 
     a, b, x = leaf(3, value=2.0), leaf(3, value=3.0), leaf(3, value=5.0)
     for name, t in (("a", a), ("b", b), ("x", x)):
@@ -452,15 +445,7 @@ def test_post_accumulate_grad_hook_of_a_leaf_used_early_and_late_waits_for_both_
     # after the probe between the two uses has run
     events = []
 
-    class Probe(Function):
-        @staticmethod
-        def forward(ctx, x):
-            return x * 1.0
-
-        @staticmethod
-        def backward(ctx, g):
-            events.append("probe")
-            return g
+    Probe = probe(events)
 
     w, x = leaf(3, value=2.0), Tensor(np.full(3, 5.0))
     w.register_post_accumulate_grad_hook(lambda t: events.append(t.grad.copy()))

@@ -25,18 +25,27 @@ def mpiexec(ranks, *args):
                           capture_output=True, text=True, timeout=600, env=env)
 
 
-def test_two_ranks_reach_the_weights_of_one_process(tmp_path):
-    common = ["train", "--epochs", 3, "--batch-size", 32, "--seed", 4, "--json"]
-    single = run_process(*common, "--out", tmp_path / "one", "--threads", 1)
-    assert single.returncode == 0, single.stderr
-    double = mpiexec(2, *common, "--out", tmp_path / "two", "--threads", 1)
-    assert double.returncode == 0, double.stderr
-    # one JSON line: only rank 0 prints
-    assert len([line for line in double.stdout.splitlines() if line.startswith("{")]) == 1
-    a = load_weights(tmp_path / "one" / "model.safetensors")
-    b = load_weights(tmp_path / "two" / "model.safetensors")
+def one_and_two_ranks(tmp_path, *args):
+    """`nntrain ARGS` in one process and over 2 ranks: (weights of one, weights of two, the two results),
+    after checking both exited 0."""
+    single = run_process(*args, "--out", tmp_path / "one")
+    double = mpiexec(2, *args, "--out", tmp_path / "two")
+    assert single.returncode == 0 and double.returncode == 0, single.stderr + double.stderr
+    return (load_weights(tmp_path / "one" / "model.safetensors"), load_weights(tmp_path / "two" / "model.safetensors"),
+            single, double)
+
+
+def assert_same_weights(a, b):
     for k in a:
         np.testing.assert_allclose(a[k], b[k], rtol=1e-4, atol=2e-6, err_msg=k)
+
+
+def test_two_ranks_reach_the_weights_of_one_process(tmp_path):
+    a, b, single, double = one_and_two_ranks(tmp_path, "train", "--epochs", 3, "--batch-size", 32, "--seed", 4,
+                                             "--json", "--threads", 1)
+    # one JSON line: only rank 0 prints
+    assert len([line for line in double.stdout.splitlines() if line.startswith("{")]) == 1
+    assert_same_weights(a, b)
     one, two = parse_json(single.stdout), parse_json(double.stdout)
     assert two["train"]["loss"] == pytest.approx(one["train"]["loss"], rel=1e-4)
     assert two["test"]["accuracy"] == pytest.approx(one["test"]["accuracy"], abs=1 / 360 + 1e-9)
@@ -44,30 +53,18 @@ def test_two_ranks_reach_the_weights_of_one_process(tmp_path):
 
 def test_a_global_batch_that_does_not_split_evenly_still_matches(tmp_path):
     # 1,293 training examples in batches of 45 over 2 ranks: slices of 22 and 23, a last batch of 33.
-    common = ["train", "--epochs", 1, "--batch-size", 45, "--json", "--threads", 1]
-    single = run_process(*common, "--out", tmp_path / "one")
-    double = mpiexec(2, *common, "--out", tmp_path / "two")
-    assert single.returncode == 0 and double.returncode == 0, double.stderr
-    a = load_weights(tmp_path / "one" / "model.safetensors")
-    b = load_weights(tmp_path / "two" / "model.safetensors")
-    for k in a:
-        np.testing.assert_allclose(a[k], b[k], rtol=1e-4, atol=2e-6, err_msg=k)
+    a, b, _, _ = one_and_two_ranks(tmp_path, "train", "--epochs", 1, "--batch-size", 45, "--json", "--threads", 1)
+    assert_same_weights(a, b)
 
 
 def test_a_network_from_a_users_file_trains_data_parallel_as_in_one_process(tmp_path):
     # define-by-run: two branches and a layer used twice; its gradient is summed over both uses on every
     # rank before the ranks' gradients are averaged
     net = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples", "two_branch.py")
-    common = ["train", "--model", f"{net}:TwoBranch", "--epochs", 1, "--batch-size", 32, "--seed", 2, "--json",
-              "--threads", 1]
-    single = run_process(*common, "--out", tmp_path / "one")
-    double = mpiexec(2, *common, "--out", tmp_path / "two")
-    assert single.returncode == 0 and double.returncode == 0, single.stderr + double.stderr
-    a = load_weights(tmp_path / "one" / "model.safetensors")
-    b = load_weights(tmp_path / "two" / "model.safetensors")
+    a, b, _, _ = one_and_two_ranks(tmp_path, "train", "--model", f"{net}:TwoBranch", "--epochs", 1, "--batch-size", 32,
+                                   "--seed", 2, "--json", "--threads", 1)
     assert "shared.weight" in a
-    for k in a:
-        np.testing.assert_allclose(a[k], b[k], rtol=1e-4, atol=2e-6, err_msg=k)
+    assert_same_weights(a, b)
 
 
 WORKER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "distributed_worker.py")
@@ -148,12 +145,6 @@ def test_two_ranks_train_from_an_image_folder_kept_in_memory_as_one_process(tmp_
     from test_cli_images import write_digits
 
     folder = write_digits(tmp_path / "digits")
-    common = ["train", "--data", folder, "--epochs", 1, "--batch-size", 32, "--json", "--threads", 1,
-              "--cache-images", "auto"]
-    single = run_process(*common, "--out", tmp_path / "one")
-    double = mpiexec(2, *common, "--out", tmp_path / "two")
-    assert single.returncode == 0 and double.returncode == 0, double.stderr
-    a = load_weights(tmp_path / "one" / "model.safetensors")
-    b = load_weights(tmp_path / "two" / "model.safetensors")
-    for k in a:
-        np.testing.assert_allclose(a[k], b[k], rtol=1e-4, atol=2e-6, err_msg=k)
+    a, b, _, _ = one_and_two_ranks(tmp_path, "train", "--data", folder, "--epochs", 1, "--batch-size", 32, "--json",
+                                   "--threads", 1, "--cache-images", "auto")
+    assert_same_weights(a, b)
