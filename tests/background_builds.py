@@ -30,16 +30,22 @@ def start(name):
     # policy, which a waking test thread preempts at once (at nice 19 alone, the job still held a core for
     # a few milliseconds at a time, and the tests' two OpenMP threads waited at every barrier for the one
     # it had displaced: subprocess trainings ran 5-20x slower). Its own OpenMP threads sleep at barriers
-    # instead of spinning. A new session (process group) so that stop() ends its compilers and tests too.
+    # instead of spinning. A process group of its own, so that stop() ends its compilers and tests too.
     env = dict(os.environ, OMP_WAIT_POLICY="passive")
     proc = subprocess.Popen(["nice", "-n", "19", *COMMANDS[name]], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                            stdin=subprocess.DEVNULL, start_new_session=True, env=env, preexec_fn=_idle_priority)
+                            stdin=subprocess.DEVNULL, env=env, preexec_fn=_own_group_at_idle_priority)
     _running[name] = (proc, log)
 
 
-def _idle_priority():
-    """In the child, before exec: the SCHED_IDLE policy where the OS has it (inherited by every process the
-    job starts); nice 19 stays as the fallback elsewhere."""
+def _own_group_at_idle_priority():
+    """In the child, before exec: a new process group, and the SCHED_IDLE policy where the OS has it
+    (inherited by every process the job starts); nice 19 stays as the fallback elsewhere.
+
+    A process group, not a new session: Linux's autogroup scheduling (on by default in desktop and
+    many VM kernels) makes every session a group that gets an equal share of the CPU whatever its
+    tasks' policy or nice value, so a job in its own session took half the machine from the tests
+    (the ctrl-C resume test: 7 s beside a job in the tests' session, 39 s beside one in its own)."""
+    os.setpgid(0, 0)
     if hasattr(os, "sched_setscheduler") and hasattr(os, "SCHED_IDLE"):
         try:
             os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
