@@ -37,6 +37,11 @@ SHIFTED_HEAP = textwrap.dedent("""
 """)
 
 
+# Under AddressSanitizer malloc is ASan's size-class allocator, which the held blocks do not shift, so the
+# test proves nothing there, and its 48 peak measurements took 40 s of the instrumented run; the peak's own
+# memory is checked under the sanitizers by test_core_gemm's test_microkernel_peak_runs_on_every_isa.
+@pytest.mark.skipif(os.environ.get("NNTRAIN_UNDER_SANITIZERS") == "1",
+                    reason="ASan's allocator is not shifted by held blocks (scripts/sanitize-test)")
 def test_peak_measurement_survives_a_shifted_heap(isa):
     # In a child process: a segfault must fail this test, not end the test run.
     # The same interpreter and import path as the tests: the installed, development or sanitizer build.
