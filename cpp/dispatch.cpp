@@ -16,6 +16,8 @@ struct KernelTable {
   ElementwiseKernels<double> delementwise;
   WinogradKernels<float> swinograd;
   WinogradKernels<double> dwinograd;
+  OptimKernels<float> soptim;
+  OptimKernels<double> doptim;
 };
 
 // The ISA file gives a kernel's register tile; the cache blocks are cut to this machine's caches.
@@ -33,15 +35,16 @@ KernelTable table_for(Isa isa) {
     case Isa::Avx512:
       return {isa, with_blocks(sgemm_kernel_avx512()), with_blocks(dgemm_kernel_avx512()),
               elementwise_kernels_float_avx512(), elementwise_kernels_double_avx512(), swinograd_kernels_avx512(),
-              dwinograd_kernels_avx512()};
+              dwinograd_kernels_avx512(), optim_kernels_float_avx512(), optim_kernels_double_avx512()};
     case Isa::Avx2:
       return {isa, with_blocks(sgemm_kernel_avx2()), with_blocks(dgemm_kernel_avx2()),
               elementwise_kernels_float_avx2(), elementwise_kernels_double_avx2(), swinograd_kernels_avx2(),
-              dwinograd_kernels_avx2()};
+              dwinograd_kernels_avx2(), optim_kernels_float_avx2(), optim_kernels_double_avx2()};
     case Isa::Ref: break;
   }
   return {Isa::Ref, with_blocks(sgemm_kernel_ref()), with_blocks(dgemm_kernel_ref()), elementwise_kernels_float_ref(),
-          elementwise_kernels_double_ref(), swinograd_kernels_ref(), dwinograd_kernels_ref()};
+          elementwise_kernels_double_ref(), swinograd_kernels_ref(), dwinograd_kernels_ref(), optim_kernels_float_ref(),
+          optim_kernels_double_ref()};
 }
 
 std::string g_note;
@@ -104,7 +107,9 @@ std::vector<DispatchedKernel> dispatched_kernels() {
   return {{"sgemm", g_table.sgemm.compiled_for, g_table.sgemm.mr, g_table.sgemm.nr},
           {"dgemm", g_table.dgemm.compiled_for, g_table.dgemm.mr, g_table.dgemm.nr},
           {"swinograd", g_table.swinograd.compiled_for, g_table.swinograd.mr, g_table.swinograd.nr},
-          {"dwinograd", g_table.dwinograd.compiled_for, g_table.dwinograd.mr, g_table.dwinograd.nr}};
+          {"dwinograd", g_table.dwinograd.compiled_for, g_table.dwinograd.mr, g_table.dwinograd.nr},
+          {"soptim", g_table.soptim.compiled_for, 0, 0},
+          {"doptim", g_table.doptim.compiled_for, 0, 0}};
 }
 
 template <>
@@ -119,5 +124,9 @@ template <>
 const WinogradKernels<float>& winograd_kernel<float>() { return g_table.swinograd; }
 template <>
 const WinogradKernels<double>& winograd_kernel<double>() { return g_table.dwinograd; }
+template <>
+const OptimKernels<float>& optim_kernels<float>() { return g_table.soptim; }
+template <>
+const OptimKernels<double>& optim_kernels<double>() { return g_table.doptim; }
 
 }  // namespace nntrain

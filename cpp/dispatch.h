@@ -8,6 +8,7 @@
 
 #include "kernels/elementwise.h"
 #include "kernels/gemm_ukernel.h"
+#include "kernels/optim.h"
 #include "kernels/winograd_kernels.h"
 
 namespace nntrain {
@@ -26,7 +27,9 @@ const GemmKernel<T>& gemm_kernel();
 template <class T>
 const ElementwiseKernels<T>& elementwise_kernels();
 template <class T>
-const WinogradKernels<T>& winograd_kernel();  // conv2d_winograd.cpp's transforms and products
+const WinogradKernels<T>& winograd_kernel();
+template <class T>
+const OptimKernels<T>& optim_kernels();  // optim_update.cpp's per-chunk updates and sums of squares  // conv2d_winograd.cpp's transforms and products
 
 // One row per entry of the kernel table in use: the ISA its file was compiled for (kernels/compiled_isa.h)
 // and, for GEMM, the register tile. After select_isa(x) every row must read x: tests check this, so an

@@ -2,7 +2,8 @@
 // Adam, AdamW; torch.nn.utils.clip_grad_norm_), evaluated in the same order so results agree with
 // PyTorch to rounding.
 //
-// Each rule is a kernel over one flat array, updating the parameter and its state in place. The *_list
+// Each rule is a kernel over one flat array (kernels/optim.h, one table per instruction set), updating the
+// parameter and its state in place. The *_list
 // drivers run a rule over many arrays in ONE parallel region: every array is cut into chunks of
 // kOptimChunk elements and the (array, chunk) items are shared out statically, so a model of many small
 // tensors spreads over the threads as well as one big tensor does. Updates are element-wise, hence
@@ -21,37 +22,8 @@ namespace nntrain {
 // Elements per work item; also the partition of the norm sums (changing it changes norms' last bits).
 constexpr index_t kOptimChunk = 4096;
 
-// ---- one array -----------------------------------------------------------------------------------
-
-// param, momentum_buf (null when momentum == 0), grad: (n) -> param, momentum_buf updated in place.
-// g = grad + wd*param; buf = first_step ? g : momentum*buf + (1-dampening)*g;
-// g = nesterov ? g + momentum*buf : buf; param -= lr*g.
-template <class T>
-void sgd_update(T* param, T* momentum_buf, const T* grad, index_t n, double lr, double momentum,
-                double dampening, double weight_decay, bool nesterov, bool first_step);
-
-// param, state_sum, grad: (n). clr = lr/(1+(step-1)*lr_decay); g = grad + wd*param; sum += g*g;
-// param -= clr*g/(sqrt(sum)+eps).
-template <class T>
-void adagrad_update(T* param, T* state_sum, const T* grad, index_t n, double lr, double lr_decay,
-                    double weight_decay, double eps, std::int64_t step);
-
-// param, square_avg, momentum_buf (null when momentum == 0), grad_avg (null unless centered), grad: (n).
-// g = grad + wd*param; sq = alpha*sq + (1-alpha)*g*g; avg = sqrt(sq [- grad_avg^2 after
-// grad_avg = lerp(grad_avg, g, 1-alpha) when centered]) + eps;
-// momentum: buf = momentum*buf + g/avg, param -= lr*buf; otherwise param -= lr*g/avg.
-template <class T>
-void rmsprop_update(T* param, T* square_avg, T* momentum_buf, T* grad_avg, const T* grad, index_t n, double lr,
-                    double alpha, double eps, double weight_decay, double momentum, bool centered);
-
-// param, exp_avg, exp_avg_sq, grad: (n). Adam: g = grad + wd*param; AdamW (decoupled): param *= 1 - lr*wd.
-// m = lerp(m, g, 1-beta1); v = beta2*v + (1-beta2)*g*g; bc_i = 1 - beta_i^step;
-// param -= (lr/bc1) * m / (sqrt(v)/sqrt(bc2) + eps).
-template <class T>
-void adam_update(T* param, T* exp_avg, T* exp_avg_sq, const T* grad, index_t n, double lr, double beta1,
-                 double beta2, double eps, double weight_decay, std::int64_t step, bool decoupled);
-
-// ---- many arrays in one call: array i has sizes[i] elements; state lists may be null as above -----
+// ---- many arrays in one call: array i has sizes[i] elements; the rule of each is in kernels/optim.h
+// (state lists may be null where it says a state array may be) ----------------------------------------
 
 template <class T>
 void sgd_update_list(T* const* params, T* const* momentum_bufs, const T* const* grads, const index_t* sizes,

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.isa_independent
 
 def test_every_dispatched_kernel_was_compiled_for_the_selected_isa(isa):
     kernels = _core.dispatched_kernels()
-    assert {"sgemm", "dgemm", "swinograd", "dwinograd"} <= set(kernels)
+    assert {"sgemm", "dgemm", "swinograd", "dwinograd", "soptim", "doptim"} <= set(kernels)
     assert {name: k["compiled_for"] for name, k in kernels.items()} == {name: isa for name in kernels}
     assert nntrain.build_info()["isa"] == isa
 

@@ -343,6 +343,42 @@ def test_norms_are_bit_identical_for_1_and_2_threads(dtype):
         np.testing.assert_array_equal(x, y)
 
 
+# ---- instruction-set independence ---------------------------------------------------------------------------
+# kernels/optim.h: the ISA files are compiled without fused multiply-adds, so the AVX2 and AVX-512 updates and
+# norms round every element exactly as the baseline (ref) build does. Each test runs once per ISA (the `isa`
+# fixture) and compares with the same computation under ref.
+
+def under_ref(compute):
+    active = _core.build_info()["isa"]
+    _core.select_isa("ref")
+    try:
+        return compute()
+    finally:
+        _core.select_isa(active)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", THREAD_CASES)
+def test_updates_are_bit_identical_on_every_instruction_set(name, dtype):
+    def compute():
+        return run_case(np.random.default_rng(6), THREAD_CASES[name], dtype, steps=2, shapes=BIG_SHAPES)[0]
+
+    got, want = compute(), under_ref(compute)
+    for k in want:
+        for a, b in zip(got[k], want[k]):
+            np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_norms_are_bit_identical_on_every_instruction_set(dtype):
+    arrays = [np.random.default_rng(4).standard_normal(s).astype(dtype) * 3 for s in BIG_SHAPES]
+
+    def compute():
+        return F.grad_norm(arrays), F.array_norms(arrays)
+
+    assert compute() == under_ref(compute)
+
+
 # ---- argument errors ----------------------------------------------------------------------------------------
 
 def adam_lists(shapes=((256, 784), (10,)), dtype=np.float32):
