@@ -26,6 +26,7 @@ from ._tensor import Tensor
 from .autograd.grad_mode import no_grad
 from .callbacks import Callback, EarlyStopping  # noqa: F401  (their home was here; kept importable)
 from .metric import Accuracy, ConfusionMatrix, class_labels
+from .step_plan import StepPlan
 
 
 class NonFiniteError(RuntimeError):
@@ -281,12 +282,18 @@ class Trainer:
             x, y = x[lo:hi], y[lo:hi]
         count = len(x)
         loss, loss_value, correct = None, 0.0, 0
-        if count:
+        # The commonest networks run a step planned ahead, without recording a graph (step_plan.py)
+        plan = StepPlan.of(model, self.loss_fn) if dist is None and not self.penalties and count else None
+        planned = plan.forward(x, y) if plan is not None else None
+        if planned is not None:
+            loss_value, logits = planned
+        elif count:
             logits = _output(model, model(Tensor(x)))
             loss = self.loss_fn(logits, y)
             loss_value = float(loss)
-            if self._counts_correct:
-                correct = int((logits.data.argmax(axis=1) == class_labels(y)).sum())
+            logits = logits.data
+        if count and self._counts_correct:
+            correct = int((logits.argmax(axis=1) == class_labels(y)).sum())
         if dist is not None:  # every rank takes the same decisions below from the same global values
             loss_value, correct = dist.sum(loss_value * count) / total, dist.sum(correct)
         for penalty in self.penalties:
@@ -298,7 +305,9 @@ class Trainer:
             where = first_non_finite_module(model, x) if count else None
             raise NonFiniteError(f"loss became {loss_value} at epoch {epoch}, step {step}"
                                  + (f": first non-finite output in layer {where}" if where else ""))
-        if dist is None:
+        if planned is not None:
+            plan.backward()
+        elif dist is None:
             if loss is not None:
                 loss.backward()
         else:  # the ranks' gradients are summed bucket by bucket while backward runs

@@ -1,0 +1,151 @@
+"""The planned step (nntrain/step_plan.py): a Sequential of Flatten, Linear and activations under
+CrossEntropyLoss trains without a recorded graph, to the same bits as the recorded step, and everything the
+plan does not cover runs recorded."""
+
+import numpy as np
+import pytest
+
+from nntrain import nn, optim, presets
+from nntrain.step_plan import StepPlan
+from nntrain.train import Trainer
+
+from conftest import num_threads
+
+
+def batches(rng, steps, shape=(1, 6, 6), classes=5, n=16, dtype=np.float32):
+    return [(rng.standard_normal((n,) + shape).astype(dtype), rng.integers(0, classes, n)) for _ in range(steps)]
+
+
+def train(make_model, data, recorded, loss_fn=None, make_optimizer=None):
+    """Weights, (loss, correct) per step and the last gradients; `recorded` forces the recorded step (a
+    forward hook, which the plan leaves to the recorded step)."""
+    model = make_model()
+    if recorded:
+        model.register_forward_hook(lambda module, args, out: None)
+    optimizer = (make_optimizer or (lambda ps: optim.Adam(ps, lr=1e-2)))(model.parameters())
+    trainer = Trainer(model, optimizer, loss_fn or nn.CrossEntropyLoss())
+    results = [trainer.train_step(x, y) for x, y in data]
+    grads = [p.grad.copy() for p in model.parameters()]
+    return [p.data.copy() for p in model.parameters()], results, grads
+
+
+def assert_same_training(make_model, data, **kwargs):
+    planned = train(make_model, data, recorded=False, **kwargs)
+    recorded = train(make_model, data, recorded=True, **kwargs)
+    weights, results, grads = planned
+    assert results == recorded[1]
+    for a, b in zip(weights + grads, recorded[0] + recorded[2]):
+        assert a.dtype == b.dtype
+        np.testing.assert_array_equal(a, b)
+
+
+ACTIVATIONS = [nn.ReLU(), nn.LeakyReLU(0.2), nn.ELU(0.7), nn.Sigmoid(), nn.Tanh(), nn.GELU(), nn.GELU("tanh")]
+
+
+@pytest.mark.parametrize("activation", ACTIVATIONS, ids=lambda a: repr(a))
+def test_every_activation_trains_to_the_bits_of_the_recorded_step(activation):
+    def make():
+        rng = np.random.default_rng(1)
+        return nn.Sequential(nn.Flatten(), nn.Linear(36, 12, rng=rng), activation, nn.Linear(12, 5, rng=rng))
+
+    assert_same_training(make, batches(np.random.default_rng(2), 4))
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_the_mlp_preset_trains_to_the_bits_of_the_recorded_step(threads):
+    with num_threads(threads):
+        assert_same_training(lambda: presets.build("mlp", (1, 28, 28), 10, rng=np.random.default_rng(0)),
+                             batches(np.random.default_rng(3), 3, shape=(1, 28, 28), classes=10, n=64))
+
+
+def test_float64_no_bias_label_smoothing_and_ignored_labels_match_too():
+    def make():
+        rng = np.random.default_rng(4)
+        return nn.Sequential(nn.Linear(6, 8, bias=False, rng=rng, dtype=np.float64), nn.Tanh(),
+                             nn.Linear(8, 3, rng=rng, dtype=np.float64))
+
+    rng = np.random.default_rng(5)
+    data = [(rng.standard_normal((10, 6)), np.where(rng.random(10) < 0.2, -100, rng.integers(0, 3, 10)))
+            for _ in range(3)]
+    assert_same_training(make, data, loss_fn=nn.CrossEntropyLoss(label_smoothing=0.1),
+                         make_optimizer=lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9))
+
+
+def test_an_activation_before_the_first_linear_needs_no_backward():
+    def make():
+        rng = np.random.default_rng(6)
+        return nn.Sequential(nn.Flatten(), nn.ReLU(), nn.Linear(36, 5, rng=rng))
+
+    assert_same_training(make, batches(np.random.default_rng(7), 3))
+
+
+def test_the_trainer_runs_the_plan_for_the_presets_mlp(monkeypatch):
+    calls = []
+    forward = StepPlan.forward
+    monkeypatch.setattr(StepPlan, "forward", lambda self, x, y: calls.append(1) or forward(self, x, y))
+    model = presets.build("mlp", (1, 28, 28), 10, rng=np.random.default_rng(0))
+    x, y = batches(np.random.default_rng(0), 1, shape=(1, 28, 28), classes=10)[0]
+    Trainer(model, optim.Adam(model.parameters())).train_step(x, y)
+    assert calls == [1]
+
+
+def small_mlp():
+    return nn.Sequential(nn.Linear(4, 3), nn.ReLU(), nn.Linear(3, 2))
+
+
+class MySequential(nn.Sequential):
+    pass
+
+
+@pytest.mark.parametrize("case", ["subclass", "other layer", "hook", "frozen", "grad hook", "class weights",
+                                  "sum", "other loss", "no linear", "flatten dims"])
+def test_what_the_plan_does_not_cover_runs_recorded(case):
+    model, loss = small_mlp(), nn.CrossEntropyLoss()
+    if case == "subclass":
+        model = MySequential(*model)
+    elif case == "other layer":
+        model = nn.Sequential(nn.Linear(4, 3), nn.Dropout(0.5), nn.Linear(3, 2))
+    elif case == "hook":
+        model[1].register_forward_hook(lambda module, args, out: None)
+    elif case == "frozen":
+        model[0].weight.requires_grad_(False)
+    elif case == "grad hook":
+        model[2].bias.register_post_accumulate_grad_hook(lambda p: None)
+    elif case == "class weights":
+        loss = nn.CrossEntropyLoss(weight=np.ones(2, np.float32))
+    elif case == "sum":
+        loss = nn.CrossEntropyLoss(reduction="sum")
+    elif case == "other loss":
+        loss = nn.MSELoss()
+    elif case == "no linear":
+        model = nn.Sequential(nn.Flatten(), nn.ReLU())
+    elif case == "flatten dims":
+        model = nn.Sequential(nn.Flatten(0, 1), nn.Linear(4, 2))
+    assert StepPlan.of(model, loss) is None
+
+
+@pytest.mark.parametrize("case", ["probabilities", "strided", "wrong width", "other dtype", "list"])
+def test_batches_the_plan_does_not_cover_run_recorded(case):
+    plan = StepPlan.of(small_mlp(), nn.CrossEntropyLoss())
+    x, y = np.ones((5, 4), np.float32), np.zeros(5, np.int64)
+    if case == "probabilities":
+        y = np.full((5, 2), 0.5, np.float32)
+    elif case == "strided":
+        x = np.ones((5, 8), np.float32)[:, ::2]
+    elif case == "wrong width":
+        x = np.ones((5, 3), np.float32)
+    elif case == "other dtype":
+        x = x.astype(np.float64)
+    elif case == "list":
+        x = x.tolist()
+    assert plan.forward(x, y) is None
+
+
+def test_probability_targets_and_penalties_still_train_through_the_recorded_step():
+    model = small_mlp()
+    trainer = Trainer(model, optim.SGD(model.parameters(), lr=0.1), penalties=(nn.L2Penalty(0.01),))
+    loss, _ = trainer.train_step(np.ones((5, 4), np.float32), np.zeros(5, np.int64))
+    assert np.isfinite(loss) and all(p.grad is not None for p in model.parameters())
+    trainer = Trainer(model, optim.SGD(model.parameters(), lr=0.1), nn.CrossEntropyLoss())
+    loss, _ = trainer.train_step(np.ones((5, 4), np.float32), np.full((5, 2), 0.5, np.float32))
+    assert np.isfinite(loss)
