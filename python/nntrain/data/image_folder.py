@@ -159,27 +159,13 @@ class ImageFolder(Dataset):
         return f"ImageFolder({self.root!r}, {len(self)} images of {len(self.classes)} classes)"
 
 
-class _Decoded(Dataset):
-    """(height, width, gray) of each image, fully decoded, or the message of why it cannot be."""
-
-    def __init__(self, paths):
-        self.paths = paths
-
-    def __len__(self):
-        return len(self.paths)
-
-    def __getitem__(self, index):
-        try:
-            img = read_image(self.paths[index])
-        except DataError as e:
-            return str(e)
-        return img.size[1], img.size[0], img.mode == "L"
-
-
 def scan_images(paths, workers=0):
     """For each path, (height, width, gray) of the image, decoded in full — or, for one that cannot be, the
     one-line DataError message naming it. ``workers`` processes decode in parallel."""
+    from .image_splits import _Inspected  # (image_splits builds on this module)
     from .loader import DataLoader
 
-    loader = DataLoader(_Decoded(list(paths)), batch_size=64, collate_fn=list, num_workers=workers)
-    return [result for batch in loader for result in batch]
+    paths = list(paths)
+    inspected = _Inspected(paths, counted=[False] * len(paths), size=None)
+    loader = DataLoader(inspected, batch_size=64, collate_fn=list, num_workers=workers)
+    return [result if isinstance(result, str) else result[:3] for batch in loader for result in batch]
