@@ -1,6 +1,6 @@
 """The wheel as a user gets it: scripts/build-wheel builds and repairs it (auditwheel: a manylinux tag, libgomp
 inside), then it is installed into a fresh virtual environment whose PATH has no compiler, and the command
-and the library run from there, away from the source tree. Slow (a release build of the core, started in the
+and the library run from there, away from the source tree; and the sdist builds and installs in another. Slow (a release build of the core, started in the
 background when the session starts: background_builds.py), but part of the suite CI runs."""
 
 import os
@@ -95,3 +95,17 @@ def test_the_wheel_installs_and_trains_in_a_fresh_venv_without_a_compiler(wheel,
     trained = user("nntrain", "train", "--out", tmp_path / "run")
     assert re.search(r"test accuracy \d+\.\d+%", trained), trained
     assert (tmp_path / "run" / "model.safetensors").exists()
+
+
+def test_the_sdist_builds_and_installs_in_a_fresh_venv(built, tmp_path):
+    # What pip does where no wheel fits the machine: build the core from the sdist alone (its build
+    # requirements come from the package index), away from the source tree.
+    path = re.search(r"^sdist: (.+\.tar\.gz)$", built, re.M).group(1)
+    venv = tmp_path / "venv"
+    run([sys.executable, "-m", "venv", venv])
+    python = venv / "bin" / "python"
+    run([python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", path], cwd=tmp_path)
+    version = run([venv / "bin" / "nntrain", "--version"], cwd=tmp_path)
+    assert version.startswith("nntrain ") and "kernels: " in version, version
+    where = run([python, "-c", "import nntrain._core as c; print(c.__file__)"], cwd=tmp_path, env={"HOME": str(tmp_path)})
+    assert where.strip().startswith(str(venv)), where
