@@ -98,7 +98,7 @@ class MySequential(nn.Sequential):
 
 
 @pytest.mark.parametrize("case", ["subclass", "other layer", "hook", "frozen", "grad hook", "class weights",
-                                  "sum", "other loss", "no linear", "flatten dims"])
+                                  "sum", "other loss", "no linear", "flatten dims", "layer twice", "tied weight"])
 def test_what_the_plan_does_not_cover_runs_recorded(case):
     model, loss = small_mlp(), nn.CrossEntropyLoss()
     if case == "subclass":
@@ -121,7 +121,26 @@ def test_what_the_plan_does_not_cover_runs_recorded(case):
         model = nn.Sequential(nn.Flatten(), nn.ReLU())
     elif case == "flatten dims":
         model = nn.Sequential(nn.Flatten(0, 1), nn.Linear(4, 2))
+    elif case == "layer twice":
+        square = nn.Linear(4, 4)
+        model = nn.Sequential(square, nn.Tanh(), square, nn.Linear(4, 2))
+    elif case == "tied weight":
+        model = nn.Sequential(nn.Linear(4, 4), nn.Tanh(), nn.Linear(4, 4), nn.Linear(4, 2))
+        model[2].weight = model[0].weight
     assert StepPlan.of(model, loss) is None
+
+
+def test_a_layer_used_twice_sums_both_gradients_as_the_recorded_step_does():
+    def make():
+        rng = np.random.default_rng(8)
+        square = nn.Linear(5, 5, rng=rng)
+        return nn.Sequential(square, nn.Tanh(), square, nn.Linear(5, 3, rng=rng))
+
+    rng = np.random.default_rng(9)
+    data = [(rng.standard_normal((6, 5)).astype(np.float32), rng.integers(0, 3, 6)) for _ in range(2)]
+    planned, recorded = train(make, data, recorded=False), train(make, data, recorded=True)
+    for a, b in zip(planned[0], recorded[0]):
+        np.testing.assert_array_equal(a, b)
 
 
 @pytest.mark.parametrize("case", ["probabilities", "strided", "wrong width", "other dtype", "list"])

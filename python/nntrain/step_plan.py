@@ -9,7 +9,7 @@ Module calls and the engine's walk, about a fifth of a small mlp's step.
 
 Anything the plan does not know falls back to the recorded step: another layer or a subclass, a forward
 hook (the model summary, the non-finite search), a parameter that is frozen or has a post-accumulate-grad
-hook (data-parallel buckets), a class-weighted or per-sample loss, probability targets, recording off, and
+hook (data-parallel buckets) or is used in two places, a class-weighted or per-sample loss, probability targets, recording off, and
 float inputs that are not C-contiguous arrays.
 """
 
@@ -59,6 +59,7 @@ class StepPlan:
         if _global_forward_hooks or _global_forward_pre_hooks or model._forward_hooks:
             return None
         layers = list(model._modules.values())
+        seen = set()  # a parameter in two places (a layer used twice, tied weights) sums two gradients
         for layer in layers:
             kind = type(layer)
             if layer._forward_hooks or (kind is not Flatten and kind is not Linear and kind not in _ACTIVATIONS):
@@ -66,8 +67,9 @@ class StepPlan:
             if kind is Flatten and (layer.start_dim, layer.end_dim) != (1, -1):
                 return None
             for p in layer._parameters.values():
-                if p is not None and (not p._requires_grad or p._hooks):
+                if p is not None and (not p._requires_grad or p._hooks or id(p) in seen):
                     return None
+                seen.add(id(p))
         if not any(type(layer) is Linear for layer in layers):
             return None
         return cls(layers, loss_fn)
