@@ -2,15 +2,15 @@
 activation layers trained with ``CrossEntropyLoss``.
 
 For such a network the recorded graph is the same every step, so ``Trainer.train_step`` can skip recording
-it: ``StepPlan.run`` calls the same plain-array forwards and backwards the layers' Functions call (so the
-numbers are the same to the last bit, which the tests check), in the order the engine would, and writes each
-parameter's ``.grad``. What it saves is the Python around the kernels: Function.apply, Contexts, Tensors,
-Module calls and the engine's walk, about a fifth of a small mlp's step.
+it: ``StepPlan.forward`` and ``StepPlan.backward`` call the same plain-array forwards and backwards the
+layers' Functions call (so the numbers are the same to the last bit, which the tests check), in the order the
+engine would, and write each parameter's ``.grad``. What it saves is the Python around the kernels:
+Function.apply, Contexts, Tensors, Module calls and the engine's walk, about a fifth of a small mlp's step.
 
 Anything the plan does not know falls back to the recorded step: another layer or a subclass, a forward
-hook (the model summary, the non-finite search), a parameter that is frozen or has a post-accumulate-grad
-hook (data-parallel buckets) or is used in two places, a class-weighted or per-sample loss, probability targets, recording off, and
-float inputs that are not C-contiguous arrays.
+hook (the model summary, the non-finite search), a parameter that is frozen, has a post-accumulate-grad
+hook (data-parallel buckets) or is used in two places, a class-weighted or per-sample loss, probability
+targets, recording off, and inputs that are not C-contiguous NumPy arrays of the weights' dtype.
 """
 
 import numpy as np
