@@ -17,7 +17,9 @@ REPORT = ("import os; print(os.getsid(0), os.getpgid(0), os.getpid(), os.sched_g
 def report_job(monkeypatch):
     monkeypatch.setitem(background_builds.COMMANDS, "report", [sys.executable, "-c", REPORT])
     yield "report"
-    background_builds._running.pop("report", None)
+    _, log = background_builds._running.pop("report", (None, None))
+    if log is not None:
+        log.close()
 
 
 @pytest.mark.skipif(not hasattr(os, "SCHED_IDLE"), reason="the idle scheduling policy is Linux's")
