@@ -22,15 +22,12 @@ import numpy as np
 from .config import ConfigError
 from .data import ArrayDataset, DataLoader, Normalizer, find_dataset, load_path, split
 from .data import transforms as T
-from .data.augment import augmentation
+from .data.augment import ARRAY_ROUNDING, augmentation
 from .data.dataset import TransformedDataset
 from .data.image_cache import DecodedImages, image_arrays, labels_of, should_cache
 from .data.image_splits import image_folder_parts, image_folder_splits, inspect_and_keep_images, inspect_images
 
 EVAL_BATCH = 256  # examples per evaluation batch fetched from files
-# augmentations whose array version rounds otherwise than Pillow's on 8-bit images (data/image_ops.py): kept
-# images are augmented as PIL images when a run asks for one of them
-ARRAY_ROUNDING = ("jitter",)
 
 
 def read_data(config, input_shape=None):

@@ -18,6 +18,7 @@ import numpy as np
 from . import _core
 from . import functional as F
 from .autograd.grad_mode import _Mode
+from .functional import activation as Fa
 from .functional.activation import _backward as _activation_backward
 from .functional.loss import _target
 from .nn import activation as act
@@ -26,14 +27,15 @@ from .nn.linear import Linear
 from .nn.loss import CrossEntropyLoss
 from .nn.module import _global_forward_hooks, _global_forward_pre_hooks
 
-# layer type -> (kernel name, its parameter from the layer, whether the derivative reads the output)
+# layer type -> (the Function its forward applies, that Function's parameter): the kernel's name and whether
+# the derivative reads the output come from the Function, as in the recorded step
 _ACTIVATIONS = {
-    act.ReLU: lambda m: ("relu", 0.0, False),
-    act.LeakyReLU: lambda m: ("leaky_relu", m.negative_slope, False),
-    act.ELU: lambda m: ("elu", m.alpha, False),
-    act.Sigmoid: lambda m: ("sigmoid", 0.0, True),
-    act.Tanh: lambda m: ("tanh", 0.0, True),
-    act.GELU: lambda m: ("gelu" if m.approximate == "none" else "gelu_tanh", 0.0, False),
+    act.ReLU: lambda m: (Fa.ReLU, 0.0),
+    act.LeakyReLU: lambda m: (Fa.LeakyReLU, float(m.negative_slope)),
+    act.ELU: lambda m: (Fa.ELU, float(m.alpha)),
+    act.Sigmoid: lambda m: (Fa.Sigmoid, 0.0),
+    act.Tanh: lambda m: (Fa.Tanh, 0.0),
+    act.GELU: lambda m: (Fa.GELU if m.approximate == "none" else Fa.GELUTanh, 0.0),
 }
 
 
@@ -96,9 +98,10 @@ class StepPlan:
                 saved.append(h.shape)
                 h = h.reshape(h.shape[0], -1)
             else:
-                name, param, from_output = _ACTIVATIONS[kind](layer)
-                out = _core.activation_forward(name, h, param)
-                saved.append((name, param, None if from_output else h, out if from_output else None))
+                function, param = _ACTIVATIONS[kind](layer)
+                out = _core.activation_forward(function.kind, h, param)
+                saved.append((function.kind, param, None if function.from_output else h,
+                              out if function.from_output else None))
                 h = out
         if h.ndim != 2:
             return None

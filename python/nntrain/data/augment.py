@@ -12,6 +12,9 @@ augmented the same way.
 from . import transforms as T
 
 PRESETS = ("flip", "crop", "rotate", "jitter")
+# presets whose array version rounds otherwise than Pillow's on 8-bit images (data/image_ops.py): images kept
+# in memory (data/image_cache.py) are augmented as PIL images when a run asks for one of them
+ARRAY_ROUNDING = ("jitter",)
 
 
 def crop_padding(height, width) -> int:
