@@ -114,29 +114,33 @@ class Distributed:
         """A picklable Python value from rank 0 to every rank (small control messages only)."""
         return self.comm.bcast(value, root=0)
 
-    def host_ranks(self):
-        """How many ranks share this host's memory (MPI's COMM_TYPE_SHARED split). Collective."""
+    @contextmanager
+    def _host(self):
+        """The communicator of the ranks that share this host's memory (MPI's COMM_TYPE_SHARED split),
+        whatever the launcher. Collective."""
         host = self.comm.Split_type(self.MPI.COMM_TYPE_SHARED)
         try:
-            return host.Get_size()
+            yield host
         finally:
             host.Free()
+
+    def host_ranks(self):
+        """How many ranks share this host's memory. Collective."""
+        with self._host() as host:
+            return host.Get_size()
 
     def threads_per_rank(self):
         """The default compute threads of each rank, or None to keep OMP_NUM_THREADS when the user set it:
         the cores this host's ranks may run on, shared evenly among them, so that ranks x threads never
         oversubscribes a host. Collective: every rank calls it.
 
-        The ranks on this host are those sharing its memory (MPI's COMM_TYPE_SHARED split), whatever the
-        launcher; the cores are the union of their CPU affinities (a container's or a scheduler's limit,
-        not the machine's count), and a rank bound to fewer cores than its share takes only those."""
-        host = self.comm.Split_type(self.MPI.COMM_TYPE_SHARED)
-        try:
+        The ranks on this host are those sharing its memory (``_host``); the cores are the union of their
+        CPU affinities (a container's or a scheduler's limit, not the machine's count), and a rank bound to
+        fewer cores than its share takes only those."""
+        with self._host() as host:
             mine = _usable_cores()
             cores = set().union(*host.allgather(mine))
             local = host.Get_size()
-        finally:
-            host.Free()
         if os.environ.get("OMP_NUM_THREADS"):
             return None
         return max(1, min(len(mine), len(cores) // local))
