@@ -18,6 +18,8 @@ from .peers import torch_or_none
 LAYERS = [
     ("cnn conv1 1->32 28x28", 64, 1, 28, 28, 32, 3, 1),
     ("cnn conv2 32->64 14x14", 64, 32, 14, 14, 64, 3, 1),
+    ("cnn conv3 64->64 14x14", 64, 64, 14, 14, 64, 3, 1),
+    ("cnn conv4 64->128 7x7", 64, 64, 7, 7, 128, 3, 1),
 ]
 # Shapes around the rule's boundary, not in a preset: few input channels, and a small deep layer.
 EXTRA_LAYERS = [

@@ -11,6 +11,8 @@ import time
 
 import numpy as np
 
+from nntrain import presets
+
 
 def _he(key, shape, fan_in):
     import jax
@@ -25,25 +27,35 @@ def init(preset, input_shape, classes, seed=0):
     import jax.numpy as jnp
 
     c, h, w = input_shape
-    keys = iter(jax.random.split(jax.random.PRNGKey(seed), 8))
+    keys = iter(jax.random.split(jax.random.PRNGKey(seed), 16))
     if preset == "mlp":
         sizes = [c * h * w, 256, 128, classes]
         params = [{"w": _he(next(keys), (o, i), i), "b": jnp.zeros(o)} for i, o in zip(sizes, sizes[1:])]
         return params, {}
     if preset == "cnn":
-        params = {
-            "conv1": _he(next(keys), (32, c, 3, 3), c * 9), "bn1": {"g": jnp.ones(32), "b": jnp.zeros(32)},
-            "conv2": _he(next(keys), (64, 32, 3, 3), 32 * 9), "bn2": {"g": jnp.ones(64), "b": jnp.zeros(64)},
-            "fc1": {"w": _he(next(keys), (128, 64 * (h // 4) * (w // 4)), 64 * (h // 4) * (w // 4)), "b": jnp.zeros(128)},
-            "fc2": {"w": _he(next(keys), (classes, 128), 128), "b": jnp.zeros(classes)},
-        }
-        state = {name: {"mean": jnp.zeros(n), "var": jnp.ones(n)} for name, n in (("bn1", 32), ("bn2", 64))}
+        convs, bns = [], []
+        for stage in presets.CNN_STAGES:
+            for cout in stage:
+                convs.append(_he(next(keys), (cout, c, 3, 3), c * 9))
+                bns.append({"g": jnp.ones(cout), "b": jnp.zeros(cout)})
+                c = cout
+            h, w = _pooled(h, w)
+        hidden = presets.CNN_HIDDEN
+        params = {"convs": convs, "bns": bns,
+                  "fc1": {"w": _he(next(keys), (hidden, c * h * w), c * h * w), "b": jnp.zeros(hidden)},
+                  "fc2": {"w": _he(next(keys), (classes, hidden), hidden), "b": jnp.zeros(classes)}}
+        state = [{"mean": jnp.zeros(bn["g"].shape[0]), "var": jnp.ones(bn["g"].shape[0])} for bn in bns]
         return params, state
     raise ValueError(f"no JAX twin for preset {preset!r}")
 
 
-def _batch_norm_relu_pool(x, p, s):
-    """BatchNorm2d in training mode (batch statistics, running averages moved by 0.1), ReLU, 2x2 max-pool."""
+def _pooled(h, w):
+    """The size after a stage's 2x2 max-pool, which the preset leaves out for a side shorter than 2."""
+    return (h // 2, w // 2) if h >= 2 and w >= 2 else (h, w)
+
+
+def _batch_norm_relu(x, p, s):
+    """BatchNorm2d in training mode (batch statistics, running averages moved by 0.1), then ReLU."""
     import jax
     import jax.numpy as jnp
 
@@ -52,7 +64,6 @@ def _batch_norm_relu_pool(x, p, s):
     n = x.shape[0] * x.shape[2] * x.shape[3]
     y = (x - mean[None, :, None, None]) * jax.lax.rsqrt(var + 1e-5)[None, :, None, None]
     y = jnp.maximum(y * p["g"][None, :, None, None] + p["b"][None, :, None, None], 0)
-    y = jax.lax.reduce_window(y, -jnp.inf, jax.lax.max, (1, 1, 2, 2), (1, 1, 2, 2), "VALID")
     state = {"mean": 0.9 * s["mean"] + 0.1 * mean, "var": 0.9 * s["var"] + 0.1 * var * n / (n - 1)}
     return y, state
 
@@ -70,11 +81,18 @@ def forward(preset, params, state, x):
         return h, state
     conv = lambda v, w: jax.lax.conv_general_dilated(v, w, (1, 1), ((1, 1), (1, 1)),
                                                      dimension_numbers=("NCHW", "OIHW", "NCHW"))
-    h, s1 = _batch_norm_relu_pool(conv(x, params["conv1"]), params["bn1"], state["bn1"])
-    h, s2 = _batch_norm_relu_pool(conv(h, params["conv2"]), params["bn2"], state["bn2"])
+    pool = lambda v: jax.lax.reduce_window(v, -jnp.inf, jax.lax.max, (1, 1, 2, 2), (1, 1, 2, 2), "VALID")
+    h, new_state, layer = x, [], 0
+    for stage in presets.CNN_STAGES:
+        for _ in stage:
+            h, s = _batch_norm_relu(conv(h, params["convs"][layer]), params["bns"][layer], state[layer])
+            new_state.append(s)
+            layer += 1
+        if _pooled(h.shape[2], h.shape[3]) != (h.shape[2], h.shape[3]):
+            h = pool(h)
     h = h.reshape(h.shape[0], -1)
     h = jnp.maximum(h @ params["fc1"]["w"].T + params["fc1"]["b"], 0)
-    return h @ params["fc2"]["w"].T + params["fc2"]["b"], {"bn1": s1, "bn2": s2}
+    return h @ params["fc2"]["w"].T + params["fc2"]["b"], new_state
 
 
 def make_step(preset, lr=1e-3):

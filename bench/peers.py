@@ -6,6 +6,8 @@ import os
 import subprocess
 import sys
 
+from nntrain import presets
+
 NOT_INSTALLED = "not installed"
 
 
@@ -69,10 +71,16 @@ def torch_preset(name, input_shape, classes):
         return tnn.Sequential(tnn.Flatten(), tnn.Linear(c * h * w, 256), tnn.ReLU(), tnn.Linear(256, 128), tnn.ReLU(),
                               tnn.Linear(128, classes))
     if name == "cnn":
-        return tnn.Sequential(
-            tnn.Conv2d(c, 32, 3, padding=1, bias=False), tnn.BatchNorm2d(32), tnn.ReLU(), tnn.MaxPool2d(2),
-            tnn.Conv2d(32, 64, 3, padding=1, bias=False), tnn.BatchNorm2d(64), tnn.ReLU(), tnn.MaxPool2d(2),
-            tnn.Flatten(), tnn.Linear(64 * (h // 4) * (w // 4), 128), tnn.ReLU(), tnn.Linear(128, classes))
+        layers = []
+        for stage in presets.CNN_STAGES:
+            for cout in stage:
+                layers += [tnn.Conv2d(c, cout, 3, padding=1, bias=False), tnn.BatchNorm2d(cout), tnn.ReLU()]
+                c = cout
+            if h >= 2 and w >= 2:
+                layers.append(tnn.MaxPool2d(2))
+                h, w = h // 2, w // 2
+        return tnn.Sequential(*layers, tnn.Flatten(), tnn.Linear(c * h * w, presets.CNN_HIDDEN), tnn.ReLU(),
+                              tnn.Linear(presets.CNN_HIDDEN, classes))
     raise ValueError(f"no torch twin for preset {name!r}")
 
 

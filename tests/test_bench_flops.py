@@ -42,8 +42,10 @@ def test_the_count_is_linear_in_the_batch_and_matches_the_presets_by_hand():
     assert flops.training_flops(mlp, (1, 28, 28)) == per_sample
     assert flops.training_flops(mlp, (1, 28, 28), batch_size=5) == 5 * per_sample
     cnn = presets.build("cnn", (1, 28, 28), 10, rng=np.random.default_rng(0))
-    conv1, conv2 = 2 * 32 * 28 * 28 * 1 * 9, 2 * 64 * 14 * 14 * 32 * 9
-    assert flops.training_flops(cnn, (1, 28, 28)) == 2 * conv1 + 3 * conv2 + 3 * 2 * 3136 * 128 + 3 * 2 * 128 * 10
+    conv1, conv2, conv3, conv4 = (2 * 32 * 28 * 28 * 1 * 9, 2 * 64 * 14 * 14 * 32 * 9, 2 * 64 * 14 * 14 * 64 * 9,
+                                  2 * 128 * 7 * 7 * 64 * 9)
+    fc = 2 * 1152 * 128 + 2 * 128 * 10  # 128 channels pooled to 3x3
+    assert flops.training_flops(cnn, (1, 28, 28)) == 2 * conv1 + 3 * (conv2 + conv3 + conv4 + fc)
 
 
 def test_the_ceiling_and_the_shares_of_a_row():

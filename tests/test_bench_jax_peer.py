@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nntrain import functional as F
+from nntrain import functional as F, presets
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root, home of bench/
 from bench import peers  # noqa: E402
@@ -33,14 +33,18 @@ def test_jax_cnn_twin_matches_nntrain_layers(rng):
     x = rng.random((4, 1, 28, 28), dtype=np.float32)
     got, new_state = jax_models.forward("cnn", params, state, x)
     a = lambda v: np.asarray(v)
-    h = x
-    for conv, bn in (("conv1", "bn1"), ("conv2", "bn2")):
-        h = F.conv2d(h, a(params[conv]), padding=1)
-        running_mean, running_var = np.zeros(h.shape[1], np.float32), np.ones(h.shape[1], np.float32)
-        h = F.batch_norm(h, running_mean, running_var, a(params[bn]["g"]), a(params[bn]["b"]), training=True, relu=True)
+    h, layer = x, 0
+    for stage in presets.CNN_STAGES:
+        for _ in stage:
+            h = F.conv2d(h, a(params["convs"][layer]), padding=1)
+            running_mean, running_var = np.zeros(h.shape[1], np.float32), np.ones(h.shape[1], np.float32)
+            bn = params["bns"][layer]
+            h = F.batch_norm(h, running_mean, running_var, a(bn["g"]), a(bn["b"]), training=True, relu=True)
+            np.testing.assert_allclose(a(new_state[layer]["mean"]), running_mean, rtol=1e-4, atol=1e-6)
+            np.testing.assert_allclose(a(new_state[layer]["var"]), running_var, rtol=1e-4, atol=1e-6)
+            layer += 1
         h = F.max_pool2d(h, 2)
-        np.testing.assert_allclose(a(new_state[bn]["mean"]), running_mean, rtol=1e-4, atol=1e-6)
-        np.testing.assert_allclose(a(new_state[bn]["var"]), running_var, rtol=1e-4, atol=1e-6)
+    assert h.shape == (4, 128, 3, 3)
     h = F.relu(F.linear(h.reshape(4, -1), a(params["fc1"]["w"]), a(params["fc1"]["b"])))
     h = F.linear(h, a(params["fc2"]["w"]), a(params["fc2"]["b"]))
     np.testing.assert_allclose(a(got), h, rtol=1e-3, atol=1e-4)

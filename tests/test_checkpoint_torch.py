@@ -21,11 +21,14 @@ from torch_oracle import assert_close, load_into_torch, state_from_torch, torch_
 
 
 def torch_cnn(c, h, w, classes):
+    """The cnn preset written out by hand in torch.nn, for images of at least 8x8 (three 2x2 pools)."""
     tnn = torch.nn
     return tnn.Sequential(
         tnn.Conv2d(c, 32, 3, padding=1, bias=False), tnn.BatchNorm2d(32), tnn.ReLU(), tnn.MaxPool2d(2),
-        tnn.Conv2d(32, 64, 3, padding=1, bias=False), tnn.BatchNorm2d(64), tnn.ReLU(), tnn.MaxPool2d(2),
-        tnn.Flatten(), tnn.Linear(64 * (h // 4) * (w // 4), 128), tnn.ReLU(), tnn.Linear(128, classes))
+        tnn.Conv2d(32, 64, 3, padding=1, bias=False), tnn.BatchNorm2d(64), tnn.ReLU(),
+        tnn.Conv2d(64, 64, 3, padding=1, bias=False), tnn.BatchNorm2d(64), tnn.ReLU(), tnn.MaxPool2d(2),
+        tnn.Conv2d(64, 128, 3, padding=1, bias=False), tnn.BatchNorm2d(128), tnn.ReLU(), tnn.MaxPool2d(2),
+        tnn.Flatten(), tnn.Linear(128 * (h // 8) * (w // 8), 128), tnn.ReLU(), tnn.Linear(128, classes))
 
 
 def torch_mlp(features, classes):

@@ -125,7 +125,7 @@ def test_predict_errors(run_dir, tmp_path):
                        r"--temperature must be positive")
 
 
-@pytest.mark.parametrize("preset,params", [("mlp", 50_826), ("lenet", None), ("cnn", 53_290), ("resnet", None)])
+@pytest.mark.parametrize("preset,params", [("mlp", 50_826), ("lenet", None), ("cnn", 148_266), ("resnet", None)])
 def test_summary_prints_the_table_for_each_preset(preset, params):
     status, out, err = invoke("summary", "--model", preset)
     assert status == 0, err

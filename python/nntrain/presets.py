@@ -2,7 +2,8 @@
 
     mlp     Flatten-Linear-ReLU-...-Linear: the network of the teaching material (hidden=(256, 128) by default)
     lenet   LeNet-5 style: two 5x5 convolutions with max-pooling, then three Linear layers
-    cnn     two 3x3 conv + BatchNorm + ReLU + max-pool stages (32 and 64 channels), then Linear 128 and out
+    cnn     three stages of 3x3 conv + BatchNorm + ReLU ending in a 2x2 max-pool (32, 64+64 and 128 channels),
+            then Linear 128 and out
     resnet  a small residual CNN: a stem, two residual blocks, a strided block with a 1x1 projection,
             global average pooling and a Linear classifier
 """
@@ -12,6 +13,13 @@ import numpy as np
 from . import nn
 
 PRESETS = ("mlp", "lenet", "cnn", "resnet")
+
+# The cnn preset: each stage's 3x3 convolutions (output channels; each followed by BatchNorm and ReLU), then
+# a 2x2 max-pool; then a hidden Linear layer. The second stage's two convolutions and the third stage are what
+# take Fashion-MNIST past 92.5% test accuracy within 10 epochs with --augment flip,crop (93.1% against 92.2%
+# for two single-convolution stages of 32 and 64 channels; the closing note of issue 12 has the runs).
+CNN_STAGES = ((32,), (64, 64), (128,))
+CNN_HIDDEN = 128
 
 
 def _image_shape(input_shape, preset):
@@ -56,13 +64,15 @@ def lenet(input_shape, num_classes, rng=None):
 def cnn(input_shape, num_classes, rng=None, dropout=0.0):
     c, h, w = _image_shape(input_shape, "cnn")
     layers = []
-    for cin, cout in ((c, 32), (32, 64)):
-        layers += [nn.Conv2d(cin, cout, 3, padding=1, bias=False, rng=rng), nn.BatchNorm2d(cout), nn.ReLU()]
+    for stage in CNN_STAGES:
+        for cout in stage:
+            layers += [nn.Conv2d(c, cout, 3, padding=1, bias=False, rng=rng), nn.BatchNorm2d(cout), nn.ReLU()]
+            c = cout
         h, w = _pool_if_possible(h, w, layers)
-    layers += [nn.Flatten(), nn.Linear(64 * h * w, 128, rng=rng), nn.ReLU()]
+    layers += [nn.Flatten(), nn.Linear(c * h * w, CNN_HIDDEN, rng=rng), nn.ReLU()]
     if dropout > 0:
         layers.append(nn.Dropout(dropout, rng=rng))
-    layers.append(nn.Linear(128, num_classes, rng=rng))
+    layers.append(nn.Linear(CNN_HIDDEN, num_classes, rng=rng))
     return nn.Sequential(*layers)
 
 
