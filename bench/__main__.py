@@ -37,10 +37,11 @@ def show_gemm(rows, threads):
     peak = peak_gflops(threads)
     blas = rows[0].get("numpy_blas", "BLAS") if rows else "BLAS"
     _table(f"GEMM GFLOP/s, {threads} thread(s); peak {peak:.0f} GFLOP/s (microkernel in L1 x threads); numpy: {blas}",
-           ["product", "M x N x K", "nntrain", "% peak", "numpy", "torch", "vs numpy", "vs torch"],
-           [[r["shape"], r["dims"], f"{r['nntrain']:.1f}", f"{100 * r['nntrain'] / peak:.0f}%", f"{r['numpy']:.1f}",
-             _fmt(r.get("torch"), ".1f"), f"{r['nntrain'] / r['numpy']:.2f}",
-             _fmt(_ratio(r["nntrain"], r.get("torch")), ".2f")] for r in rows])
+           ["product", "M x N x K", "nntrain", "% peak", "way round", "other way", "numpy", "torch", "vs numpy",
+            "vs torch"],
+           [[r["shape"], r["dims"], f"{r['nntrain']:.1f}", f"{100 * r['nntrain'] / peak:.0f}%", r["way"],
+             _fmt(r.get("other_way"), ".1f", "-"), f"{r['numpy']:.1f}", _fmt(r.get("torch"), ".1f"),
+             f"{r['nntrain'] / r['numpy']:.2f}", _fmt(_ratio(r["nntrain"], r.get("torch")), ".2f")] for r in rows])
 
 
 def show_conv(rows, threads):

@@ -1,8 +1,11 @@
 """GEMM GFLOP/s: square sizes and the exact products of the mlp and cnn training steps, against NumPy
-(OpenBLAS) and PyTorch, each result checked against NumPy before it is timed."""
+(OpenBLAS) and PyTorch, each result checked against NumPy before it is timed. Beside each product computed by
+panels or blocks: which way round gemm_plan chose (as given, or turned: C^T = op(B)^T op(A)^T) and the rate
+the other way round, the evidence for the cost rule in cpp/gemm.cpp."""
 
 import numpy as np
 
+from nntrain import _core
 from nntrain import functional as F
 
 from .peers import numpy_blas, torch_or_none
@@ -22,7 +25,9 @@ CNN_SHAPES = [
     ("cnn conv2 forward", 64, 64 * 196, 288, False, False),
     ("cnn conv2 dW", 64, 288, 64 * 196, False, True),
     ("cnn conv2 dcol", 288, 64 * 196, 64, True, False),
-    ("cnn fc1 forward", 64, 128, 3136, False, True),
+    ("cnn conv3 forward", 64, 64 * 196, 576, False, False),
+    ("cnn conv4 forward", 128, 64 * 49, 576, False, False),
+    ("cnn fc1 forward", 64, 128, 1152, False, True),
 ]
 
 
@@ -43,6 +48,13 @@ def measure(label, m, n, k, trans_a, trans_b, torch, rng):
     row = {"shape": label, "dims": f"{m}x{n}x{k}",
            "nntrain": flops / best_seconds(lambda: F.matmul(a, b, trans_a, trans_b)) / 1e9,
            "numpy": flops / best_seconds(lambda: opa @ opb) / 1e9}
+    plan = _core.gemm_plan(m, n, k, trans_a, trans_b)
+    if plan["strategy"] in ("panels", "blocked"):
+        row["way"] = "turned" if plan["transposed"] else "as given"
+        other, c = ("as_given" if plan["transposed"] else "transposed"), np.empty((m, n), np.float32)
+        row["other_way"] = flops / best_seconds(lambda: _core.gemm(c, a, b, trans_a, trans_b, orientation=other)) / 1e9
+    else:
+        row["way"] = plan["strategy"]
     if torch is not None:
         ta, tb = torch.from_numpy(a), torch.from_numpy(b)
         ta, tb = (ta.t() if trans_a else ta), (tb.t() if trans_b else tb)

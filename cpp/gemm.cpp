@@ -1,5 +1,5 @@
 // GEMM after BLIS: loops around a register-tile microkernel, written once for every ISA, in strategies
-// chosen from the shape alone (gemm_plan, near the bottom):
+// chosen from the shape and the threads (gemm_plan, near the bottom):
 //
 //   gemm_panels   the usual one. Each thread takes a contiguous share of the result's nr-wide column
 //                 panels and never waits for another (a shared packed block costs two barriers per K
@@ -8,7 +8,7 @@
 //                   pack the group's B panels      (kc x nc, in L2; read row by row across the panels)
 //                   for ir over mr-row panels:     A read in place (mr x kc, stays in L1)
 //                     for jr over the group:       microkernel
-//   gemm_blocked  a result with fewer than two column panels per thread (tall and narrow): the threads
+//   gemm_blocked  a result with fewer column panels than threads (tall and narrow): the threads
 //                 share one packed B block and split M instead, the five loops of BLIS:
 //                   for jc in N by nc, pc in K by kc:  pack B block (the team, then a barrier)
 //                     for (ic, jr) units:             (m-major, one contiguous equal share per thread)
@@ -19,9 +19,11 @@
 //                 32 x 9 x 50176): K is cut into parts fixed by the shape, the parts' products computed
 //                 independently (by gemm_dot when the layout allows) and added in order.
 //
-// Before choosing, a product whose transpose fills the register tile better is turned around
-// (C^T = op(B)^T op(A)^T, C written by columns). Results do not depend on the thread count: every C tile
-// is computed by one thread over the same K blocks in the same order.
+// A product may be computed as its transpose (C^T = op(B)^T op(A)^T, C written by columns): for the dot and
+// split-K strategies when that fills the register tile better, for the others when panels_cost says it is
+// cheaper (it weighs packing the larger operand against the scattered stores). Results do not depend on the
+// thread count: every C element is the same sum over the same K blocks in the same order, whichever way
+// round and by whichever thread it is computed.
 #include "gemm.h"
 
 #include <algorithm>
@@ -212,8 +214,11 @@ void gemm_dot(const Product<T>& P, const GemmKernel<T>& kern) {
   });
 }
 
+// Fewer column panels than threads: gemm_panels would leave a thread without work. With one panel each or
+// more, sharing the panels beat gemm_blocked's shared B block and barriers on every 2-thread shape measured
+// (64 x 64 x 4096: 345 against 426 us; 200 x 50 x 1000: 172 against 312 us).
 inline bool few_panels_per_thread(index_t N, int nr, int threads) {
-  return threads > 1 && ceil_div(N, nr) < 2 * threads;
+  return threads > 1 && ceil_div(N, nr) < threads;
 }
 
 // Panels or blocked, for a product already oriented (split-K's parts come here too).
@@ -283,27 +288,70 @@ bool gemm_prefers_transposed(index_t M, index_t N, index_t K) {
   return K >= 64 && tile_fill(N, M, kern.mr, kern.nr) > 1.25 * tile_fill(M, N, kern.mr, kern.nr);
 }
 
+namespace {
+
+// The cost of a product computed by gemm_panels one way round, for the slowest of `threads` threads, in units
+// of one register-tile k step (mr cycles on the SIMD kernels: two vectors a row, two multiply-adds a cycle).
+// Each thread takes its share of the column panels; for them it
+//   runs the microkernel over whole tiles,
+//   packs op(B) (a B that runs along K is transposed while it is packed, about twice a straight copy),
+//   writes C through the kernel's scalar path when C is stored by columns (a product run as its transpose),
+//   and reads A in place: by columns (trans_a) that is one row of A per k step, a new page when rows are long.
+// The weights were fitted to 27 shapes timed both ways round at 1 and 2 threads on an AVX-512 Xeon (the mlp's
+// and cnn's products among them; `python -m bench --only gemm` prints the choice beside the times). They
+// turn a layer's x.W^T with a batch of 64 around (784 -> 256: 222 -> 180 us at 1 thread), where packing the
+// weights cost more than packing the batch.
+constexpr double kPackTransposing = 0.62, kPackCopying = 0.33, kScatteredStore = 1.2, kStridedARow = 5.5;
+
 template <class T>
-GemmPlan gemm_plan(index_t M, index_t N, index_t K, bool trans_a, bool trans_b) {
+double panels_cost(const GemmKernel<T>& kern, index_t M, index_t N, index_t K, bool trans_a, bool trans_b,
+                   bool c_by_columns, int threads) {
+  const index_t panels = ceil_div(N, kern.nr);
+  const index_t mine = ceil_div(panels, std::max<index_t>(1, std::min<index_t>(threads, panels)));
+  const double columns = double(mine * kern.nr), row_panels = double(ceil_div(M, kern.mr));
+  const double multiply_adds = row_panels * columns / kern.nr * kern.mr * double(K);
+  const double packing = columns * double(K) * (trans_b ? kPackTransposing : kPackCopying);
+  const double stores = c_by_columns ? columns * double(M) * kScatteredStore : 0.0;
+  const double groups = double(ceil_div(mine * kern.nr, std::max<index_t>(kern.nc, kern.nr)));
+  const double page_share = std::min(1.0, double(M) * sizeof(T) / 4096.0);
+  const double strided_a = trans_a ? row_panels * double(K) * groups * page_share * kStridedARow : 0.0;
+  return multiply_adds + packing + stores + strided_a;
+}
+
+}  // namespace
+
+template <class T>
+GemmPlan gemm_plan(index_t M, index_t N, index_t K, bool trans_a, bool trans_b, GemmOrientation orientation) {
   const GemmKernel<T>& kern = gemm_kernel<T>();
+  const int threads = threads_for(M * N * K);
   GemmPlan plan{GemmStrategy::Panels, gemm_prefers_transposed<T>(M, N, K), 1, false, kern.mr, kern.nr,
                 kern.mc, kern.kc, kern.nc};
-  if (plan.transposed) std::swap(M, N);  // (C^T = B A^T keeps both operands along K if C = A B^T did)
+  index_t m = M, n = N;
+  if (plan.transposed) std::swap(m, n);  // (C^T = B A^T keeps both operands along K if C = A B^T did)
   // A result of a few register tiles leaves every thread but one idle and most of a tile empty. With both
   // operands along K, dot products need no packing; either way a long K is split into parts computed
   // independently. The choice depends on the shape alone, never on the threads, so that the sums are
   // the same for any thread count.
-  const bool few_tiles = ceil_div(M, kern.mr) * ceil_div(N, kern.nr) <= 4;
+  const bool few_tiles = ceil_div(m, kern.mr) * ceil_div(n, kern.nr) <= 4;
   const index_t k_parts = std::min<index_t>(16, K / (4 * kern.kc));
   plan.dot = few_tiles && !trans_a && trans_b && K >= 64;
   if (few_tiles && k_parts >= 2) {
     plan.strategy = GemmStrategy::SplitK;
     plan.k_parts = k_parts;
-  } else if (plan.dot) {
-    plan.strategy = GemmStrategy::Dot;
-  } else if (few_panels_per_thread(N, kern.nr, threads_for(M * N * K))) {
-    plan.strategy = GemmStrategy::Blocked;
+    return plan;
   }
+  if (plan.dot) {
+    plan.strategy = GemmStrategy::Dot;
+    return plan;
+  }
+  // Panels or blocked: every element is the same sum of the same products either way round, so the way
+  // round may depend on the threads, and is the cheaper one by panels_cost.
+  if (orientation == GemmOrientation::Auto)
+    plan.transposed = panels_cost(kern, N, M, K, !trans_b, !trans_a, true, threads) <
+                      panels_cost(kern, M, N, K, trans_a, trans_b, false, threads);
+  else
+    plan.transposed = orientation == GemmOrientation::Transposed;
+  if (few_panels_per_thread(plan.transposed ? M : N, kern.nr, threads)) plan.strategy = GemmStrategy::Blocked;
   return plan;
 }
 
@@ -319,13 +367,14 @@ const char* gemm_strategy_name(GemmStrategy strategy) {
 
 template <class T>
 void gemm(T* C, index_t ldc, const T* A, index_t lda, const T* B, index_t ldb, index_t M, index_t N,
-          index_t K, bool trans_a, bool trans_b, T alpha, T beta, const T* bias, BiasAlong bias_along) {
+          index_t K, bool trans_a, bool trans_b, T alpha, T beta, const T* bias, BiasAlong bias_along,
+          GemmOrientation orientation) {
   if (M <= 0 || N <= 0) return;
   if (bias == nullptr) bias_along = BiasAlong::None;
   Product<T> P{C, ldc, 1, A, lda, trans_a, B, ldb, trans_b, M, N, K, alpha, beta, bias, bias_along};
   if (K <= 0 || alpha == T(0)) return scale_and_bias(P);
   const GemmKernel<T>& kern = gemm_kernel<T>();
-  const GemmPlan plan = gemm_plan<T>(M, N, K, trans_a, trans_b);
+  const GemmPlan plan = gemm_plan<T>(M, N, K, trans_a, trans_b, orientation);
   if (plan.transposed) P = P.transposed();
   switch (plan.strategy) {
     case GemmStrategy::SplitK: return gemm_split_k(P, kern, plan.k_parts, plan.dot);
@@ -375,11 +424,11 @@ double ukernel_peak_gflops() {
 
 #define NNTRAIN_INSTANTIATE_GEMM(T)                                                                  \
   template void gemm<T>(T*, index_t, const T*, index_t, const T*, index_t, index_t, index_t,       \
-                        index_t, bool, bool, T, T, const T*, BiasAlong);                             \
+                        index_t, bool, bool, T, T, const T*, BiasAlong, GemmOrientation);            \
   template void gemm_naive<T>(T*, index_t, const T*, index_t, const T*, index_t, index_t, index_t, \
                               index_t, bool, bool, T, T, const T*, BiasAlong);                       \
   template bool gemm_prefers_transposed<T>(index_t, index_t, index_t);                              \
-  template GemmPlan gemm_plan<T>(index_t, index_t, index_t, bool, bool);
+  template GemmPlan gemm_plan<T>(index_t, index_t, index_t, bool, bool, GemmOrientation);
 NNTRAIN_INSTANTIATE_GEMM(float)
 NNTRAIN_INSTANTIATE_GEMM(double)
 #undef NNTRAIN_INSTANTIATE_GEMM

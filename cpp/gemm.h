@@ -8,7 +8,7 @@
 //
 // This covers a Linear layer without transposed copies: forward x·W^T (trans_b), dx = dy·W,
 // dW += dy^T·x (trans_a, beta = 1). When beta == 0, C is not read. Results do not depend on the
-// thread count: every C tile is computed by one thread over the same K blocks in the same order.
+// thread count: every C element is the same sum over the same K blocks in the same order.
 #pragma once
 
 #include "common.h"
@@ -17,10 +17,14 @@ namespace nntrain {
 
 enum class BiasAlong { None, Rows, Cols };
 
+// Which way round gemm computes a product by panels or blocks: its own choice (Auto), or forced, for tests
+// and the benchmark that justifies the choice (the dot and split-K strategies always choose their own).
+enum class GemmOrientation { Auto, AsGiven, Transposed };
+
 template <class T>
 void gemm(T* C, index_t ldc, const T* A, index_t lda, const T* B, index_t ldb, index_t M, index_t N,
           index_t K, bool trans_a, bool trans_b, T alpha, T beta, const T* bias = nullptr,
-          BiasAlong bias_along = BiasAlong::None);
+          BiasAlong bias_along = BiasAlong::None, GemmOrientation orientation = GemmOrientation::Auto);
 
 // True when GEMM computes an (M, N) result faster as its transpose (N, M) (the register tile fills better
 // that way round). A caller free to lay out a result either way (conv2d's per-group weight gradients)
@@ -40,7 +44,8 @@ struct GemmPlan {
   index_t mc, kc, nc;
 };
 template <class T>
-GemmPlan gemm_plan(index_t M, index_t N, index_t K, bool trans_a, bool trans_b);
+GemmPlan gemm_plan(index_t M, index_t N, index_t K, bool trans_a, bool trans_b,
+                   GemmOrientation orientation = GemmOrientation::Auto);
 const char* gemm_strategy_name(GemmStrategy strategy);
 
 // The naive twin (same contract, a plain triple loop, serial): an oracle for tests and a bench baseline.

@@ -145,6 +145,13 @@ def test_long_k_products_split_along_k_match_the_naive_twin(rng, isa, trans_a, t
 
 # ---- the three strategies (see cpp/gemm.cpp), each reached on purpose under every ISA ----------------------
 
+# The way round each path is run: the dot and split-K strategies choose their own; panels and blocked are
+# forced one way or the other (gemm_plan's cost rule would otherwise pick it), "transposed" being panels
+# computed as C^T = op(B)^T op(A)^T.
+ORIENTATION = {"panels": "as_given", "blocked": "as_given", "split_k": "auto", "dot": "auto",
+               "transposed": "transposed"}
+
+
 def plan_shape(path, ta, tb):
     """An (M, N, K) that gemm computes by `path` for these transpose flags with the kernels in use, found
     from gemm_plan, with edges that are no multiple of the register tile or the K block."""
@@ -155,14 +162,13 @@ def plan_shape(path, ta, tb):
         "blocked": [(40 * mr + 5, nr - 3, kc + 9), (40 * mr + 5, nr, 300)],
         "split_k": [(5, 7, 8 * kc + 3), (mr + 1, nr - 1, 9 * kc + 11)],
         "dot": [(5, 7, kc + 3), (mr + 1, nr - 1, 2 * kc + 5)],
-        "transposed": [(10 * nr + 1, 3, kc + 5), (nr - 3, mr + 1, kc + 5)],
+        "transposed": [(10 * nr + 1, 3 * nr + 5, kc + 5), (nr - 3, 5 * nr + 1, kc + 5)],
     }
+    strategy = "panels" if path == "transposed" else path
     with num_threads(2):
         for M, N, K in candidates[path]:
-            plan = _core.gemm_plan(M, N, K, ta, tb)
-            if path == "transposed" and plan["transposed"] and plan["strategy"] == "panels":
-                return M, N, K
-            if path != "transposed" and plan["strategy"] == path and not plan["transposed"]:
+            plan = _core.gemm_plan(M, N, K, ta, tb, orientation=ORIENTATION[path])
+            if plan["strategy"] == strategy and plan["transposed"] == (path == "transposed"):
                 return M, N, K
     return None
 
@@ -186,10 +192,47 @@ def test_each_strategy_matches_the_naive_twin_and_any_thread_count(isa, rng, pat
         for threads in (1, 2):
             with num_threads(threads):
                 got = c0.copy()
-                _core.gemm(got, a, b, ta, tb, 0.5, -1.5, bias, along)
+                _core.gemm(got, a, b, ta, tb, 0.5, -1.5, bias, along, orientation=ORIENTATION[path])
                 runs.append(got)
         close(runs[0], want, np.float64, K)
         np.testing.assert_array_equal(runs[0], runs[1])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("ta,tb", FLAGS)
+def test_either_way_round_gives_the_same_bits(isa, rng, dtype, ta, tb):
+    # gemm_plan may turn a product around depending on the threads, so both ways must give every element the
+    # same bits, edge tiles included (they are written through the kernel's scalar path), for any beta
+    tile = _core.gemm_plan(1, 1, 1)
+    mr, nr, kc = tile["mr"], tile["nr"], tile["kc"]
+    for M, N, K in ((2 * mr + 5, 3 * nr + 7, 2 * kc + 9), (64, 4 * nr, 200)):
+        a, b = operands(rng, M, N, K, ta, tb, dtype)
+        c0 = rng.standard_normal((M, N)).astype(dtype)
+        for beta in (0.0, 1.0, -1.5):
+            runs = []
+            for threads in (1, 2):
+                for orientation in ("as_given", "transposed"):
+                    with num_threads(threads):
+                        plan = _core.gemm_plan(M, N, K, ta, tb, np.dtype(dtype).name, orientation)
+                        assert plan["transposed"] == (orientation == "transposed")
+                        c = c0.copy()
+                        _core.gemm(c, a, b, ta, tb, 0.75, beta, orientation=orientation)
+                        runs.append(c)
+            for c in runs[1:]:
+                np.testing.assert_array_equal(c, runs[0])
+            close(runs[0], beta * c0 + 0.75 * ref_matmul(a, b, ta, tb), dtype, K)
+
+
+def test_a_small_batch_times_a_wide_layer_packs_the_batch_not_the_weights(isa):
+    # x (64, 1024) . W^T with W (1024, 1024): computed as given, all of W is transposed into panels for 64
+    # rows of multiply-adds; turned around, only x is. The cost rule turns it, on one thread and on two (where
+    # either way round leaves a column panel for each thread), and leaves the mirror image as given, and a
+    # product whose turned-around C would be written by columns for little saving.
+    for threads in (1, 2):
+        with num_threads(threads):
+            assert _core.gemm_plan(64, 1024, 1024, False, True)["transposed"]
+            assert not _core.gemm_plan(1024, 64, 1024, False, True)["transposed"]
+            assert not _core.gemm_plan(64, 3136, 128)["transposed"]
 
 
 def test_split_k_parts_of_a_dot_product_layout_use_the_dot_kernel(isa):
@@ -212,7 +255,7 @@ def test_beta_zero_ignores_nan_in_c_on_every_path(isa, rng, path, ta, tb):
     a, b = operands(rng, M, N, K, ta, tb, np.float32)
     with num_threads(2):
         c = np.full((M, N), np.nan, dtype=np.float32)
-        _core.gemm(c, a, b, ta, tb, beta=0.0)
+        _core.gemm(c, a, b, ta, tb, beta=0.0, orientation=ORIENTATION[path])
     assert np.isfinite(c).all()
     close(c, ref_matmul(a, b, ta, tb), np.float32, K)
 
@@ -303,6 +346,6 @@ def test_partial_tiles_never_write_outside_c(isa, rng, path, beta):
     c = full[:M, :N]
     c[...] = 1.0
     with num_threads(2):
-        _core.gemm(c, a, b, False, True, beta=beta)
+        _core.gemm(c, a, b, False, True, beta=beta, orientation=ORIENTATION[path])
     close(c, beta + ref_matmul(a, b, False, True), np.float64, K)
     assert (full[M:, :] == -7.25).all() and (full[:, N:] == -7.25).all()

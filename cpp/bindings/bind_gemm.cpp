@@ -23,6 +23,13 @@ GemmShape gemm_shape(const py::array& a, const py::array& b, bool trans_a, bool 
   return {M, N, Ka};
 }
 
+GemmOrientation parse_orientation(const std::string& s) {
+  if (s == "auto") return GemmOrientation::Auto;
+  if (s == "as_given") return GemmOrientation::AsGiven;
+  if (s == "transposed") return GemmOrientation::Transposed;
+  fail("orientation: expected 'auto', 'as_given' or 'transposed', got '" + s + "'");
+}
+
 BiasAlong parse_bias_along(const std::string& s) {
   if (s == "rows") return BiasAlong::Rows;
   if (s == "cols") return BiasAlong::Cols;
@@ -31,9 +38,11 @@ BiasAlong parse_bias_along(const std::string& s) {
 }
 
 void gemm_into(const py::object& c, const py::array& a, const py::array& b, bool trans_a, bool trans_b,
-               double alpha, double beta, const py::object& bias, const std::string& bias_along, bool naive) {
+               double alpha, double beta, const py::object& bias, const std::string& bias_along, bool naive,
+               const std::string& orientation) {
   const GemmShape s = gemm_shape(a, b, trans_a, trans_b);
   const BiasAlong along = parse_bias_along(bias_along);
+  const GemmOrientation way = parse_orientation(orientation);
   with_float_type(a, "a", [&](auto tag) {
     using T = decltype(tag);
     index_t lda, ldb, ldc;
@@ -53,8 +62,8 @@ void gemm_into(const py::object& c, const py::array& a, const py::array& b, bool
       expect_shape(py::reinterpret_borrow<py::array>(bias), "bias", {along == BiasAlong::Rows ? s.M : s.N});
     }
     run_kernel([&] {
-      auto f = naive ? gemm_naive<T> : gemm<T>;
-      f(cp, ldc, ap, lda, bp, ldb, s.M, s.N, s.K, trans_a, trans_b, T(alpha), T(beta), biasp, along);
+      if (naive) gemm_naive<T>(cp, ldc, ap, lda, bp, ldb, s.M, s.N, s.K, trans_a, trans_b, T(alpha), T(beta), biasp, along);
+      else gemm<T>(cp, ldc, ap, lda, bp, ldb, s.M, s.N, s.K, trans_a, trans_b, T(alpha), T(beta), biasp, along, way);
     });
   });
 }
@@ -74,7 +83,9 @@ py::array matmul(const py::array& a, const py::array& b, bool trans_a, bool tran
 }
 
 // How gemm would compute a product (strategy, orientation, blocks): for tests and the benchmark notes.
-py::dict gemm_plan_of(index_t M, index_t N, index_t K, bool trans_a, bool trans_b, const std::string& dtype) {
+py::dict gemm_plan_of(index_t M, index_t N, index_t K, bool trans_a, bool trans_b, const std::string& dtype,
+                      const std::string& orientation) {
+  const GemmOrientation way = parse_orientation(orientation);
   if (dtype != "float32" && dtype != "float64") fail("dtype: expected 'float32' or 'float64', got '" + dtype + "'");
   auto describe = [&](auto plan) {
     py::dict d;
@@ -89,8 +100,8 @@ py::dict gemm_plan_of(index_t M, index_t N, index_t K, bool trans_a, bool trans_
     d["nc"] = plan.nc;
     return d;
   };
-  return dtype == "float32" ? describe(gemm_plan<float>(M, N, K, trans_a, trans_b))
-                             : describe(gemm_plan<double>(M, N, K, trans_a, trans_b));
+  return dtype == "float32" ? describe(gemm_plan<float>(M, N, K, trans_a, trans_b, way))
+                             : describe(gemm_plan<double>(M, N, K, trans_a, trans_b, way));
 }
 
 struct LinearShape {
@@ -142,15 +153,17 @@ void linear_bwd(const py::array& dout, const py::array& x, const py::array& weig
 void bind_gemm(py::module_& m) {
   m.def("gemm", &gemm_into, py::arg("c"), py::arg("a"), py::arg("b"), py::arg("trans_a") = false,
         py::arg("trans_b") = false, py::arg("alpha") = 1.0, py::arg("beta") = 0.0, py::arg("bias") = py::none(),
-        py::arg("bias_along") = "none", py::arg("naive") = false,
+        py::arg("bias_along") = "none", py::arg("naive") = false, py::arg("orientation") = "auto",
         "c := beta*c + alpha*op(a)@op(b) [+ bias along 'rows' or 'cols'], in place. a, b and c may be column "
-        "slices of wider arrays (rows contiguous). naive=True runs the triple-loop twin.");
+        "slices of wider arrays (rows contiguous). naive=True runs the triple-loop twin. orientation "
+        "'as_given' or 'transposed' forces the way round a product by panels or blocks is computed "
+        "(the same bits either way; for tests and benchmarks).");
   m.def("ukernel_peak_gflops", [] {
     py::gil_scoped_release nogil;
     return ukernel_peak_gflops();
   }, "GFLOP/s of the float32 microkernel on one thread with its panels in L1: the ceiling GEMM rates are shares of.");
   m.def("gemm_plan", &gemm_plan_of, py::arg("m"), py::arg("n"), py::arg("k"), py::arg("trans_a") = false,
-        py::arg("trans_b") = false, py::arg("dtype") = "float32",
+        py::arg("trans_b") = false, py::arg("dtype") = "float32", py::arg("orientation") = "auto",
         "How gemm computes an (m, n, k) product with the current ISA and thread count: strategy "
         "('panels', 'blocked', 'split_k', 'dot'), whether it runs transposed, K parts, whether the dot kernel "
         "computes them, register tile and cache blocks.");

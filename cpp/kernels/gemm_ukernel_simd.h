@@ -91,19 +91,33 @@ void gemm_ukernel(index_t k, typename V::T alpha, const typename V::T* a, index_
     return;
   }
   // A partial column panel, or a C stored by columns: spill the scaled accumulators, then write only the
-  // valid corner.
+  // valid corner, with the same fused multiply-add as the vector stores above, so that an element gets the
+  // same bits whichever way round, and by whichever path, its tile is written.
   alignas(64) T tile[MR * NR];
 #pragma GCC unroll 32
   for (int i = 0; i < MR; ++i)
 #pragma GCC unroll 8
     for (int j = 0; j < NV; ++j) V::storeu(tile + i * NR + j * W, V::mul(valpha, acc[i][j]));
+  if (rs_c == 1) {
+    // C by columns (a product computed as its transpose): each of the tile's columns is a run of m
+    // consecutive values in memory, written one run at a time rather than one line per value.
+    for (int j = 0; j < n; ++j) {
+      T* cj = c + j * cs_c;
+      if (beta == T(0)) {
+        for (int i = 0; i < m; ++i) cj[i] = tile[i * NR + j];
+      } else {
+        for (int i = 0; i < m; ++i) cj[i] = V::fmadd1(beta, cj[i], tile[i * NR + j]);
+      }
+    }
+    return;
+  }
   for (int i = 0; i < m; ++i) {
     T* ci = c + i * rs_c;
     const T* ti = tile + i * NR;
     if (beta == T(0)) {
       for (int j = 0; j < n; ++j) ci[j * cs_c] = ti[j];
     } else {
-      for (int j = 0; j < n; ++j) ci[j * cs_c] = beta * ci[j * cs_c] + ti[j];
+      for (int j = 0; j < n; ++j) ci[j * cs_c] = V::fmadd1(beta, ci[j * cs_c], ti[j]);
     }
   }
 }

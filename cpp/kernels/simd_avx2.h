@@ -18,6 +18,8 @@ struct Avx2Float {
   static Reg loadu(const T* p) { return _mm256_loadu_ps(p); }
   static void storeu(T* p, Reg v) { _mm256_storeu_ps(p, v); }
   static Reg fmadd(Reg a, Reg b, Reg c) { return _mm256_fmadd_ps(a, b, c); }
+  // one lane of fmadd, rounded the same way (the kernels' scalar edges must give the vector path's bits)
+  static T fmadd1(T a, T b, T c) { return __builtin_fmaf(a, b, c); }
   static Reg mul(Reg a, Reg b) { return _mm256_mul_ps(a, b); }
   // r[q] := column q of the 8 x 8 block whose rows were r[0..8)
   static void transpose(Reg r[8]) {
@@ -50,6 +52,8 @@ struct Avx2Double {
   static Reg loadu(const T* p) { return _mm256_loadu_pd(p); }
   static void storeu(T* p, Reg v) { _mm256_storeu_pd(p, v); }
   static Reg fmadd(Reg a, Reg b, Reg c) { return _mm256_fmadd_pd(a, b, c); }
+  // one lane of fmadd, rounded the same way (the kernels' scalar edges must give the vector path's bits)
+  static T fmadd1(T a, T b, T c) { return __builtin_fma(a, b, c); }
   static Reg mul(Reg a, Reg b) { return _mm256_mul_pd(a, b); }
   static void transpose(Reg r[4]) {
     const __m256d t0 = _mm256_unpacklo_pd(r[0], r[1]), t1 = _mm256_unpackhi_pd(r[0], r[1]);

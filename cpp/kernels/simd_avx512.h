@@ -17,6 +17,8 @@ struct Avx512Float {
   static Reg loadu(const T* p) { return _mm512_loadu_ps(p); }
   static void storeu(T* p, Reg v) { _mm512_storeu_ps(p, v); }
   static Reg fmadd(Reg a, Reg b, Reg c) { return _mm512_fmadd_ps(a, b, c); }
+  // one lane of fmadd, rounded the same way (the kernels' scalar edges must give the vector path's bits)
+  static T fmadd1(T a, T b, T c) { return __builtin_fmaf(a, b, c); }
   static Reg mul(Reg a, Reg b) { return _mm512_mul_ps(a, b); }
 };
 
@@ -30,6 +32,8 @@ struct Avx512Double {
   static Reg loadu(const T* p) { return _mm512_loadu_pd(p); }
   static void storeu(T* p, Reg v) { _mm512_storeu_pd(p, v); }
   static Reg fmadd(Reg a, Reg b, Reg c) { return _mm512_fmadd_pd(a, b, c); }
+  // one lane of fmadd, rounded the same way (the kernels' scalar edges must give the vector path's bits)
+  static T fmadd1(T a, T b, T c) { return __builtin_fma(a, b, c); }
   static Reg mul(Reg a, Reg b) { return _mm512_mul_pd(a, b); }
 };
 

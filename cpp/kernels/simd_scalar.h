@@ -15,6 +15,7 @@ struct ScalarLanes {
   static Reg loadu(const T* p) { return *p; }
   static void storeu(T* p, Reg v) { *p = v; }
   static Reg fmadd(Reg a, Reg b, Reg c) { return a * b + c; }
+  static T fmadd1(T a, T b, T c) { return a * b + c; }
   static Reg mul(Reg a, Reg b) { return a * b; }
   static void transpose(Reg*) {}
 };
