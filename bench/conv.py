@@ -11,7 +11,7 @@ import numpy as np
 from nntrain import _core
 from nntrain import functional as F
 
-from .timing import best_seconds
+from .timing import interleaved_best_seconds
 from .peers import torch_or_none
 
 # (label, N, C, H, W, OC, kernel, padding)
@@ -28,16 +28,6 @@ EXTRA_LAYERS = [
 ]
 ALGORITHMS = ("im2col", "winograd")
 ROUNDS = 3  # passes over all candidates, interleaved; the best of each is kept
-
-
-def interleaved_best_ms(fns, rounds=ROUNDS):
-    """{key: best ms per call} over `rounds` passes that each time every fn in turn (A, B, C, A, B, C, ...),
-    so that a burst of load on a shared machine hits every candidate alike."""
-    best = {key: float("inf") for key in fns}
-    for _ in range(rounds):
-        for key, fn in fns.items():
-            best[key] = min(best[key], best_seconds(fn, repeats=3) * 1e3)
-    return best
 
 
 def measure(label, n, c, h, w, oc, k, pad, torch, rng):
@@ -78,7 +68,7 @@ def measure(label, n, c, h, w, oc, k, pad, torch, rng):
             np.testing.assert_allclose(dx, fns[("backward input", "torch")]()[0].numpy(), rtol=1e-3, atol=1e-3)
             _, dw, _ = F.conv2d_backward(dout, x, weight, padding=pad, dx=False, algorithm=a)
             np.testing.assert_allclose(dw, fns[("backward weight", "torch")]()[1].numpy(), rtol=1e-3, atol=1e-2)
-    ms = interleaved_best_ms(fns)
+    ms = {key: seconds * 1e3 for key, seconds in interleaved_best_seconds(fns, ROUNDS).items()}
     auto = _core.conv2d_algorithm(x, weight, *geometry)
     rows = []
     for part in ("forward", "backward input", "backward weight", "forward, keeping", "backward weight, kept"):

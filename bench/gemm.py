@@ -9,7 +9,9 @@ from nntrain import _core
 from nntrain import functional as F
 
 from .peers import numpy_blas, torch_or_none
-from .timing import best_seconds
+from .timing import interleaved_best_seconds
+
+ROUNDS = 3  # passes over nntrain and its peers, interleaved; the best of each is kept
 
 # (label, M, N, K, trans_a, trans_b): C (M, N) = op(A) op(B) as the layer computes it.
 MLP_SHAPES = [
@@ -45,20 +47,21 @@ def measure(label, m, n, k, trans_a, trans_b, torch, rng):
     scale = np.sqrt(k)
     assert np.max(np.abs(got - want)) <= 1e-4 * scale * max(1.0, np.abs(want).max() / scale), label
     flops = 2.0 * m * n * k
-    row = {"shape": label, "dims": f"{m}x{n}x{k}",
-           "nntrain": flops / best_seconds(lambda: F.matmul(a, b, trans_a, trans_b)) / 1e9,
-           "numpy": flops / best_seconds(lambda: opa @ opb) / 1e9}
+    fns = {"nntrain": lambda: F.matmul(a, b, trans_a, trans_b), "numpy": lambda: opa @ opb}
+    row = {"shape": label, "dims": f"{m}x{n}x{k}"}
     plan = _core.gemm_plan(m, n, k, trans_a, trans_b)
     if plan["strategy"] in ("panels", "blocked"):
         row["way"] = "turned" if plan["transposed"] else "as given"
         other, c = ("as_given" if plan["transposed"] else "transposed"), np.empty((m, n), np.float32)
-        row["other_way"] = flops / best_seconds(lambda: _core.gemm(c, a, b, trans_a, trans_b, orientation=other)) / 1e9
+        fns["other_way"] = lambda: _core.gemm(c, a, b, trans_a, trans_b, orientation=other)
     else:
         row["way"] = plan["strategy"]
     if torch is not None:
         ta, tb = torch.from_numpy(a), torch.from_numpy(b)
         ta, tb = (ta.t() if trans_a else ta), (tb.t() if trans_b else tb)
-        row["torch"] = flops / best_seconds(lambda: torch.mm(ta, tb)) / 1e9
+        fns["torch"] = lambda: torch.mm(ta, tb)
+    # interleaved: a peer's threads spinning on after its call, or host noise, fall on every library alike
+    row.update({key: flops / seconds / 1e9 for key, seconds in interleaved_best_seconds(fns, ROUNDS).items()})
     return row
 
 

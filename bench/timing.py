@@ -23,3 +23,14 @@ def best_seconds(fn, repeats=7, min_seconds=0.05):
             fn()
         best = min(best, (time.perf_counter() - start) / calls)
     return best
+
+
+def interleaved_best_seconds(fns, rounds=3):
+    """{key: best seconds per call} over `rounds` passes that each time every fn in turn (A, B, C, A, B, C, ...),
+    so that a burst of load on a shared machine, or a peer's threads still spinning after its call, hits every
+    candidate alike rather than whichever was timed then."""
+    best = {key: float("inf") for key in fns}
+    for _ in range(rounds):
+        for key, fn in fns.items():
+            best[key] = min(best[key], best_seconds(fn, repeats=3))
+    return best
