@@ -27,7 +27,7 @@ def init(preset, input_shape, classes, seed=0):
     import jax.numpy as jnp
 
     c, h, w = input_shape
-    keys = iter(jax.random.split(jax.random.PRNGKey(seed), 16))
+    keys = iter(jax.random.split(jax.random.PRNGKey(seed), 3 + sum(map(len, presets.CNN_STAGES))))
     if preset == "mlp":
         sizes = [c * h * w, 256, 128, classes]
         params = [{"w": _he(next(keys), (o, i), i), "b": jnp.zeros(o)} for i, o in zip(sizes, sizes[1:])]
