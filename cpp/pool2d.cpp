@@ -109,10 +109,11 @@ void max_pool2d_forward(T* out, std::int64_t* indices, const T* x, index_t N, in
 
 template <class T>
 void max_pool2d_backward(T* dx, const T* dout, const std::int64_t* indices, index_t N, index_t C, index_t H,
-                         index_t W, const Window2d& win) {
+                         index_t W, const Window2d& win, bool accumulate) {
   const index_t P = win.OH(H) * win.OW(W);
-  parallel_for(N * C, N * C * P, [&](index_t p) {
+  parallel_for(N * C, N * C * (P + H * W), [&](index_t p) {
     T* d = dx + p * H * W;
+    if (!accumulate) std::fill(d, d + H * W, T(0));
     const T* g = dout + p * P;
     const std::int64_t* idx = indices + p * P;
     for (index_t k = 0; k < P; ++k) d[idx[k]] += g[k];
@@ -142,10 +143,11 @@ void avg_pool2d_forward(T* out, const T* x, index_t N, index_t C, index_t H, ind
 
 template <class T>
 void avg_pool2d_backward(T* dx, const T* dout, index_t N, index_t C, index_t H, index_t W, const Window2d& win,
-                         bool count_include_pad) {
+                         bool count_include_pad, bool accumulate) {
   const index_t OH = win.OH(H), OW = win.OW(W);
-  parallel_for(N * C, N * C * OH * OW * win.KH * win.KW, [&](index_t p) {
+  parallel_for(N * C, N * C * (OH * OW * win.KH * win.KW + H * W), [&](index_t p) {
     T* d = dx + p * H * W;
+    if (!accumulate) std::fill(d, d + H * W, T(0));
     const T* g = dout + p * OH * OW;
     for (index_t oh = 0; oh < OH; ++oh) {
       const Span rows = span_of(oh, win.SH, win.PH, win.KH, win.DH, H);
@@ -164,9 +166,10 @@ void avg_pool2d_backward(T* dx, const T* dout, index_t N, index_t C, index_t H, 
   template void max_pool2d_forward<T>(T*, std::int64_t*, const T*, index_t, index_t, index_t, index_t,         \
                                       const Window2d&);                                                        \
   template void max_pool2d_backward<T>(T*, const T*, const std::int64_t*, index_t, index_t, index_t, index_t,  \
-                                       const Window2d&);                                                       \
+                                       const Window2d&, bool);                                                 \
   template void avg_pool2d_forward<T>(T*, const T*, index_t, index_t, index_t, index_t, const Window2d&, bool); \
-  template void avg_pool2d_backward<T>(T*, const T*, index_t, index_t, index_t, index_t, const Window2d&, bool);
+  template void avg_pool2d_backward<T>(T*, const T*, index_t, index_t, index_t, index_t, const Window2d&, bool, \
+                                       bool);
 NNTRAIN_INSTANTIATE(float)
 NNTRAIN_INSTANTIATE(double)
 #undef NNTRAIN_INSTANTIATE

@@ -2,9 +2,13 @@
 //
 //   max_pool2d_forward (out, indices, x,        N, C, H, W, win)   out (N, C, OH, OW); indices: the
 //                                                                  flat position ih*W + iw of each max
-//   max_pool2d_backward(dx,  dout, indices,     N, C, H, W, win)   dx[plane][indices] += dout
+//   max_pool2d_backward(dx,  dout, indices,     N, C, H, W, win, accumulate)   dx[plane][indices] += dout
 //   avg_pool2d_forward (out, x,                 N, C, H, W, win, count_include_pad)
-//   avg_pool2d_backward(dx,  dout,              N, C, H, W, win, count_include_pad)
+//   avg_pool2d_backward(dx,  dout,              N, C, H, W, win, count_include_pad, accumulate)
+//
+// A backward adds into dx when accumulate, and otherwise writes it (dx may hold anything): each thread
+// clears its own planes just before routing gradients into them, while they are in cache, instead of a
+// separate zero-fill pass over the whole of dx.
 //
 // Padding positions never win a max; for the average they count in the divisor when
 // count_include_pad (PyTorch's default), otherwise only the positions inside the image do.
@@ -24,13 +28,13 @@ void max_pool2d_forward(T* out, std::int64_t* indices, const T* x, index_t N, in
                         const Window2d& win);
 template <class T>
 void max_pool2d_backward(T* dx, const T* dout, const std::int64_t* indices, index_t N, index_t C, index_t H,
-                         index_t W, const Window2d& win);
+                         index_t W, const Window2d& win, bool accumulate = true);
 
 template <class T>
 void avg_pool2d_forward(T* out, const T* x, index_t N, index_t C, index_t H, index_t W, const Window2d& win,
                         bool count_include_pad);
 template <class T>
 void avg_pool2d_backward(T* dx, const T* dout, index_t N, index_t C, index_t H, index_t W, const Window2d& win,
-                         bool count_include_pad);
+                         bool count_include_pad, bool accumulate = true);
 
 }  // namespace nntrain

@@ -109,3 +109,29 @@ def test_thread_count_does_not_change_results(rng):
                          avg, F.avg_pool2d_backward(avg, x.shape, 3, 2, 1)))
     for a, b in zip(*runs):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("shape,k,s,p", GEOMETRIES)
+def test_a_new_gradient_is_written_and_a_given_one_added_to(rng, shape, k, s, p):
+    # dx=None: the kernel writes every element (it clears each plane itself, no zero-fill pass), so garbage
+    # in its buffer must not leak through; a given dx is added to
+    from nntrain import _core
+
+    x = rng.standard_normal(shape).astype(np.float32)
+    out, idx = F.max_pool2d(x, k, s, p, return_indices=True)
+    dout = rng.standard_normal(out.shape).astype(np.float32)
+    fresh = F.max_pool2d_backward(dout, idx, shape, k, s, p)
+    garbage = np.full(shape, np.nan, np.float32)
+    _core.max_pool2d_backward(dout, idx, garbage, k, s, p, accumulate=False)
+    np.testing.assert_array_equal(garbage, fresh)
+    base = rng.standard_normal(shape).astype(np.float32)
+    # (overlapping windows add into base one by one: rounding apart from base + their sum)
+    np.testing.assert_allclose(F.max_pool2d_backward(dout, idx, shape, k, s, p, dx=base.copy()), base + fresh,
+                               rtol=1e-6, atol=1e-6)
+    for include in (True, False):
+        fresh = F.avg_pool2d_backward(dout, shape, k, s, p, count_include_pad=include)
+        garbage = np.full(shape, np.nan, np.float32)
+        _core.avg_pool2d_backward(dout, garbage, k, s, p, count_include_pad=include, accumulate=False)
+        np.testing.assert_array_equal(garbage, fresh)
+        np.testing.assert_allclose(F.avg_pool2d_backward(dout, shape, k, s, p, count_include_pad=include,
+                                                         dx=base.copy()), base + fresh, rtol=1e-6, atol=1e-6)

@@ -45,7 +45,7 @@ py::tuple max_pool_fwd(const py::array& x, Pair kernel, Pair stride, Pair paddin
 }
 
 void max_pool_bwd(const py::array& dout, const py::array& indices, const py::object& dx, Pair kernel, Pair stride,
-                  Pair padding, Pair dilation, bool ceil_mode) {
+                  Pair padding, Pair dilation, bool ceil_mode, bool accumulate) {
   const py::array d = grad_input(dx);
   const PoolShape s = pool_shape("max_pool2d", shape_of(d), kernel, stride, padding, dilation, ceil_mode);
   expect_shape(dout, "dout", s.out());
@@ -61,7 +61,7 @@ void max_pool_bwd(const py::array& dout, const py::array& indices, const py::obj
     using T = decltype(tag);
     const T* gp = in<T>(dout, "dout");
     T* dp = out_or_null<T>(dx, "dx", shape_of(d));
-    run_kernel([&] { max_pool2d_backward<T>(dp, gp, ip, s.N, s.C, s.H, s.W, s.win); });
+    run_kernel([&] { max_pool2d_backward<T>(dp, gp, ip, s.N, s.C, s.H, s.W, s.win, accumulate); });
   });
 }
 
@@ -80,7 +80,7 @@ py::array avg_pool_fwd(const py::array& x, Pair kernel, Pair stride, Pair paddin
 }
 
 void avg_pool_bwd(const py::array& dout, const py::object& dx, Pair kernel, Pair stride, Pair padding,
-                  bool count_include_pad, bool ceil_mode) {
+                  bool count_include_pad, bool ceil_mode, bool accumulate) {
   const py::array d = grad_input(dx);
   const PoolShape s = pool_shape("avg_pool2d", shape_of(d), kernel, stride, padding, {1, 1}, ceil_mode);
   expect_shape(dout, "dout", s.out());
@@ -88,7 +88,7 @@ void avg_pool_bwd(const py::array& dout, const py::object& dx, Pair kernel, Pair
     using T = decltype(tag);
     const T* gp = in<T>(dout, "dout");
     T* dp = out_or_null<T>(dx, "dx", shape_of(d));
-    run_kernel([&] { avg_pool2d_backward<T>(dp, gp, s.N, s.C, s.H, s.W, s.win, count_include_pad); });
+    run_kernel([&] { avg_pool2d_backward<T>(dp, gp, s.N, s.C, s.H, s.W, s.win, count_include_pad, accumulate); });
   });
 }
 
@@ -100,13 +100,17 @@ void bind_pool(py::module_& m) {
         "(out, indices): the max of each window and its flat position ih*W + iw in the input plane.");
   m.def("max_pool2d_backward", &max_pool_bwd, py::arg("dout"), py::arg("indices"), py::arg("dx"),
         py::arg("kernel_size"), py::arg("stride"), py::arg("padding") = Pair{0, 0}, py::arg("dilation") = Pair{1, 1},
-        py::arg("ceil_mode") = false, "dx (N, C, H, W) += dout routed to the positions in indices.");
+        py::arg("ceil_mode") = false, py::arg("accumulate") = true,
+        "dx (N, C, H, W) += dout routed to the positions in indices (accumulate=False: dx = ..., dx may hold "
+        "anything).");
   m.def("avg_pool2d_forward", &avg_pool_fwd, py::arg("x"), py::arg("kernel_size"), py::arg("stride"),
         py::arg("padding") = Pair{0, 0}, py::arg("count_include_pad") = true, py::arg("ceil_mode") = false,
         "Mean of each window.");
   m.def("avg_pool2d_backward", &avg_pool_bwd, py::arg("dout"), py::arg("dx"), py::arg("kernel_size"),
         py::arg("stride"), py::arg("padding") = Pair{0, 0}, py::arg("count_include_pad") = true,
-        py::arg("ceil_mode") = false, "dx (N, C, H, W) += each window's dout shared equally over it.");
+        py::arg("ceil_mode") = false, py::arg("accumulate") = true,
+        "dx (N, C, H, W) += each window's dout shared equally over it (accumulate=False: dx = ..., dx may hold "
+        "anything).");
 }
 
 }  // namespace nntrain::bind

@@ -26,8 +26,8 @@ def adam_update(params: Any, grads: Any, exp_avgs: Any, exp_avg_sqs: Any, lr: fl
 def array_norms(arrays: Any) -> list:
     """L2 norm of each array, as a list of floats."""
 
-def avg_pool2d_backward(dout: NDArray, dx: Any, kernel_size: tuple[int, int], stride: tuple[int, int], padding: tuple[int, int] = (0, 0), count_include_pad: bool = True, ceil_mode: bool = False) -> None:
-    """dx (N, C, H, W) += each window's dout shared equally over it."""
+def avg_pool2d_backward(dout: NDArray, dx: Any, kernel_size: tuple[int, int], stride: tuple[int, int], padding: tuple[int, int] = (0, 0), count_include_pad: bool = True, ceil_mode: bool = False, accumulate: bool = True) -> None:
+    """dx (N, C, H, W) += each window's dout shared equally over it (accumulate=False: dx = ..., dx may hold anything)."""
 
 def avg_pool2d_forward(x: NDArray, kernel_size: tuple[int, int], stride: tuple[int, int], padding: tuple[int, int] = (0, 0), count_include_pad: bool = True, ceil_mode: bool = False) -> NDArray:
     """Mean of each window."""
@@ -119,8 +119,8 @@ def lstm_cell_forward(gates: NDArray, c_prev: NDArray) -> tuple:
 def matmul(a: NDArray, b: NDArray, trans_a: bool = False, trans_b: bool = False) -> NDArray:
     """op(a) @ op(b) as a new array (a and b may be column slices of wider arrays)."""
 
-def max_pool2d_backward(dout: NDArray, indices: NDArray, dx: Any, kernel_size: tuple[int, int], stride: tuple[int, int], padding: tuple[int, int] = (0, 0), dilation: tuple[int, int] = (1, 1), ceil_mode: bool = False) -> None:
-    """dx (N, C, H, W) += dout routed to the positions in indices."""
+def max_pool2d_backward(dout: NDArray, indices: NDArray, dx: Any, kernel_size: tuple[int, int], stride: tuple[int, int], padding: tuple[int, int] = (0, 0), dilation: tuple[int, int] = (1, 1), ceil_mode: bool = False, accumulate: bool = True) -> None:
+    """dx (N, C, H, W) += dout routed to the positions in indices (accumulate=False: dx = ..., dx may hold anything)."""
 
 def max_pool2d_forward(x: NDArray, kernel_size: tuple[int, int], stride: tuple[int, int], padding: tuple[int, int] = (0, 0), dilation: tuple[int, int] = (1, 1), ceil_mode: bool = False) -> tuple:
     """(out, indices): the max of each window and its flat position ih*W + iw in the input plane."""

@@ -10,7 +10,7 @@ import numpy as np
 from .. import _core
 from ..autograd.function import Function
 from ._args import pair
-from ._grads import single_grad
+from ._grads import grad_buffers
 
 
 def _window(kernel_size, stride, padding):
@@ -68,8 +68,11 @@ def max_pool2d_backward(dout, indices, input_shape, kernel_size, stride=None, pa
                         *, dx=None):
     """Gradient w.r.t. the input (input_shape): each dout goes to the position its maximum came from."""
     dout = np.asarray(dout)
-    return single_grad(dx, tuple(input_shape), dout.dtype, lambda d: _core.max_pool2d_backward(
-        dout, indices, d, *_window(kernel_size, stride, padding), pair(dilation, "dilation"), bool(ceil_mode)))
+    (dx,), accumulate = grad_buffers([dx], [tuple(input_shape)], dout.dtype)
+    if dx is not None:
+        _core.max_pool2d_backward(dout, indices, dx, *_window(kernel_size, stride, padding), pair(dilation, "dilation"),
+                                  bool(ceil_mode), accumulate)
+    return dx
 
 
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
@@ -83,9 +86,12 @@ def avg_pool2d_backward(dout, input_shape, kernel_size, stride=None, padding=0, 
                         *, dx=None):
     """Gradient w.r.t. the input (input_shape): each dout shared equally over its window."""
     dout = np.asarray(dout)
-    return single_grad(dx, tuple(input_shape), dout.dtype, lambda d: _core.avg_pool2d_backward(
-        dout, d, *_window(kernel_size, stride, padding), count_include_pad=bool(count_include_pad),
-        ceil_mode=bool(ceil_mode)))
+    (dx,), accumulate = grad_buffers([dx], [tuple(input_shape)], dout.dtype)
+    if dx is not None:
+        _core.avg_pool2d_backward(dout, dx, *_window(kernel_size, stride, padding),
+                                  count_include_pad=bool(count_include_pad), ceil_mode=bool(ceil_mode),
+                                  accumulate=accumulate)
+    return dx
 
 
 # ---- 1-D: 2-D over a unit height -----------------------------------------------------------------------------
