@@ -52,7 +52,8 @@ void batch_norm_forward(T* out, T* mean, T* invstd, T* running_mean, T* running_
 
 template <class T>
 void batch_norm_backward(T* dx, T* dweight, T* dbias, const T* dout, const T* x, const T* weight, const T* mean,
-                         const T* invstd, index_t N, index_t C, index_t S, bool training, const T* relu_out) {
+                         const T* invstd, index_t N, index_t C, index_t S, bool training, const T* relu_out,
+                         bool accumulate) {
   const ElementwiseKernels<T>& k = elementwise_kernels<T>();
   const index_t M = N * S;
   parallel_for(C, N * C * S, [&](index_t c) {
@@ -63,8 +64,8 @@ void batch_norm_backward(T* dx, T* dweight, T* dbias, const T* dout, const T* x,
       k.norm_backward_sums(g, x + offset, relu_out ? relu_out + offset : nullptr, S, mu, &sum_dy, &sum_dy_xhat);
     });
     sum_dy_xhat *= inv;
-    if (dweight) dweight[c] += T(sum_dy_xhat);
-    if (dbias) dbias[c] += T(sum_dy);
+    if (dweight) dweight[c] = accumulate ? dweight[c] + T(sum_dy_xhat) : T(sum_dy_xhat);
+    if (dbias) dbias[c] = accumulate ? dbias[c] + T(sum_dy) : T(sum_dy);
     if (!dx) return;
     const double w = weight ? double(weight[c]) : 1.0;
     const T kx = T(w * inv);
@@ -74,11 +75,12 @@ void batch_norm_backward(T* dx, T* dweight, T* dbias, const T* dout, const T* x,
       const T a = T(-w * inv * inv * mean_dy_xhat);
       const T b = T(w * inv * (-mean_dy + mu * inv * mean_dy_xhat));
       for_each_run(dout, c, N, C, S, [&](const T* g, index_t offset) {
-        k.norm_backward_dx(dx + offset, g, x + offset, relu_out ? relu_out + offset : nullptr, S, kx, a, b);
+        k.norm_backward_dx(dx + offset, g, x + offset, relu_out ? relu_out + offset : nullptr, S, kx, a, b, accumulate);
       });
     } else {
       for_each_run(dout, c, N, C, S, [&](const T* g, index_t offset) {
-        k.norm_backward_dx(dx + offset, g, nullptr, relu_out ? relu_out + offset : nullptr, S, kx, T(0), T(0));
+        k.norm_backward_dx(dx + offset, g, nullptr, relu_out ? relu_out + offset : nullptr, S, kx, T(0), T(0),
+                           accumulate);
       });
     }
   });
@@ -88,7 +90,7 @@ void batch_norm_backward(T* dx, T* dweight, T* dbias, const T* dout, const T* x,
   template void batch_norm_forward<T>(T*, T*, T*, T*, T*, const T*, const T*, const T*, index_t, index_t,     \
                                       index_t, bool, double, double, bool);                                  \
   template void batch_norm_backward<T>(T*, T*, T*, const T*, const T*, const T*, const T*, const T*, index_t, \
-                                       index_t, index_t, bool, const T*);
+                                       index_t, index_t, bool, const T*, bool);
 NNTRAIN_INSTANTIATE(float)
 NNTRAIN_INSTANTIATE(double)
 #undef NNTRAIN_INSTANTIATE

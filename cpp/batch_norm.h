@@ -3,7 +3,8 @@
 //
 //   batch_norm_forward (out, mean, invstd, running_mean, running_var, x, weight, bias, N, C, S, training,
 //                       momentum, eps)
-//   batch_norm_backward(dx, dweight, dbias, dout, x, weight, mean, invstd, N, C, S, training)
+//   batch_norm_backward(dx, dweight, dbias, dout, x, weight, mean, invstd, N, C, S, training, relu_out,
+//                       accumulate)
 //
 // Training normalises with the batch statistics over the M = N*S values of a channel and moves the running
 // averages towards them: running = (1 - momentum) running + momentum * stat, with the unbiased variance
@@ -13,6 +14,7 @@
 //   xhat = (x - mean) invstd,  out = weight xhat + bias   (weight/bias null = 1/0)
 //   dweight += sum dout xhat,  dbias += sum dout
 //   dx += weight invstd (dout - [training] (sum dout + xhat sum dout xhat) / M)
+// (+= when accumulate; otherwise the gradients are written, in the same pass, and their buffers never read)
 // Channels are independent and their sums run in double, in a fixed order.
 //
 // Fused with a following ReLU (the Conv-BN-ReLU blocks of most CNNs), one pass instead of two each way:
@@ -32,6 +34,6 @@ void batch_norm_forward(T* out, T* mean, T* invstd, T* running_mean, T* running_
 template <class T>
 void batch_norm_backward(T* dx, T* dweight, T* dbias, const T* dout, const T* x, const T* weight, const T* mean,
                          const T* invstd, index_t N, index_t C, index_t S, bool training,
-                         const T* relu_out = nullptr);
+                         const T* relu_out = nullptr, bool accumulate = true);
 
 }  // namespace nntrain

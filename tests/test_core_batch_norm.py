@@ -102,3 +102,29 @@ def test_thread_count_does_not_change_results(rng):
             runs.append((out, rm, rv) + F.batch_norm_backward(x, x, w, mean, invstd, True))
     for a, b in zip(*runs):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("training", [True, False])
+@pytest.mark.parametrize("fused_relu", [True, False])
+def test_new_gradients_are_written_and_given_ones_added_to(rng, training, fused_relu):
+    # with no buffers given, the kernel writes dx, dweight and dbias in its one pass (no zero-fill first):
+    # garbage in them must not leak through; buffers given are added to, all three together
+    from nntrain import _core
+
+    x = rng.standard_normal((8, 3, 5, 4)).astype(np.float32)
+    w, b = rng.standard_normal(3).astype(np.float32), rng.standard_normal(3).astype(np.float32)
+    dout = rng.standard_normal(x.shape).astype(np.float32)
+    running = (None, None) if training else (rng.standard_normal(3).astype(np.float32), np.ones(3, np.float32))
+    out, mean, invstd = F.batch_norm(x, *running, w, b, training, return_stats=True, relu=fused_relu)
+    relu_out = out if fused_relu else None
+    fresh = F.batch_norm_backward(dout, x, w, mean, invstd, training, relu_out=relu_out)
+    garbage = [np.full(x.shape, np.nan, np.float32), np.full(3, np.nan, np.float32), np.full(3, np.nan, np.float32)]
+    _core.batch_norm_backward(dout, x, w, mean, invstd, training, *garbage, relu_out, accumulate=False)
+    for got, want in zip(garbage, fresh):
+        np.testing.assert_array_equal(got, want)
+    base = [rng.standard_normal(x.shape).astype(np.float32), rng.standard_normal(3).astype(np.float32),
+            rng.standard_normal(3).astype(np.float32)]
+    added = F.batch_norm_backward(dout, x, w, mean, invstd, training, dx=base[0].copy(), dweight=base[1].copy(),
+                                  dbias=base[2].copy(), relu_out=relu_out)
+    for got, start, want in zip(added, base, fresh):
+        np.testing.assert_allclose(got, start + want, rtol=1e-6, atol=1e-6)

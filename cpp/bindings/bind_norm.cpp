@@ -60,7 +60,7 @@ py::tuple batch_norm_fwd(const py::array& x, const py::object& running_mean, con
 
 void batch_norm_bwd(const py::array& dout, const py::array& x, const py::object& weight, const py::array& mean,
                     const py::array& invstd, bool training, const py::object& dx, const py::object& dweight,
-                    const py::object& dbias, const py::object& relu_out) {
+                    const py::object& dbias, const py::object& relu_out, bool accumulate) {
   const NormShape s = norm_shape(x);
   expect_same_shape(dout, "dout", x, "x");
   expect_shape(mean, "mean", {s.C});
@@ -77,7 +77,8 @@ void batch_norm_bwd(const py::array& dout, const py::array& x, const py::object&
     T* dbp = out_or_null<T>(dbias, "dbias", {s.C});
     const T* rp = in_or_null<T>(relu_out, "relu_out");
     if (rp) expect_same_shape(py::reinterpret_borrow<py::array>(relu_out), "relu_out", x, "x");
-    run_kernel([&] { batch_norm_backward<T>(dxp, dwp, dbp, gp, xp, wp, mp, ip, s.N, s.C, s.S, training, rp); });
+    run_kernel([&] { batch_norm_backward<T>(dxp, dwp, dbp, gp, xp, wp, mp, ip, s.N, s.C, s.S, training, rp,
+                                                            accumulate); });
   });
 }
 
@@ -130,9 +131,10 @@ void bind_norm(py::module_& m) {
         "statistics otherwise; relu=True also applies a ReLU to out in the same pass.");
   m.def("batch_norm_backward", &batch_norm_bwd, py::arg("dout"), py::arg("x"), py::arg("weight"), py::arg("mean"),
         py::arg("invstd"), py::arg("training"), py::arg("dx") = py::none(), py::arg("dweight") = py::none(),
-        py::arg("dbias") = py::none(), py::arg("relu_out") = py::none(),
-        "Accumulates the input, weight and bias gradients (None skips one); relu_out, the output of a forward with "
-        "relu=True, gates dout as the fused ReLU's backward would.");
+        py::arg("dbias") = py::none(), py::arg("relu_out") = py::none(), py::arg("accumulate") = true,
+        "Accumulates the input, weight and bias gradients (None skips one; accumulate=False writes them, their "
+        "buffers may hold anything); relu_out, the output of a forward with relu=True, gates dout as the fused "
+        "ReLU's backward would.");
   m.def("layer_norm_forward", &layer_norm_fwd, py::arg("x"), py::arg("weight") = py::none(),
         py::arg("bias") = py::none(), py::arg("eps") = 1e-5,
         "(out, mean, rstd): each row of x (N, D) normalised by its own mean and 1/sqrt(var + eps), then scaled by "

@@ -36,7 +36,8 @@ struct ElementwiseKernels {
   void (*norm_backward_sums)(const T* dout, const T* x, const T* gate, index_t n, double mean, double* sum_dy,
                              double* sum_dy_dx);  // += sum dy, += sum dy (x - mean)
   // dinp += dy * k + x * a + b (x null: dinp += dy * k)
-  void (*norm_backward_dx)(T* dinp, const T* dout, const T* x, const T* gate, index_t n, T k, T a, T b);
+  void (*norm_backward_dx)(T* dinp, const T* dout, const T* x, const T* gate, index_t n, T k, T a, T b,
+                           bool accumulate);
 };
 
 ElementwiseKernels<float> elementwise_kernels_float_ref();

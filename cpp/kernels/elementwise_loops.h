@@ -198,19 +198,41 @@ void norm_backward_sums_loop(const T* dout, const T* x, const T* gate, index_t n
 }
 
 template <class T>
-void norm_backward_dx_loop(T* dinp, const T* dout, const T* x, const T* gate, index_t n, T k, T a, T b) {
+void norm_backward_dx_loop(T* dinp, const T* dout, const T* x, const T* gate, index_t n, T k, T a, T b,
+                           bool accumulate) {
+  // accumulate: dinp += the gradient; otherwise dinp = it (dinp may hold anything, and is never read)
   if (x && gate) {
+    if (accumulate) {
 #pragma omp simd
-    for (index_t i = 0; i < n; ++i) dinp[i] += gated(dout, gate, i) * k + x[i] * a + b;
+      for (index_t i = 0; i < n; ++i) dinp[i] += gated(dout, gate, i) * k + x[i] * a + b;
+    } else {
+#pragma omp simd
+      for (index_t i = 0; i < n; ++i) dinp[i] = gated(dout, gate, i) * k + x[i] * a + b;
+    }
   } else if (x) {
+    if (accumulate) {
 #pragma omp simd
-    for (index_t i = 0; i < n; ++i) dinp[i] += dout[i] * k + x[i] * a + b;
+      for (index_t i = 0; i < n; ++i) dinp[i] += dout[i] * k + x[i] * a + b;
+    } else {
+#pragma omp simd
+      for (index_t i = 0; i < n; ++i) dinp[i] = dout[i] * k + x[i] * a + b;
+    }
   } else if (gate) {
+    if (accumulate) {
 #pragma omp simd
-    for (index_t i = 0; i < n; ++i) dinp[i] += gated(dout, gate, i) * k;
+      for (index_t i = 0; i < n; ++i) dinp[i] += gated(dout, gate, i) * k;
+    } else {
+#pragma omp simd
+      for (index_t i = 0; i < n; ++i) dinp[i] = gated(dout, gate, i) * k;
+    }
   } else {
+    if (accumulate) {
 #pragma omp simd
-    for (index_t i = 0; i < n; ++i) dinp[i] += dout[i] * k;
+      for (index_t i = 0; i < n; ++i) dinp[i] += dout[i] * k;
+    } else {
+#pragma omp simd
+      for (index_t i = 0; i < n; ++i) dinp[i] = dout[i] * k;
+    }
   }
 }
 

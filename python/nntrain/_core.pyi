@@ -32,8 +32,8 @@ def avg_pool2d_backward(dout: NDArray, dx: Any, kernel_size: tuple[int, int], st
 def avg_pool2d_forward(x: NDArray, kernel_size: tuple[int, int], stride: tuple[int, int], padding: tuple[int, int] = (0, 0), count_include_pad: bool = True, ceil_mode: bool = False) -> NDArray:
     """Mean of each window."""
 
-def batch_norm_backward(dout: NDArray, x: NDArray, weight: Any, mean: NDArray, invstd: NDArray, training: bool, dx: Any = None, dweight: Any = None, dbias: Any = None, relu_out: Any = None) -> None:
-    """Accumulates the input, weight and bias gradients (None skips one); relu_out, the output of a forward with relu=True, gates dout as the fused ReLU's backward would."""
+def batch_norm_backward(dout: NDArray, x: NDArray, weight: Any, mean: NDArray, invstd: NDArray, training: bool, dx: Any = None, dweight: Any = None, dbias: Any = None, relu_out: Any = None, accumulate: bool = True) -> None:
+    """Accumulates the input, weight and bias gradients (None skips one; accumulate=False writes them, their buffers may hold anything); relu_out, the output of a forward with relu=True, gates dout as the fused ReLU's backward would."""
 
 def batch_norm_forward(x: NDArray, running_mean: Any, running_var: Any, weight: Any, bias: Any, training: bool, momentum: float = 0.1, eps: float = 1e-05, relu: bool = False) -> tuple:
     """(out, mean, invstd): batch statistics when training (updating the running ones in place), running statistics otherwise; relu=True also applies a ReLU to out in the same pass."""

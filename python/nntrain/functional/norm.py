@@ -4,7 +4,7 @@ import numpy as np
 
 from .. import _core
 from ..autograd.function import Function
-from ._grads import grad_buffer
+from ._grads import grad_buffer, grad_buffers
 
 
 def _array(x):
@@ -60,10 +60,10 @@ def batch_norm_backward(dout, x, weight, mean, invstd, training=True, *, dx=None
     output of a ``batch_norm(..., relu=True)``, makes these the gradients of the fused BatchNorm+ReLU."""
     x = np.asarray(x)
     channels = (x.shape[1],) if x.ndim >= 2 else (0,)
-    dx = grad_buffer(dx, x.shape, x.dtype)
-    dweight = grad_buffer(dweight, channels, x.dtype) if weight is not None else None
-    dbias = grad_buffer(dbias, channels, x.dtype) if weight is not None else None
-    _core.batch_norm_backward(dout, x, weight, mean, invstd, bool(training), dx, dweight, dbias, relu_out)
+    if weight is None:
+        dweight = dbias = False
+    (dx, dweight, dbias), accumulate = grad_buffers([dx, dweight, dbias], [x.shape, channels, channels], x.dtype)
+    _core.batch_norm_backward(dout, x, weight, mean, invstd, bool(training), dx, dweight, dbias, relu_out, accumulate)
     return dx, dweight, dbias
 
 
