@@ -35,7 +35,7 @@ struct ElementwiseKernels {
   void (*affine)(T* out, const T* x, index_t n, T scale, T shift, bool relu);  // out = x*scale + shift [max 0]
   void (*norm_backward_sums)(const T* dout, const T* x, const T* gate, index_t n, double mean, double* sum_dy,
                              double* sum_dy_dx);  // += sum dy, += sum dy (x - mean)
-  // dinp += dy * k + x * a + b (x null: dinp += dy * k)
+  // dinp += dy * k + x * a + b (x null: dinp += dy * k); = instead of += when not accumulate
   void (*norm_backward_dx)(T* dinp, const T* dout, const T* x, const T* gate, index_t n, T k, T a, T b,
                            bool accumulate);
 };

@@ -197,43 +197,35 @@ void norm_backward_sums_loop(const T* dout, const T* x, const T* gate, index_t n
   }
 }
 
+// kAdd: dinp += the gradient; otherwise dinp = it (dinp may hold anything, and is never read)
+template <bool kAdd, class T>
+inline void put(T* dinp, index_t i, T v) {
+  if (kAdd) dinp[i] += v;
+  else dinp[i] = v;
+}
+
+template <bool kAdd, class T>
+void norm_backward_dx_into(T* dinp, const T* dout, const T* x, const T* gate, index_t n, T k, T a, T b) {
+  if (x && gate) {
+#pragma omp simd
+    for (index_t i = 0; i < n; ++i) put<kAdd>(dinp, i, gated(dout, gate, i) * k + x[i] * a + b);
+  } else if (x) {
+#pragma omp simd
+    for (index_t i = 0; i < n; ++i) put<kAdd>(dinp, i, dout[i] * k + x[i] * a + b);
+  } else if (gate) {
+#pragma omp simd
+    for (index_t i = 0; i < n; ++i) put<kAdd>(dinp, i, gated(dout, gate, i) * k);
+  } else {
+#pragma omp simd
+    for (index_t i = 0; i < n; ++i) put<kAdd>(dinp, i, dout[i] * k);
+  }
+}
+
 template <class T>
 void norm_backward_dx_loop(T* dinp, const T* dout, const T* x, const T* gate, index_t n, T k, T a, T b,
                            bool accumulate) {
-  // accumulate: dinp += the gradient; otherwise dinp = it (dinp may hold anything, and is never read)
-  if (x && gate) {
-    if (accumulate) {
-#pragma omp simd
-      for (index_t i = 0; i < n; ++i) dinp[i] += gated(dout, gate, i) * k + x[i] * a + b;
-    } else {
-#pragma omp simd
-      for (index_t i = 0; i < n; ++i) dinp[i] = gated(dout, gate, i) * k + x[i] * a + b;
-    }
-  } else if (x) {
-    if (accumulate) {
-#pragma omp simd
-      for (index_t i = 0; i < n; ++i) dinp[i] += dout[i] * k + x[i] * a + b;
-    } else {
-#pragma omp simd
-      for (index_t i = 0; i < n; ++i) dinp[i] = dout[i] * k + x[i] * a + b;
-    }
-  } else if (gate) {
-    if (accumulate) {
-#pragma omp simd
-      for (index_t i = 0; i < n; ++i) dinp[i] += gated(dout, gate, i) * k;
-    } else {
-#pragma omp simd
-      for (index_t i = 0; i < n; ++i) dinp[i] = gated(dout, gate, i) * k;
-    }
-  } else {
-    if (accumulate) {
-#pragma omp simd
-      for (index_t i = 0; i < n; ++i) dinp[i] += dout[i] * k;
-    } else {
-#pragma omp simd
-      for (index_t i = 0; i < n; ++i) dinp[i] = dout[i] * k;
-    }
-  }
+  if (accumulate) norm_backward_dx_into<true>(dinp, dout, x, gate, n, k, a, b);
+  else norm_backward_dx_into<false>(dinp, dout, x, gate, n, k, a, b);
 }
 
 template <class T>
