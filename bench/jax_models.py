@@ -39,7 +39,7 @@ def init(preset, input_shape, classes, seed=0):
                 convs.append(_he(next(keys), (cout, c, 3, 3), c * 9))
                 bns.append({"g": jnp.ones(cout), "b": jnp.zeros(cout)})
                 c = cout
-            h, w = _pooled(h, w)
+            h, w = presets.pooled_size(h, w)
         hidden = presets.CNN_HIDDEN
         params = {"convs": convs, "bns": bns,
                   "fc1": {"w": _he(next(keys), (hidden, c * h * w), c * h * w), "b": jnp.zeros(hidden)},
@@ -47,11 +47,6 @@ def init(preset, input_shape, classes, seed=0):
         state = [{"mean": jnp.zeros(bn["g"].shape[0]), "var": jnp.ones(bn["g"].shape[0])} for bn in bns]
         return params, state
     raise ValueError(f"no JAX twin for preset {preset!r}")
-
-
-def _pooled(h, w):
-    """The size after a stage's 2x2 max-pool, which the preset leaves out for a side shorter than 2."""
-    return (h // 2, w // 2) if h >= 2 and w >= 2 else (h, w)
 
 
 def _batch_norm_relu(x, p, s):
@@ -88,7 +83,7 @@ def forward(preset, params, state, x):
             h, s = _batch_norm_relu(conv(h, params["convs"][layer]), params["bns"][layer], state[layer])
             new_state.append(s)
             layer += 1
-        if _pooled(h.shape[2], h.shape[3]) != (h.shape[2], h.shape[3]):
+        if presets.pooled_size(h.shape[2], h.shape[3]) != (h.shape[2], h.shape[3]):
             h = pool(h)
     h = h.reshape(h.shape[0], -1)
     h = jnp.maximum(h @ params["fc1"]["w"].T + params["fc1"]["b"], 0)

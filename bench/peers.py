@@ -76,9 +76,9 @@ def torch_preset(name, input_shape, classes):
             for cout in stage:
                 layers += [tnn.Conv2d(c, cout, 3, padding=1, bias=False), tnn.BatchNorm2d(cout), tnn.ReLU()]
                 c = cout
-            if h >= 2 and w >= 2:
+            if presets.pooled_size(h, w) != (h, w):
                 layers.append(tnn.MaxPool2d(2))
-                h, w = h // 2, w // 2
+                h, w = presets.pooled_size(h, w)
         return tnn.Sequential(*layers, tnn.Flatten(), tnn.Linear(c * h * w, presets.CNN_HIDDEN), tnn.ReLU(),
                               tnn.Linear(presets.CNN_HIDDEN, classes))
     raise ValueError(f"no torch twin for preset {name!r}")
