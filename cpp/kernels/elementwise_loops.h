@@ -150,17 +150,25 @@ void log_softmax_backward_row_loop(T* dinp, const T* dout, const T* y, index_t n
 
 // ---- batch-norm runs ---------------------------------------------------------------------------------
 
+// The statistics of a run: its sum, then (a second pass, once the mean is known) the sum of its squared
+// deviations, which stays accurate when |mean| >> std. Accumulated in T (lane_sums2); the deviation from
+// T(mean) differs from the double mean's by a constant shift, which adds only (shift)^2 per value.
 template <class T>
 double sum_loop(const T* x, index_t n) {
-  return lane_sum(n, [x](index_t i) { return double(x[i]); });
+  double sums[2] = {0.0, 0.0};
+  lane_sums2<T>(n, [x](index_t i, T& s, T&) { s += x[i]; }, sums);
+  return sums[0];
 }
 
 template <class T>
 double sum_squared_deviation_loop(const T* x, index_t n, double mean) {
-  return lane_sum(n, [x, mean](index_t i) {
-    const double d = double(x[i]) - mean;
-    return d * d;
-  });
+  const T m = T(mean);
+  double sums[2] = {0.0, 0.0};
+  lane_sums2<T>(n, [x, m](index_t i, T& s, T&) {
+    const T d = x[i] - m;
+    s += d * d;
+  }, sums);
+  return sums[0];
 }
 
 template <class T>
@@ -185,16 +193,25 @@ inline T gated(const T* dout, const T* gate, index_t i) {
   return gate[i] > T(0) ? g : T(0);
 }
 
+// Both sums in one pass, in T (lane_sums2); `mean` is a T value (the forward's), so x - mean is exact
+// where x is near it.
+template <bool kGated, class T>
+void norm_backward_sums_of(const T* dout, const T* x, const T* gate, index_t n, T mean, double sums[2]) {
+  lane_sums2<T>(n, [=](index_t i, T& dy, T& dy_dx) {
+    const T g = kGated ? gated(dout, gate, i) : dout[i];
+    dy += g;
+    dy_dx += g * (x[i] - mean);
+  }, sums);
+}
+
 template <class T>
 void norm_backward_sums_loop(const T* dout, const T* x, const T* gate, index_t n, double mean, double* sum_dy,
                              double* sum_dy_dx) {
-  if (gate) {
-    *sum_dy += lane_sum(n, [=](index_t i) { return double(gated(dout, gate, i)); });
-    *sum_dy_dx += lane_sum(n, [=](index_t i) { return double(gated(dout, gate, i)) * (double(x[i]) - mean); });
-  } else {
-    *sum_dy += lane_sum(n, [=](index_t i) { return double(dout[i]); });
-    *sum_dy_dx += lane_sum(n, [=](index_t i) { return double(dout[i]) * (double(x[i]) - mean); });
-  }
+  double sums[2] = {0.0, 0.0};
+  if (gate) norm_backward_sums_of<true>(dout, x, gate, n, T(mean), sums);
+  else norm_backward_sums_of<false>(dout, x, gate, n, T(mean), sums);
+  *sum_dy += sums[0];
+  *sum_dy_dx += sums[1];
 }
 
 // kAdd: dinp += the gradient; otherwise dinp = it (dinp may hold anything, and is never read)
