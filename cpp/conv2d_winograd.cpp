@@ -106,53 +106,70 @@ void output_grad_to_lanes(const WinogradKernels<T>& k, T* gt, const T* dout, con
 }
 
 // U = G g G^T for every (oc, c), stored (16, OC, C):  G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1].
+// Per output channel the C filters are first turned to (9, C), so that the transform runs along c with
+// every load and store contiguous (vectorised); weight (OC, C, 3, 3) read filter by filter scatters 16
+// stores per filter.
 template <class T>
 void weight_transform(T* U, const T* weight, index_t OC, index_t C) {
   parallel_for(OC, OC * C * 64, [&](index_t oc) {
+    T* g = thread_scratch<T>(kScratchWinogradFilters, 9 * C);  // g[k * C + c] = weight[oc, c, k]
+    for (index_t c = 0; c < C; ++c)
+      for (int k = 0; k < 9; ++k) g[k * C + c] = weight[(oc * C + c) * 9 + k];
+    T* u = U + oc * C;
+    const index_t step = OC * C;  // from one position xi to the next
+#pragma omp simd
     for (index_t c = 0; c < C; ++c) {
-      const T* g = weight + (oc * C + c) * 9;
       T t[4][3];  // G g
       for (int col = 0; col < 3; ++col) {
-        const T g0 = g[col], g1 = g[3 + col], g2 = g[6 + col];
+        const T g0 = g[col * C + c], g1 = g[(3 + col) * C + c], g2 = g[(6 + col) * C + c];
         t[0][col] = g0;
         t[1][col] = T(0.5) * (g0 + g1 + g2);
         t[2][col] = T(0.5) * (g0 - g1 + g2);
         t[3][col] = g2;
       }
       for (int i = 0; i < 4; ++i) {
-        const T u[4] = {t[i][0], T(0.5) * (t[i][0] + t[i][1] + t[i][2]), T(0.5) * (t[i][0] - t[i][1] + t[i][2]),
-                        t[i][2]};
-        for (int j = 0; j < 4; ++j) U[((i * 4 + j) * OC + oc) * C + c] = u[j];
+        u[(i * 4 + 0) * step + c] = t[i][0];
+        u[(i * 4 + 1) * step + c] = T(0.5) * (t[i][0] + t[i][1] + t[i][2]);
+        u[(i * 4 + 2) * step + c] = T(0.5) * (t[i][0] - t[i][1] + t[i][2]);
+        u[(i * 4 + 3) * step + c] = t[i][2];
       }
     }
   });
 }
 
-// dweight += G^T dU G, where dU (16, OC, C) is the sum of the groups' partials, taken in group order.
+// dweight += G^T dU G, where dU (16, OC, C) is the sum of the groups' partials, taken in group order. As in
+// weight_transform, the transform runs along c (contiguous in the partials) into a (9, C) block per output
+// channel, which is then added to the (C, 3, 3) filters.
 template <class T>
 void weight_grad_transform(T* dweight, const T* partials, index_t groups, index_t OC, index_t C) {
   const index_t size = kXi * OC * C;
   parallel_for(OC, groups * size, [&](index_t oc) {
+    T* du = thread_scratch<T>(kScratchWinogradFilters, (kXi + 9) * C);  // du[xi * C + c]: dU[xi, oc, c]
+    T* dg = du + kXi * C;  // dg[k * C + c]: the gradient of weight[oc, c, k]
+    for (int xi = 0; xi < kXi; ++xi) {
+      T* row = du + xi * C;
+      const T* p = partials + (xi * OC + oc) * C;
+      for (index_t c = 0; c < C; ++c) row[c] = p[c];
+      for (index_t g = 1; g < groups; ++g)
+        for (index_t c = 0; c < C; ++c) row[c] += p[g * size + c];
+    }
+#pragma omp simd
     for (index_t c = 0; c < C; ++c) {
-      T du[4][4];
-      for (int xi = 0; xi < kXi; ++xi) {
-        T sum = T(0);
-        for (index_t g = 0; g < groups; ++g) sum += partials[g * size + (xi * OC + oc) * C + c];
-        du[xi / 4][xi % 4] = sum;
-      }
       T t[3][4];  // G^T dU
       for (int j = 0; j < 4; ++j) {
-        t[0][j] = du[0][j] + T(0.5) * (du[1][j] + du[2][j]);
-        t[1][j] = T(0.5) * (du[1][j] - du[2][j]);
-        t[2][j] = du[3][j] + T(0.5) * (du[1][j] + du[2][j]);
+        const T u0 = du[j * C + c], u1 = du[(4 + j) * C + c], u2 = du[(8 + j) * C + c], u3 = du[(12 + j) * C + c];
+        t[0][j] = u0 + T(0.5) * (u1 + u2);
+        t[1][j] = T(0.5) * (u1 - u2);
+        t[2][j] = u3 + T(0.5) * (u1 + u2);
       }
-      T* dg = dweight + (oc * C + c) * 9;
       for (int k = 0; k < 3; ++k) {
-        dg[k * 3 + 0] += t[k][0] + T(0.5) * (t[k][1] + t[k][2]);
-        dg[k * 3 + 1] += T(0.5) * (t[k][1] - t[k][2]);
-        dg[k * 3 + 2] += t[k][3] + T(0.5) * (t[k][1] + t[k][2]);
+        dg[(k * 3 + 0) * C + c] = t[k][0] + T(0.5) * (t[k][1] + t[k][2]);
+        dg[(k * 3 + 1) * C + c] = T(0.5) * (t[k][1] - t[k][2]);
+        dg[(k * 3 + 2) * C + c] = t[k][3] + T(0.5) * (t[k][1] + t[k][2]);
       }
     }
+    for (index_t c = 0; c < C; ++c)
+      for (int k = 0; k < 9; ++k) dweight[(oc * C + c) * 9 + k] += dg[k * C + c];
   });
 }
 
