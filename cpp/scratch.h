@@ -28,6 +28,7 @@ enum ScratchSlot : int {
   kScratchWinogradPartial,  // Winograd conv: per-group weight gradients (the calling thread's, shared)
   kScratchWinogradLanes,    // Winograd conv: a chunk of images, outputs or gradients in 16-image lanes
   kScratchWinogradFilters,  // Winograd conv: one output channel's 3x3 filters (or their gradients), (9, C)
+  kScratchNormPool,   // BatchNorm+ReLU+max-pool backward: a channel's gated gradients and picked inputs
   kScratchCount
 };
 

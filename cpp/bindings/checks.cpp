@@ -33,6 +33,14 @@ const std::int64_t* in_int64(const py::array& a, const char* name) {
   return static_cast<const std::int64_t*>(a.data());
 }
 
+const std::uint8_t* in_uint8(const py::array& a, const char* name) {
+  if (a.dtype().kind() != 'u' || a.itemsize() != 1)
+    fail(std::string(name) + ": expected a uint8 array, got " + dtype_name(a));
+  if (!(a.flags() & py::array::c_style))
+    fail(std::string(name) + ": array must be C-contiguous (use numpy.ascontiguousarray)");
+  return static_cast<const std::uint8_t*>(a.data());
+}
+
 void expect_ndim(const py::array& a, const char* name, int ndim, const char* layout) {
   if (a.ndim() != ndim)
     fail(std::string(name) + ": expected a " + std::to_string(ndim) + "-D array " + layout + ", got shape " +

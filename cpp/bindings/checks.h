@@ -72,6 +72,9 @@ const T* in_rows(const py::array& a, const char* name, index_t* ld) {
 // An int64 input (labels, pooling indices), C-contiguous.
 const std::int64_t* in_int64(const py::array& a, const char* name);
 
+// A uint8 input (a fused max-pool's window positions), C-contiguous.
+const std::uint8_t* in_uint8(const py::array& a, const char* name);
+
 // Optional input: None gives nullptr.
 template <class T>
 const T* in_or_null(const py::object& o, const char* name) {

@@ -245,13 +245,88 @@ void norm_backward_dx_loop(T* dinp, const T* dout, const T* x, const T* gate, in
   else norm_backward_dx_into<false>(dinp, dout, x, gate, n, k, a, b);
 }
 
+// ---- batch norm + ReLU + 2x2 max-pool, one image plane --------------------------------------------------
+// A CNN's planes are small (7 to 28 values a row), too narrow for a vector per row, so each step runs in one
+// of two shapes: contiguous over the whole plane (vectorised, through a scratch plane that stays in L1) or
+// one window at a time in scalar code written for conditional moves, as max_pool2d's 2x2 kernel is.
+
+// The window's maximum and where it is (row * 2 + column), as max_pool_2x2 in pool2d.cpp decides: the first
+// of equal values in the order top-left, top-right, bottom-left, bottom-right, and the first NaN if any.
+template <class T>
+inline void window_max(const T* r0, const T* r1, T& best, int& at) {
+  const T a = r0[0], b = r0[1], c = r1[0], d = r1[1];
+  const int tb = b > a, td = d > c;
+  const T top = b > a ? b : a, bottom = d > c ? d : c;
+  const int tf = bottom > top;
+  best = bottom > top ? bottom : top;
+  at = tb + (2 + td - tb) * tf;
+  if (a != a || b != b || c != c || d != d) {  // rare: a branch the predictor learns to skip
+    const T v[4] = {a, b, c, d};
+    for (int k = 0; k < 4; ++k)
+      if (v[k] != v[k]) {
+        best = v[k];
+        at = k;
+        break;
+      }
+  }
+}
+
+// y (H, W): the normalised, rectified plane (affine_loop's values), then pooled from L1.
+template <class T>
+void norm_relu_pool_forward_loop(T* out, std::uint8_t* window, T* y, const T* x, index_t H, index_t W, index_t OH,
+                                 index_t OW, T scale, T shift) {
+  affine_loop(y, x, H * W, scale, shift, true);
+  for (index_t oh = 0; oh < OH; ++oh) {
+    const T* r0 = y + 2 * oh * W;
+    for (index_t ow = 0; ow < OW; ++ow) {
+      int at;
+      window_max(r0 + 2 * ow, r0 + W + 2 * ow, out[oh * OW + ow], at);
+      window[oh * OW + ow] = static_cast<std::uint8_t>(at);
+    }
+  }
+}
+
+// The offset inside a window of position `at`; only its low two bits are read, so any byte stays inside.
+inline index_t window_offset(std::uint8_t at, index_t W) { return ((at >> 1) & 1) * W + (at & 1); }
+
+template <class T>
+void norm_relu_pool_backward_sums_loop(T* g, T* x_at, const T* dout, const T* out, const std::uint8_t* window,
+                                       const T* x, index_t W, index_t OH, index_t OW, T mean, double sums[2]) {
+  for (index_t oh = 0; oh < OH; ++oh)
+    for (index_t ow = 0; ow < OW; ++ow) {
+      const index_t i = oh * OW + ow;
+      g[i] = gated(dout, out, i);
+      x_at[i] = x[2 * oh * W + 2 * ow + window_offset(window[i], W)];
+    }
+  lane_sums2<T>(OH * OW, [=](index_t i, T& dy, T& dy_dx) {
+    dy += g[i];
+    dy_dx += g[i] * (x_at[i] - mean);
+  }, sums);
+}
+
+// dy (H, W): g routed to the positions the windows took, zero elsewhere; then dx over the whole plane by
+// norm_backward_dx's loop, so the values are those of the unfused ops.
+template <class T>
+void norm_relu_pool_backward_dx_loop(T* dinp, const T* g, const std::uint8_t* window, const T* x, T* dy, index_t H,
+                                     index_t W, index_t OH, index_t OW, T k, T a, T b, bool accumulate) {
+#pragma omp simd
+  for (index_t i = 0; i < H * W; ++i) dy[i] = T(0);
+  for (index_t oh = 0; oh < OH; ++oh)
+    for (index_t ow = 0; ow < OW; ++ow) {
+      const index_t i = oh * OW + ow;
+      dy[2 * oh * W + 2 * ow + window_offset(window[i], W)] = g[i];
+    }
+  norm_backward_dx_loop(dinp, dy, x, static_cast<const T*>(nullptr), H * W, k, a, b, accumulate);
+}
+
 template <class T>
 ElementwiseKernels<T> elementwise_table() {
   return {activation_forward_loop<T>,      activation_backward_loop<T>,     softmax_row_exp_loop<T>,
           scale_loop<T>,                   softmax_forward_row_loop<T>,     softmax_backward_row_loop<T>,
           log_softmax_forward_row_loop<T>, log_softmax_backward_row_loop<T>, sum_loop<T>,
           sum_squared_deviation_loop<T>,   affine_loop<T>,                  norm_backward_sums_loop<T>,
-          norm_backward_dx_loop<T>};
+          norm_backward_dx_loop<T>,        norm_relu_pool_forward_loop<T>,  norm_relu_pool_backward_sums_loop<T>,
+          norm_relu_pool_backward_dx_loop<T>};
 }
 
 }  // namespace

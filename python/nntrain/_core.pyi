@@ -38,6 +38,12 @@ def batch_norm_backward(dout: NDArray, x: NDArray, weight: Any, mean: NDArray, i
 def batch_norm_forward(x: NDArray, running_mean: Any, running_var: Any, weight: Any, bias: Any, training: bool, momentum: float = 0.1, eps: float = 1e-05, relu: bool = False) -> tuple:
     """(out, mean, invstd): batch statistics when training (updating the running ones in place), running statistics otherwise; relu=True also applies a ReLU to out in the same pass."""
 
+def batch_norm_relu_max_pool_backward(dout: NDArray, out: NDArray, window: NDArray, x: NDArray, weight: Any, mean: NDArray, invstd: NDArray, training: bool, dx: Any = None, dweight: Any = None, dbias: Any = None, accumulate: bool = True) -> None:
+    """The gradients of batch_norm_relu_max_pool_forward, given its out and window: dout (N, C, H/2, W/2) goes to the positions window names, gated by out > 0. None skips a gradient; accumulate=False writes them (their buffers may hold anything)."""
+
+def batch_norm_relu_max_pool_forward(x: NDArray, running_mean: Any, running_var: Any, weight: Any, bias: Any, training: bool, momentum: float = 0.1, eps: float = 1e-05) -> tuple:
+    """(out, window, mean, invstd): max_pool2d(relu(batch_norm(x)), 2) in one pass over x (N, C, H, W); out and window are (N, C, H/2, W/2), window (uint8) the position in each 2x2 window (row * 2 + column) the maximum came from. Statistics as batch_norm_forward."""
+
 def build_info() -> dict:
     """Compiler, OpenMP, SIMD level in use and supported, thread count, denormal mode."""
 

@@ -20,7 +20,8 @@ from .elementwise_loss import (binary_cross_entropy_with_logits, l1_loss, mse_lo
 from .embedding import embedding
 from .linear import linear, linear_backward, matmul
 from .loss import cross_entropy, cross_entropy_backward, nll_loss
-from .norm import batch_norm, batch_norm_backward, layer_norm, layer_norm_backward
+from .norm import (batch_norm, batch_norm_backward, batch_norm_relu_max_pool2d,
+                   batch_norm_relu_max_pool2d_backward, layer_norm, layer_norm_backward)
 from .optim import (adagrad_update, adam_update, array_norms, clip_grad_norm, grad_norm, rmsprop_update,
                     sgd_update)
 from .pad import pad
@@ -38,7 +39,8 @@ __all__ = [
     "softmax", "softmax_backward", "log_softmax", "log_softmax_backward",
     "cross_entropy", "cross_entropy_backward", "nll_loss", "mse_loss", "mse_loss_backward", "l1_loss",
     "smooth_l1_loss", "binary_cross_entropy_with_logits",
-    "batch_norm", "batch_norm_backward", "layer_norm", "layer_norm_backward", "lstm_cell",
+    "batch_norm", "batch_norm_backward", "batch_norm_relu_max_pool2d",
+    "batch_norm_relu_max_pool2d_backward", "layer_norm", "layer_norm_backward", "lstm_cell",
     "dropout", "dropout_backward",
     "sgd_update", "adagrad_update", "rmsprop_update", "adam_update", "grad_norm", "array_norms", "clip_grad_norm",
 ]

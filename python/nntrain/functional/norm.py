@@ -67,6 +67,59 @@ def batch_norm_backward(dout, x, weight, mean, invstd, training=True, *, dx=None
     return dx, dweight, dbias
 
 
+class BatchNormReLUMaxPool(Function):
+    """max_pool2d(relu(batch_norm(x)), 2) in one kernel each way; the backward reuses the forward's statistics,
+    its pooled output and the window positions it chose."""
+
+    contiguous_inputs = True
+
+    @staticmethod
+    def forward(ctx, x, weight=None, bias=None, running_mean=None, running_var=None, training=False,
+                momentum=0.1, eps=1e-5):
+        out, window, mean, invstd = _core.batch_norm_relu_max_pool_forward(
+            x, running_mean, running_var, weight, bias, bool(training), float(momentum), float(eps))
+        ctx.save_for_backward(x, weight, out)
+        ctx.window, ctx.mean, ctx.invstd, ctx.training = window, mean, invstd, bool(training)
+        return out
+
+    @staticmethod
+    def backward(ctx, dy):
+        x, weight, out = ctx.saved_tensors
+        need_x, need_w, need_b = ctx.needs_input_grad
+        return batch_norm_relu_max_pool2d_backward(
+            dy, out, ctx.window, x, weight, ctx.mean, ctx.invstd, ctx.training, dx=None if need_x else False,
+            dweight=None if need_w else False, dbias=None if need_b else False)
+
+
+def batch_norm_relu_max_pool2d(x, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1,
+                               eps=1e-5, return_stats=False):
+    """``max_pool2d(relu(batch_norm(x, ...)), 2)`` for images x (N, C, H, W): the end of a CNN stage in one pass
+    over x, giving (N, C, H // 2, W // 2). The statistics are :func:`batch_norm`'s; the normalised values are
+    pooled as they are made instead of being stored. With return_stats (arrays only), returns
+    (out, window, mean, invstd), ``window`` (uint8) being where in each 2x2 window the maximum was (row * 2 +
+    column), for :func:`batch_norm_relu_max_pool2d_backward`."""
+    running_mean, running_var = _array(running_mean), _array(running_var)
+    if return_stats:
+        return _core.batch_norm_relu_max_pool_forward(_array(x), running_mean, running_var, _array(weight),
+                                                      _array(bias), bool(training), float(momentum), float(eps))
+    return BatchNormReLUMaxPool.apply(x, weight, bias, running_mean=running_mean, running_var=running_var,
+                                      training=training, momentum=momentum, eps=eps)
+
+
+def batch_norm_relu_max_pool2d_backward(dout, out, window, x, weight, mean, invstd, training=True, *, dx=None,
+                                        dweight=None, dbias=None):
+    """Gradients ``(dx, dweight, dbias)`` of :func:`batch_norm_relu_max_pool2d` given its out and window;
+    dweight and dbias are None when weight is None."""
+    x = np.asarray(x)
+    channels = (x.shape[1],) if x.ndim >= 2 else (0,)
+    if weight is None:
+        dweight = dbias = False
+    (dx, dweight, dbias), accumulate = grad_buffers([dx, dweight, dbias], [x.shape, channels, channels], x.dtype)
+    _core.batch_norm_relu_max_pool_backward(dout, out, window, x, weight, mean, invstd, bool(training), dx, dweight,
+                                            dbias, accumulate)
+    return dx, dweight, dbias
+
+
 # ---- layer normalisation --------------------------------------------------------------------------------------
 
 class LayerNorm(Function):

@@ -2,8 +2,21 @@
 passes through; ModuleList and ModuleDict hold sub-modules for a forward written by hand."""
 
 from .activation import ReLU
-from .module import Module
+from .module import Module, _global_forward_hooks, _global_forward_pre_hooks
 from .norm import _BatchNorm
+from .pool import MaxPool2d
+
+
+def _skippable(layer, kind):
+    """Whether a BatchNorm's kernel may do `layer`'s work: a plain `kind` with no hook that would miss its call."""
+    return (type(layer) is kind and not layer._forward_hooks and not _global_forward_hooks
+            and not _global_forward_pre_hooks)
+
+
+def _is_2x2_max_pool(layer):
+    return (_skippable(layer, MaxPool2d) and layer.kernel_size == (2, 2) and layer.stride == (2, 2)
+            and layer.padding == (0, 0) and layer.dilation == (1, 1) and not layer.ceil_mode
+            and not layer.return_indices)
 
 
 class Sequential(Module):
@@ -36,9 +49,15 @@ class Sequential(Module):
         while i < len(layers):
             layer = layers[i]
             # While training, a BatchNorm followed by a ReLU runs as one fused kernel each way (the ReLU's
-            # work is done exactly inside the BatchNorm kernels); the ReLU module is skipped for this call.
+            # work is done exactly inside the BatchNorm kernels), and so does one followed by a ReLU and a
+            # 2x2 max-pool (the end of a CNN stage); the modules it covers are skipped for this call.
             if (self.training and isinstance(layer, _BatchNorm) and i + 1 < len(layers)
-                    and type(layers[i + 1]) is ReLU):
+                    and _skippable(layers[i + 1], ReLU)):
+                if (i + 2 < len(layers) and _is_2x2_max_pool(layers[i + 2]) and x.ndim == 4
+                        and x.shape[2] >= 2 and x.shape[3] >= 2):
+                    x = layer(x, relu=True, max_pool=True)
+                    i += 3
+                    continue
                 x = layer(x, relu=True)
                 i += 2
                 continue

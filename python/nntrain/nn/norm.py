@@ -56,8 +56,9 @@ class _BatchNorm(Module):
         if self.track_running_stats and key not in state:
             state[key] = self.num_batches_tracked.copy()
 
-    def forward(self, x, relu=False):
-        """relu=True: max(batch_norm(x), 0) in one pass, for a ReLU that follows (Sequential fuses them)."""
+    def forward(self, x, relu=False, max_pool=False):
+        """relu=True: max(batch_norm(x), 0) in one pass, for a ReLU that follows (Sequential fuses them);
+        with max_pool=True too, images then go through a 2x2 max-pool of stride 2 in the same pass."""
         if x.ndim != self._input_ndim or x.shape[1] != self.num_features:
             shape = "(N, C)" if self._input_ndim == 2 else "(N, C, H, W)"
             raise ValueError(f"{type(self).__name__}({self.num_features}): expected input {shape} with "
@@ -65,6 +66,12 @@ class _BatchNorm(Module):
         use_batch_stats = self.training or not self.track_running_stats
         if use_batch_stats and self.track_running_stats:
             self.num_batches_tracked += 1
+        if max_pool:
+            if not relu or self._input_ndim != 4:
+                raise ValueError(f"{type(self).__name__}: max_pool=True fuses a ReLU and a 2x2 max-pool after a "
+                                 "BatchNorm2d; it needs relu=True")
+            return F.batch_norm_relu_max_pool2d(x, self.running_mean, self.running_var, self.weight, self.bias,
+                                                training=use_batch_stats, momentum=self.momentum, eps=self.eps)
         return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
                             training=use_batch_stats, momentum=self.momentum, eps=self.eps, relu=relu)
 
