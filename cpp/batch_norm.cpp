@@ -1,6 +1,8 @@
 #include "batch_norm.h"
 
+#include <climits>
 #include <cmath>
+#include <cstdint>
 
 #include "dispatch.h"
 #include "scratch.h"
@@ -118,22 +120,35 @@ void batch_norm_backward(T* dx, T* dweight, T* dbias, const T* dout, const T* x,
   });
 }
 
-// The pooled plane of image n, channel c is at ((n C + c) OH OW): the same runs as x's with OH OW values.
+// Every plane's window corners (kernels/elementwise.h), in the calling thread's scratch, read by the team.
+const std::int32_t* window_corners(index_t H, index_t W) {
+  NN_CHECK(H * W <= INT32_MAX, "batch_norm_relu_max_pool: an image plane must have fewer than 2^31 values");
+  const index_t OH = H / 2, OW = W / 2;
+  std::int32_t* corners = thread_scratch<std::int32_t>(kScratchPoolCorners, OH * OW);
+  for (index_t oh = 0; oh < OH; ++oh)
+    for (index_t ow = 0; ow < OW; ++ow) corners[oh * OW + ow] = std::int32_t(2 * oh * W + 2 * ow);
+  return corners;
+}
+
+// The pooled plane of image n, channel c is at ((n C + c) P), P = (H / 2) (W / 2): x's runs, a quarter long.
 template <class T>
 void batch_norm_relu_max_pool_forward(T* out, std::uint8_t* window, T* mean, T* invstd, T* running_mean,
                                       T* running_var, const T* x, const T* weight, const T* bias, index_t N, index_t C,
                                       index_t H, index_t W, bool training, double momentum, double eps) {
   const ElementwiseKernels<T>& k = elementwise_kernels<T>();
-  const index_t S = H * W, OH = H / 2, OW = W / 2, P = OH * OW;
+  const index_t S = H * W, P = (H / 2) * (W / 2);
+  const std::int32_t* corners = window_corners(H, W);
   parallel_for(C, N * C * S, [&](index_t c) {
     const Normalisation nm =
         channel_normalisation(k, c, mean, invstd, running_mean, running_var, x, N, C, S, training, momentum, eps);
     T scale, shift;
     affine_of(nm, weight, bias, c, scale, shift);
-    T* y = thread_scratch<T>(kScratchNormPool, S);  // one normalised plane, pooled from L1
+    T* y = thread_scratch<T>(kScratchNormPool, S + P);  // one normalised plane, pooled from L1; the windows' choices
+    T* at = y + S;
     for (index_t n = 0; n < N; ++n) {
       const index_t plane = n * C + c;
-      k.norm_relu_pool_forward(out + plane * P, window + plane * P, y, x + plane * S, H, W, OH, OW, scale, shift);
+      k.norm_relu_pool_forward(out + plane * P, window + plane * P, y, at, corners, x + plane * S, H, W, P, scale,
+                               shift);
     }
   });
 }
@@ -144,26 +159,28 @@ void batch_norm_relu_max_pool_backward(T* dx, T* dweight, T* dbias, const T* dou
                                        const T* invstd, index_t N, index_t C, index_t H, index_t W, bool training,
                                        bool accumulate) {
   const ElementwiseKernels<T>& k = elementwise_kernels<T>();
-  const index_t S = H * W, OH = H / 2, OW = W / 2, P = OH * OW;
+  const index_t S = H * W, P = (H / 2) * (W / 2);
+  const std::int32_t* corners = window_corners(H, W);
   parallel_for(C, N * C * S, [&](index_t c) {
     // The gated gradients and picked inputs of the channel's planes (N P values each; g is kept for the dx
     // pass), and one plane of dy.
     T* g = thread_scratch<T>(kScratchNormPool, 2 * N * P + S);
     T* x_at = g + N * P;
     T* dy = x_at + N * P;
+    std::int32_t* at = thread_scratch<std::int32_t>(kScratchPoolChoices, P);
     double sums[2] = {0.0, 0.0};
     for (index_t n = 0; n < N; ++n) {
       const index_t plane = n * C + c;
-      k.norm_relu_pool_backward_sums(g + n * P, x_at + n * P, dout + plane * P, out + plane * P, window + plane * P,
-                                     x + plane * S, W, OH, OW, mean[c], sums);
+      k.norm_relu_pool_backward_sums(g + n * P, x_at + n * P, at, corners, dout + plane * P, out + plane * P,
+                                     window + plane * P, x + plane * S, W, P, mean[c], sums);
     }
     const DxCoefficients<T> d =
         channel_gradients(c, sums[0], sums[1], dweight, dbias, weight, mean, invstd, N * S, training, accumulate);
     if (!dx) return;
     for (index_t n = 0; n < N; ++n) {
       const index_t plane = n * C + c;
-      k.norm_relu_pool_backward_dx(dx + plane * S, g + n * P, window + plane * P, d.with_x ? x + plane * S : nullptr,
-                                   dy, H, W, OH, OW, d.k, d.a, d.b, accumulate);
+      k.norm_relu_pool_backward_dx(dx + plane * S, g + n * P, window + plane * P, corners,
+                                   d.with_x ? x + plane * S : nullptr, dy, H, W, P, d.k, d.a, d.b, accumulate);
     }
   });
 }

@@ -41,20 +41,23 @@ struct ElementwiseKernels {
   void (*norm_backward_dx)(T* dinp, const T* dout, const T* x, const T* gate, index_t n, T k, T a, T b,
                            bool accumulate);
 
-  // Batch norm + ReLU + 2x2 max-pool (stride 2) on one image plane x (H, W); the pooled plane is (OH, OW)
-  // = (H / 2, W / 2) and `window` says which of a window's four values (0..3: row * 2 + column) it took.
-  // y and dy are scratch planes of H * W values.
+  // Batch norm + ReLU + 2x2 max-pool (stride 2) on one image plane x (H, W); the pooled plane has P = OH OW
+  // = (H / 2) (W / 2) values, and `window` says which of a window's four values (0..3: row * 2 + column)
+  // each took. corners[p] = 2 (p / OW) W + 2 (p % OW), window p's top-left value. y and dy are scratch
+  // planes of H W values, at scratch of P.
   // forward: out = the window's max of max(x * scale + shift, 0), ties and NaN as max_pool2d's 2x2 kernel.
-  void (*norm_relu_pool_forward)(T* out, std::uint8_t* window, T* y, const T* x, index_t H, index_t W, index_t OH,
-                                 index_t OW, T scale, T shift);
-  // g = dout where out > 0, else 0, and x_at = the x each window took, both (OH, OW) written to g, x_at
-  // (the sums' operands, and g again for dx); returns += sum g and += sum g (x_at - mean) in sums.
-  void (*norm_relu_pool_backward_sums)(T* g, T* x_at, const T* dout, const T* out, const std::uint8_t* window,
-                                       const T* x, index_t W, index_t OH, index_t OW, T mean, double sums[2]);
+  void (*norm_relu_pool_forward)(T* out, std::uint8_t* window, T* y, T* at, const std::int32_t* corners,
+                                 const T* x, index_t H, index_t W, index_t P, T scale, T shift);
+  // g = dout where out > 0, else 0, and x_at = the x each window took, both (P) written to g, x_at (the
+  // sums' operands, and g again for dx); returns += sum g and += sum g (x_at - mean) in sums.
+  void (*norm_relu_pool_backward_sums)(T* g, T* x_at, std::int32_t* at, const std::int32_t* corners, const T* dout,
+                                       const T* out, const std::uint8_t* window, const T* x, index_t W, index_t P,
+                                       T mean, double sums[2]);
   // dinp (H, W) = dy * k + x * a + b, dy = g at the position each window took and 0 elsewhere (x null:
   // dy * k); += instead of = when accumulate.
-  void (*norm_relu_pool_backward_dx)(T* dinp, const T* g, const std::uint8_t* window, const T* x, T* dy, index_t H,
-                                     index_t W, index_t OH, index_t OW, T k, T a, T b, bool accumulate);
+  void (*norm_relu_pool_backward_dx)(T* dinp, const T* g, const std::uint8_t* window, const std::int32_t* corners,
+                                     const T* x, T* dy, index_t H, index_t W, index_t P, T k, T a, T b,
+                                     bool accumulate);
 };
 
 ElementwiseKernels<float> elementwise_kernels_float_ref();

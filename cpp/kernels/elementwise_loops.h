@@ -246,59 +246,79 @@ void norm_backward_dx_loop(T* dinp, const T* dout, const T* x, const T* gate, in
 }
 
 // ---- batch norm + ReLU + 2x2 max-pool, one image plane --------------------------------------------------
-// A CNN's planes are small (7 to 28 values a row), too narrow for a vector per row, so each step runs in one
-// of two shapes: contiguous over the whole plane (vectorised, through a scratch plane that stays in L1) or
-// one window at a time in scalar code written for conditional moves, as max_pool2d's 2x2 kernel is.
+// A CNN's planes are small (7 to 28 values a row): too narrow for vectors along a row. So the plane is first
+// normalised into a scratch plane y that stays in L1 (contiguous, vectorised), and the windows are then
+// taken in one flat loop over the pooled positions, loading each window's corners through `corners`
+// (the top-left corner of window p: 2 (p / OW) W + 2 (p % OW), the same for every plane, so the caller
+// computes it once): gathers on AVX2 and AVX-512.
 
 // The window's maximum and where it is (row * 2 + column), as max_pool_2x2 in pool2d.cpp decides: the first
-// of equal values in the order top-left, top-right, bottom-left, bottom-right, and the first NaN if any.
+// of equal values in the order top-left, top-right, bottom-left, bottom-right, and the first NaN if any (a
+// NaN never compares greater, so the selects pass over it and the last eight lines put it back). `at` is a
+// T (0 to 3) and every choice a select, so that the loop holds one element width and vectorises.
 template <class T>
-inline void window_max(const T* r0, const T* r1, T& best, int& at) {
-  const T a = r0[0], b = r0[1], c = r1[0], d = r1[1];
-  const int tb = b > a, td = d > c;
-  const T top = b > a ? b : a, bottom = d > c ? d : c;
-  const int tf = bottom > top;
-  best = bottom > top ? bottom : top;
-  at = tb + (2 + td - tb) * tf;
-  if (a != a || b != b || c != c || d != d) {  // rare: a branch the predictor learns to skip
-    const T v[4] = {a, b, c, d};
-    for (int k = 0; k < 4; ++k)
-      if (v[k] != v[k]) {
-        best = v[k];
-        at = k;
-        break;
-      }
+inline void window_max(T a, T b, T c, T d, T& best, T& at) {
+  const bool tb = b > a, td = d > c;
+  const T top = tb ? b : a, bottom = td ? d : c;
+  const bool tf = bottom > top;
+  best = tf ? bottom : top;
+  at = tf ? (td ? T(3) : T(2)) : (tb ? T(1) : T(0));
+  best = d != d ? d : best;
+  at = d != d ? T(3) : at;
+  best = c != c ? c : best;
+  at = c != c ? T(2) : at;
+  best = b != b ? b : best;
+  at = b != b ? T(1) : at;
+  best = a != a ? a : best;
+  at = a != a ? T(0) : at;
+}
+
+template <class T>
+inline void pool_windows(T* __restrict out, T* __restrict at, const T* __restrict y,
+                         const std::int32_t* __restrict corners, index_t W, index_t P) {
+#pragma omp simd
+  for (index_t p = 0; p < P; ++p) {
+    const std::int32_t c = corners[p];
+    window_max(y[c], y[c + 1], y[c + W], y[c + W + 1], out[p], at[p]);
   }
 }
 
-// y (H, W): the normalised, rectified plane (affine_loop's values), then pooled from L1.
+// at: scratch of P values.
 template <class T>
-void norm_relu_pool_forward_loop(T* out, std::uint8_t* window, T* y, const T* x, index_t H, index_t W, index_t OH,
-                                 index_t OW, T scale, T shift) {
+void norm_relu_pool_forward_loop(T* out, std::uint8_t* window, T* y, T* at, const std::int32_t* corners, const T* x,
+                                 index_t H, index_t W, index_t P, T scale, T shift) {
   affine_loop(y, x, H * W, scale, shift, true);
-  for (index_t oh = 0; oh < OH; ++oh) {
-    const T* r0 = y + 2 * oh * W;
-    for (index_t ow = 0; ow < OW; ++ow) {
-      int at;
-      window_max(r0 + 2 * ow, r0 + W + 2 * ow, out[oh * OW + ow], at);
-      window[oh * OW + ow] = static_cast<std::uint8_t>(at);
-    }
+  pool_windows(out, at, y, corners, W, P);
+#pragma omp simd
+  for (index_t p = 0; p < P; ++p) window[p] = static_cast<std::uint8_t>(std::int32_t(at[p]));
+}
+
+// The position inside its window that `at` names, from the window's corner; only the low two bits of the
+// byte are read, so any byte stays inside its window.
+inline std::int32_t window_position(std::int32_t corner, std::int32_t at, index_t W) {
+  return corner + ((at >> 1) & 1) * std::int32_t(W) + (at & 1);
+}
+
+template <class T>
+inline void pick_windows(T* __restrict g, T* __restrict x_at, const T* __restrict dout, const T* __restrict out,
+                         const std::int32_t* __restrict at, const std::int32_t* __restrict corners,
+                         const T* __restrict x, index_t W, index_t P) {
+#pragma omp simd
+  for (index_t p = 0; p < P; ++p) {
+    g[p] = gated(dout, out, p);
+    x_at[p] = x[window_position(corners[p], at[p], W)];
   }
 }
 
-// The offset inside a window of position `at`; only its low two bits are read, so any byte stays inside.
-inline index_t window_offset(std::uint8_t at, index_t W) { return ((at >> 1) & 1) * W + (at & 1); }
-
+// at: scratch of P int32.
 template <class T>
-void norm_relu_pool_backward_sums_loop(T* g, T* x_at, const T* dout, const T* out, const std::uint8_t* window,
-                                       const T* x, index_t W, index_t OH, index_t OW, T mean, double sums[2]) {
-  for (index_t oh = 0; oh < OH; ++oh)
-    for (index_t ow = 0; ow < OW; ++ow) {
-      const index_t i = oh * OW + ow;
-      g[i] = gated(dout, out, i);
-      x_at[i] = x[2 * oh * W + 2 * ow + window_offset(window[i], W)];
-    }
-  lane_sums2<T>(OH * OW, [=](index_t i, T& dy, T& dy_dx) {
+void norm_relu_pool_backward_sums_loop(T* g, T* x_at, std::int32_t* at, const std::int32_t* corners, const T* dout,
+                                       const T* out, const std::uint8_t* window, const T* x, index_t W, index_t P,
+                                       T mean, double sums[2]) {
+#pragma omp simd
+  for (index_t p = 0; p < P; ++p) at[p] = window[p];
+  pick_windows(g, x_at, dout, out, at, corners, x, W, P);
+  lane_sums2<T>(P, [=](index_t i, T& dy, T& dy_dx) {
     dy += g[i];
     dy_dx += g[i] * (x_at[i] - mean);
   }, sums);
@@ -307,15 +327,12 @@ void norm_relu_pool_backward_sums_loop(T* g, T* x_at, const T* dout, const T* ou
 // dy (H, W): g routed to the positions the windows took, zero elsewhere; then dx over the whole plane by
 // norm_backward_dx's loop, so the values are those of the unfused ops.
 template <class T>
-void norm_relu_pool_backward_dx_loop(T* dinp, const T* g, const std::uint8_t* window, const T* x, T* dy, index_t H,
-                                     index_t W, index_t OH, index_t OW, T k, T a, T b, bool accumulate) {
+void norm_relu_pool_backward_dx_loop(T* dinp, const T* g, const std::uint8_t* window, const std::int32_t* corners,
+                                     const T* x, T* dy, index_t H, index_t W, index_t P, T k, T a, T b,
+                                     bool accumulate) {
 #pragma omp simd
   for (index_t i = 0; i < H * W; ++i) dy[i] = T(0);
-  for (index_t oh = 0; oh < OH; ++oh)
-    for (index_t ow = 0; ow < OW; ++ow) {
-      const index_t i = oh * OW + ow;
-      dy[2 * oh * W + 2 * ow + window_offset(window[i], W)] = g[i];
-    }
+  for (index_t p = 0; p < P; ++p) dy[window_position(corners[p], window[p], W)] = g[p];
   norm_backward_dx_loop(dinp, dy, x, static_cast<const T*>(nullptr), H * W, k, a, b, accumulate);
 }
 
