@@ -131,11 +131,15 @@ void conv2d_forward(T* out, T* transformed, const T* x, const T* weight, const T
 
 template <class T>
 void conv2d_backward(T* dx, T* dweight, T* dbias, const T* dout, const T* x, const T* transformed, const T* weight,
-                     const Conv2dShape& s, ConvAlgorithm algorithm) {
+                     const Conv2dShape& s, ConvAlgorithm algorithm, bool accumulate) {
   const ConvPlan p = plan_of(s);
-  if (dbias) sum_per_channel(dbias, dout, s.N, s.OC, p.P);
+  if (dbias) sum_per_channel(dbias, dout, s.N, s.OC, p.P, accumulate);
   if (conv2d_algorithm(s, sizeof(T), algorithm) == ConvAlgorithm::Winograd)
-    return conv2d_winograd_backward(dx, dweight, dout, x, transformed, weight, s);
+    return conv2d_winograd_backward(dx, dweight, dout, x, transformed, weight, s, accumulate);
+  if (!accumulate) {  // nothing to add to: what the loops below would add into stays zero
+    if (dx && (p.P == 0 || s.N == 0)) std::fill(dx, dx + s.N * s.C * s.H * s.W, T(0));
+    if (dweight && (p.P == 0 || s.N == 0)) std::fill(dweight, dweight + s.OC * p.K, T(0));
+  }
   if ((!dx && !dweight) || p.P == 0 || s.N == 0) return;
   // Each block's weight gradient goes to a slot of its own, summed in block order afterwards: the
   // same sums in the same order for any thread count.
@@ -166,8 +170,13 @@ void conv2d_backward(T* dx, T* dweight, T* dbias, const T* dout, const T* x, con
       if (dx) {
         // dcol (K, nb*P) = weight_g^T (K, OCg) . dout_g (OCg, nb*P), then folded back onto the images.
         gemm<T>(col, ld, weight + g * p.OCg * p.K, p.K, dg, ld, p.K, ld, p.OCg, true, false, T(1), T(0));
-        for (index_t i = 0; i < nb; ++i)
-          col2im(channel_group(dx, s, p, n0 + i, g), col + i * p.P, ld, p.Cg, s.H, s.W, s.win);
+        for (index_t i = 0; i < nb; ++i) {
+          T* image = channel_group(dx, s, p, n0 + i, g);
+          // col2im adds (windows overlap): written, the block's own images start at zero, cleared here in
+          // its thread rather than by a serial pass over all of dx first
+          if (!accumulate) std::fill(image, image + p.Cg * s.H * s.W, T(0));
+          col2im(image, col + i * p.P, ld, p.Cg, s.H, s.W, s.win);
+        }
       }
     }
   });
@@ -175,7 +184,7 @@ void conv2d_backward(T* dx, T* dweight, T* dbias, const T* dout, const T* x, con
     parallel_for(wsize, p.blocks * wsize, [&](index_t k) {
       // element k = (oc, j) of dweight (OC, K); in a transposed partial (K, OC) it sits at (j, oc)
       const index_t at = transposed_partial ? (k % p.K) * s.OC + k / p.K : k;
-      T sum = dweight[k];
+      T sum = accumulate ? dweight[k] : T(0);
       for (index_t b = 0; b < p.blocks; ++b) sum += partial[b * wsize + at];
       dweight[k] = sum;
     });
@@ -206,7 +215,7 @@ void conv2d_forward_naive(T* out, const T* x, const T* weight, const T* bias, co
 #define NNTRAIN_INSTANTIATE(T)                                                                      \
   template void conv2d_forward<T>(T*, T*, const T*, const T*, const T*, const Conv2dShape&, ConvAlgorithm);        \
   template void conv2d_backward<T>(T*, T*, T*, const T*, const T*, const T*, const T*, const Conv2dShape&,        \
-                                   ConvAlgorithm);                                                                 \
+                                   ConvAlgorithm, bool);                                                               \
   template void conv2d_forward_naive<T>(T*, const T*, const T*, const T*, const Conv2dShape&);
 NNTRAIN_INSTANTIATE(float)
 NNTRAIN_INSTANTIATE(double)

@@ -2,8 +2,9 @@
 // forward/backward pair of the same shape:
 //
 //   conv2d_forward (out, transformed,   x, weight, bias, shape, algorithm)   out (N, OC, OH, OW)
-//   conv2d_backward(dx, dweight, dbias, dout, x, transformed, weight, shape, algorithm)
-//                                       each gradient += its share; null = skip
+//   conv2d_backward(dx, dweight, dbias, dout, x, transformed, weight, shape, algorithm, accumulate)
+//                                       each gradient += its share (accumulate) or = it, in the same pass
+//                                       (the buffers are then never read); null = skip
 //
 // Two algorithms, chosen per shape by conv2d_algorithm (the rule and its measurements are there):
 // Winograd F(2x2, 3x3) for ungrouped 3x3 stride-1 layers with enough channels (conv2d_winograd.h), and
@@ -52,7 +53,7 @@ void conv2d_forward(T* out, T* transformed, const T* x, const T* weight, const T
 
 template <class T>
 void conv2d_backward(T* dx, T* dweight, T* dbias, const T* dout, const T* x, const T* transformed, const T* weight,
-                     const Conv2dShape& s, ConvAlgorithm algorithm = ConvAlgorithm::Auto);
+                     const Conv2dShape& s, ConvAlgorithm algorithm = ConvAlgorithm::Auto, bool accumulate = true);
 
 // The direct seven-loop twin (serial): an oracle for tests and a bench baseline.
 template <class T>

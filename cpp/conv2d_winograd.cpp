@@ -137,11 +137,11 @@ void weight_transform(T* U, const T* weight, index_t OC, index_t C) {
   });
 }
 
-// dweight += G^T dU G, where dU (16, OC, C) is the sum of the groups' partials, taken in group order. As in
+// dweight += G^T dU G (or = when not accumulate), where dU (16, OC, C) is the sum of the groups' partials, taken in group order. As in
 // weight_transform, the transform runs along c (contiguous in the partials) into a (9, C) block per output
 // channel, which is then added to the (C, 3, 3) filters.
 template <class T>
-void weight_grad_transform(T* dweight, const T* partials, index_t groups, index_t OC, index_t C) {
+void weight_grad_transform(T* dweight, const T* partials, index_t groups, index_t OC, index_t C, bool accumulate) {
   const index_t size = kXi * OC * C;
   parallel_for(OC, groups * size, [&](index_t oc) {
     T* du = thread_scratch<T>(kScratchWinogradFilters, (kXi + 9) * C);  // du[xi * C + c]: dU[xi, oc, c]
@@ -168,8 +168,9 @@ void weight_grad_transform(T* dweight, const T* partials, index_t groups, index_
         dg[(k * 3 + 2) * C + c] = t[k][3] + T(0.5) * (t[k][1] + t[k][2]);
       }
     }
+    T* filters = dweight + oc * C * 9;
     for (index_t c = 0; c < C; ++c)
-      for (int k = 0; k < 9; ++k) dweight[(oc * C + c) * 9 + k] += dg[k * C + c];
+      for (int k = 0; k < 9; ++k) filters[c * 9 + k] = (accumulate ? filters[c * 9 + k] : T(0)) + dg[k * C + c];
   });
 }
 
@@ -225,9 +226,13 @@ void conv2d_winograd_forward(T* out, T* transformed, const T* x, const T* weight
 
 template <class T>
 void conv2d_winograd_backward(T* dx, T* dweight, const T* dout, const T* x, const T* transformed, const T* weight,
-                              const Conv2dShape& s) {
+                              const Conv2dShape& s, bool accumulate) {
   const WinogradPlan p = plan_of(s);
-  if ((!dx && !dweight) || s.N == 0 || s.OH() <= 0 || s.OW() <= 0) return;
+  if ((!dx && !dweight) || s.N == 0 || s.OH() <= 0 || s.OW() <= 0) {
+    if (!accumulate && dx) std::fill(dx, dx + s.N * s.C * s.H * s.W, T(0));
+    if (!accumulate && dweight) std::fill(dweight, dweight + s.OC * s.C * 9, T(0));
+    return;
+  }
   T* U = dx ? thread_scratch<T>(kScratchWinogradU, kXi * s.OC * s.C) : nullptr;
   if (dx) weight_transform(U, weight, s.OC, s.C);
   // Each group's weight gradient (in the transformed domain) goes to a slot of its own.
@@ -235,7 +240,7 @@ void conv2d_winograd_backward(T* dx, T* dweight, const T* dout, const T* x, cons
   T* partials = dweight ? thread_scratch<T>(kScratchWinogradPartial, p.groups * usize) : nullptr;
   const WinogradKernels<T>& k = winograd_kernel<T>();  // dispatch.h
   for_each_group(p, s.N * p.TH * p.TW * kXi * 4 * s.OC * s.C, [&](index_t g) {
-    bool first = true;
+    bool first = true;  // the group's first chunk: nothing of its dx rows written yet
     for_each_chunk(p, s.N, g, [&](const Chunk& ch) {
       const index_t cols = ch.R() * p.TW * kLanes, rows = 2 * ch.R() + 2;
       T* lanes = thread_scratch<T>(kScratchWinogradLanes,
@@ -256,7 +261,6 @@ void conv2d_winograd_backward(T* dx, T* dweight, const T* dout, const T* x, cons
         // partial (OC, C) += dM (OC, columns) . V^T (columns, C)
         T* partial = partials + g * usize;
         if (first) std::fill(partial, partial + usize, T(0));
-        first = false;
         for_each_position(2 * kXi * s.OC * s.C * cols, [&](index_t xi) {
           k.product_transposed(partial + xi * s.OC * s.C, s.C, dM + xi * s.OC * cols, cols, V + xi * s.C * cols, cols,
                                s.OC, s.C, cols);
@@ -271,22 +275,28 @@ void conv2d_winograd_backward(T* dx, T* dweight, const T* dout, const T* x, cons
         });
         k.input_grad_transform(lanes, dV, s.C, ch.R(), p.TW);
         const index_t HW = s.H * s.W, PW = s.win.PW;
+        // A chunk's patches reach two rows into the next chunk's: those rows get the next chunk's share
+        // added; every other row is complete when its chunk is done. Written (not accumulate), each row
+        // is therefore written by the first chunk that reaches it and added to by the next.
         for (index_t c = 0; c < s.C; ++c)
           for (index_t r = 0; r < rows; ++r) {
             const index_t y = 2 * ch.th0 - s.win.PH + r;
             if (y < 0 || y >= s.H) continue;
+            const bool add = accumulate || (!first && r < 2);
             k.lanes_to_rows(dx + (ch.n0 * s.C + c) * HW + y * s.W, s.C * HW,
-                            lanes + ((c * rows + r) * p.L + PW) * kLanes, ch.lanes, s.W, true);
+                            lanes + ((c * rows + r) * p.L + PW) * kLanes, ch.lanes, s.W, add);
           }
       }
+      first = false;
     });
   });
-  if (dweight) weight_grad_transform(dweight, partials, p.groups, s.OC, s.C);
+  if (dweight) weight_grad_transform(dweight, partials, p.groups, s.OC, s.C, accumulate);
 }
 
 #define NNTRAIN_INSTANTIATE(T)                                                                                     \
   template void conv2d_winograd_forward<T>(T*, T*, const T*, const T*, const T*, const Conv2dShape&);               \
-  template void conv2d_winograd_backward<T>(T*, T*, const T*, const T*, const T*, const T*, const Conv2dShape&);
+  template void conv2d_winograd_backward<T>(T*, T*, const T*, const T*, const T*, const T*, const Conv2dShape&, \
+                                             bool);
 NNTRAIN_INSTANTIATE(float)
 NNTRAIN_INSTANTIATE(double)
 #undef NNTRAIN_INSTANTIATE

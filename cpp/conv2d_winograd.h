@@ -1,7 +1,8 @@
 // 3x3 stride-1 convolution by Winograd's F(2x2, 3x3), as a forward/backward pair of the same shape:
 //
 //   conv2d_winograd_forward (out, transformed,  x, weight, bias, shape)     out (N, OC, OH, OW)
-//   conv2d_winograd_backward(dx, dweight, dout, x, transformed, weight, shape)   += into each; null = skip
+//   conv2d_winograd_backward(dx, dweight, dout, x, transformed, weight, shape, accumulate)
+//                                                 += into each (or = when not accumulate); null = skip
 //
 // Each 2x2 block of outputs ("tile") is computed from the 4x4 input patch under it as
 //   Y = A^T [ (G g G^T) (.) (B^T d B) ] A        (.) elementwise over the 16 positions xi of the 4x4,
@@ -40,6 +41,6 @@ void conv2d_winograd_forward(T* out, T* transformed, const T* x, const T* weight
 
 template <class T>
 void conv2d_winograd_backward(T* dx, T* dweight, const T* dout, const T* x, const T* transformed, const T* weight,
-                              const Conv2dShape& s);
+                              const Conv2dShape& s, bool accumulate = true);
 
 }  // namespace nntrain

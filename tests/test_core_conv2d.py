@@ -86,6 +86,35 @@ def test_backward_accumulates_and_skips(rng):
     np.testing.assert_allclose(acc_b, 1 + db, rtol=1e-14)
 
 
+# every algorithm on shapes with several blocks or chunks: im2col with groups, Winograd at 28x28 (one tile row
+# per chunk) and 14x14 over three groups of 16 images, padding 0 (a last tile past the edge) and 2
+WRITTEN = [
+    ((40, 4, 9, 7, 6, (3, 3), (1, 1), (1, 1), (1, 1)), 2, "im2col"),
+    ((3, 2, 11, 13, 5, (3, 2), (2, 3), (1, 0), (1, 1)), 1, "im2col"),
+    ((20, 8, 28, 28, 8, (3, 3), (1, 1), (1, 1), (1, 1)), 1, "winograd"),
+    ((40, 8, 14, 14, 16, (3, 3), (1, 1), (0, 0), (1, 1)), 1, "winograd"),
+    ((17, 3, 10, 9, 4, (3, 3), (1, 1), (2, 2), (1, 1)), 1, "winograd"),
+    ((0, 3, 6, 6, 2, (3, 3), (1, 1), (1, 1), (1, 1)), 1, "winograd"),
+]
+
+
+@pytest.mark.parametrize("geometry, groups, algorithm", WRITTEN)
+def test_written_gradients_equal_the_ones_added_to_zeros(rng, isa, geometry, groups, algorithm):
+    # accumulate=False writes each gradient in the pass that computes it: buffers holding anything (NaN) come
+    # out equal, bit for bit, to zeros added to
+    n, c, h, w, oc, k, stride, padding, dilation = geometry
+    x = rng.standard_normal((n, c, h, w)).astype(np.float32)
+    weight = rng.standard_normal((oc, c // groups) + k).astype(np.float32)
+    dout = rng.standard_normal(F.conv2d(x, weight, None, stride, padding, dilation, groups).shape).astype(np.float32)
+    args = (stride, padding, dilation, groups)
+    added = [np.zeros_like(x), np.zeros_like(weight), np.zeros(oc, np.float32)]
+    _core.conv2d_backward(dout, x, weight, *added, *args, algorithm=algorithm, accumulate=True)
+    written = [np.full_like(a, np.nan) for a in added]
+    _core.conv2d_backward(dout, x, weight, *written, *args, algorithm=algorithm, accumulate=False)
+    for name, got, want in zip(("dx", "dweight", "dbias"), written, added):
+        np.testing.assert_array_equal(got, want, err_msg=name)
+
+
 def test_large_batches_run_in_several_chunks_with_the_same_result(rng):
     # 200 images of 32 channels at 28x28 exceed one chunk of scratch; compare against image-by-image.
     x = rng.standard_normal((200, 32, 14, 14)).astype(np.float32)

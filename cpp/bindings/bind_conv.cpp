@@ -78,7 +78,7 @@ py::object conv2d_fwd(const py::array& x, const py::array& weight, const py::obj
 
 void conv2d_bwd(const py::array& dout, const py::array& x, const py::array& weight, const py::object& dx,
                 const py::object& dweight, const py::object& dbias, Pair stride, Pair padding, Pair dilation,
-                index_t groups, const py::object& transformed, const std::string& algorithm) {
+                index_t groups, const py::object& transformed, const std::string& algorithm, bool accumulate) {
   const Conv2dShape s = conv_shape(x, weight, stride, padding, dilation, groups);
   expect_shape(dout, "dout", {s.N, s.OC, s.OH(), s.OW()});
   const ConvAlgorithm algo = algorithm_of(algorithm, s, x);
@@ -96,7 +96,7 @@ void conv2d_bwd(const py::array& dout, const py::array& x, const py::array& weig
       if (size == 0) fail("transformed: this layer's algorithm (im2col) keeps no transformed input; pass None");
       expect_shape(py::reinterpret_borrow<py::array>(transformed), "transformed", {size});
     }
-    run_kernel([&] { conv2d_backward<T>(dxp, dwp, dbp, gp, xp, tp, wp, s, algo); });
+    run_kernel([&] { conv2d_backward<T>(dxp, dwp, dbp, gp, xp, tp, wp, s, algo, accumulate); });
   });
 }
 
@@ -144,9 +144,10 @@ void bind_conv(py::module_& m) {
   m.def("conv2d_backward", &conv2d_bwd, py::arg("dout"), py::arg("x"), py::arg("weight"), py::arg("dx") = py::none(),
         py::arg("dweight") = py::none(), py::arg("dbias") = py::none(), py::arg("stride") = Pair{1, 1},
         py::arg("padding") = Pair{0, 0}, py::arg("dilation") = Pair{1, 1}, py::arg("groups") = 1,
-        py::arg("transformed") = py::none(), py::arg("algorithm") = "auto",
-        "Accumulates the input, weight and bias gradients into the arrays given (None skips one). transformed, "
-        "from conv2d_forward(..., return_transformed=True) on the same x and weight, saves recomputing it.");
+        py::arg("transformed") = py::none(), py::arg("algorithm") = "auto", py::arg("accumulate") = true,
+        "Accumulates the input, weight and bias gradients into the arrays given (None skips one; accumulate=False "
+        "writes them, their buffers may hold anything). transformed, from conv2d_forward(..., "
+        "return_transformed=True) on the same x and weight, saves recomputing it.");
   m.def("conv2d_algorithm", &conv2d_algorithm_name, py::arg("x"), py::arg("weight"), py::arg("stride") = Pair{1, 1},
         py::arg("padding") = Pair{0, 0}, py::arg("dilation") = Pair{1, 1}, py::arg("groups") = 1,
         "The algorithm conv2d_forward(..., algorithm='auto') runs for these arrays: 'im2col' or 'winograd'.");

@@ -56,8 +56,8 @@ def col2im(col: NDArray, img: Any, kernel_size: tuple[int, int], stride: tuple[i
 def conv2d_algorithm(x: NDArray, weight: NDArray, stride: tuple[int, int] = (1, 1), padding: tuple[int, int] = (0, 0), dilation: tuple[int, int] = (1, 1), groups: int = 1) -> str:
     """The algorithm conv2d_forward(..., algorithm='auto') runs for these arrays: 'im2col' or 'winograd'."""
 
-def conv2d_backward(dout: NDArray, x: NDArray, weight: NDArray, dx: Any = None, dweight: Any = None, dbias: Any = None, stride: tuple[int, int] = (1, 1), padding: tuple[int, int] = (0, 0), dilation: tuple[int, int] = (1, 1), groups: int = 1, transformed: Any = None, algorithm: str = 'auto') -> None:
-    """Accumulates the input, weight and bias gradients into the arrays given (None skips one). transformed, from conv2d_forward(..., return_transformed=True) on the same x and weight, saves recomputing it."""
+def conv2d_backward(dout: NDArray, x: NDArray, weight: NDArray, dx: Any = None, dweight: Any = None, dbias: Any = None, stride: tuple[int, int] = (1, 1), padding: tuple[int, int] = (0, 0), dilation: tuple[int, int] = (1, 1), groups: int = 1, transformed: Any = None, algorithm: str = 'auto', accumulate: bool = True) -> None:
+    """Accumulates the input, weight and bias gradients into the arrays given (None skips one; accumulate=False writes them, their buffers may hold anything). transformed, from conv2d_forward(..., return_transformed=True) on the same x and weight, saves recomputing it."""
 
 def conv2d_forward(x: NDArray, weight: NDArray, bias: Any = None, stride: tuple[int, int] = (1, 1), padding: tuple[int, int] = (0, 0), dilation: tuple[int, int] = (1, 1), groups: int = 1, naive: bool = False, algorithm: str = 'auto', return_transformed: bool = False) -> Any:
     """x (N, C, H, W), weight (OC, C / groups, KH, KW), bias (OC) -> (N, OC, OH, OW). naive=True runs the direct loop twin; algorithm is auto, im2col or winograd. With return_transformed, (out, transformed): the winograd algorithm's transformed input for conv2d_backward, None for im2col."""

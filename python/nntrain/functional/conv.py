@@ -16,7 +16,7 @@ import numpy as np
 from .. import _core
 from ..autograd.function import Function
 from ._args import pair
-from ._grads import grad_buffer
+from ._grads import grad_buffer, grad_buffers
 from .pad import pad as _pad
 
 
@@ -110,11 +110,13 @@ def conv2d_backward(dout, x, weight, bias=None, stride=1, padding=0, dilation=1,
     spares recomputing Winograd's transformed input), with the same algorithm."""
     x = np.asarray(x)
     weight = np.asarray(weight)
-    dx = grad_buffer(dx, x.shape, x.dtype)
-    dweight = grad_buffer(dweight, weight.shape, x.dtype)
-    dbias = grad_buffer(dbias, (weight.shape[0],), x.dtype) if bias is not None else None
+    if bias is None:
+        dbias = False
+    (dx, dweight, dbias), accumulate = grad_buffers([dx, dweight, dbias], [x.shape, weight.shape, weight.shape[:1]],
+                                                    x.dtype)
     _core.conv2d_backward(dout, x, weight, dx, dweight, dbias, pair(stride, "stride"), pair(padding, "padding"),
-                          pair(dilation, "dilation"), int(groups), transformed=transformed, algorithm=algorithm)
+                          pair(dilation, "dilation"), int(groups), transformed=transformed, algorithm=algorithm,
+                          accumulate=accumulate)
     return dx, dweight, dbias
 
 
