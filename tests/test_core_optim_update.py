@@ -232,13 +232,16 @@ def test_tuples_and_read_only_gradients_are_accepted(rng):
 def test_norms_match_numpy(rng, dtype):
     arrays = [rng.standard_normal(s).astype(dtype) for s in SHAPES + [(3 * CHUNK + 5,)]]
     flat = np.concatenate([a.ravel().astype(np.float64) for a in arrays])
-    # Squares of float32 are exact in float64, so both dtypes are summed to float64 rounding.
-    assert F.grad_norm(arrays) == pytest.approx(np.linalg.norm(flat), rel=1e-12)
+    # Squares are summed in the array's dtype over blocks of 64 values per lane, the blocks in float64: a
+    # float32 norm is good to a few float32 ulps of a block (PyTorch's float32 norm, summed in float32
+    # throughout, is further off), a float64 one to float64 rounding.
+    rel = 1e-7 if dtype == np.float32 else 1e-12
+    assert F.grad_norm(arrays) == pytest.approx(np.linalg.norm(flat), rel=rel)
     norms = F.array_norms(arrays)
     assert isinstance(norms, list) and len(norms) == len(arrays)
     for n, a in zip(norms, arrays):
         assert isinstance(n, float)
-        assert n == pytest.approx(np.linalg.norm(a.astype(np.float64).ravel()), rel=1e-12, abs=0.0)
+        assert n == pytest.approx(np.linalg.norm(a.astype(np.float64).ravel()), rel=rel, abs=0.0)
     assert F.grad_norm([np.zeros((0, 3), dtype)]) == 0.0
 
 
@@ -258,7 +261,8 @@ def test_clip_scales_large_gradients_by_the_rule(rng, dtype):
     before = [g.copy() for g in grads]
     total = F.clip_grad_norm(grads, 2.5)
     want_grads, want_total = R.clip_grad_norm(before, 2.5)
-    assert total == pytest.approx(want_total, rel=1e-12)  # the norm BEFORE clipping
+    # the norm BEFORE clipping, to the rounding test_norms_match_numpy explains
+    assert total == pytest.approx(want_total, rel=1e-7 if dtype == np.float32 else 1e-12)
     coef = dtype(2.5 / (total + 1e-6))
     for g, b, w in zip(grads, before, want_grads):
         np.testing.assert_array_equal(g, b * coef)  # exactly one multiplication by the coefficient

@@ -128,21 +128,29 @@ void adam_loop(T* param, T* exp_avg, T* exp_avg_sq, const T* grad, index_t n, do
   loop(param, exp_avg, exp_avg_sq, grad, n, wd, shrink, one_minus_b1, b2, one_minus_b2, e, neg_step_size, bc2_sqrt);
 }
 
+// Sixteen accumulators in T over blocks of kSquaresBlock values (64 per accumulator, so float's rounding stays
+// a few ulps of the block's sum), each block's lanes combined in double and the blocks summed in double.
+// Widening every value to double cost four times as much (half the lanes per vector, a conversion each).
+// The order depends on n alone, and without fused multiply-adds the result is the same on every ISA.
+constexpr index_t kSquaresBlock = 1024;
+
 template <class T>
 double sum_squares_loop(const T* x, index_t n) {
-  constexpr int kLanes = 8;
-  double acc[kLanes] = {};
-  index_t i = 0;
-  for (; i + kLanes <= n; i += kLanes)
-    for (int j = 0; j < kLanes; ++j) {
-      const double v = static_cast<double>(x[i + j]);
-      acc[j] += v * v;
-    }
-  for (; i < n; ++i) {
-    const double v = static_cast<double>(x[i]);
-    acc[0] += v * v;
+  constexpr int kLanes = 16;
+  double total = 0.0;
+  for (index_t b = 0; b < n; b += kSquaresBlock) {
+    const index_t e = n - b < kSquaresBlock ? n : b + kSquaresBlock;
+    T acc[kLanes] = {};
+    index_t i = b;
+    for (; i + kLanes <= e; i += kLanes)
+#pragma omp simd
+      for (int j = 0; j < kLanes; ++j) acc[j] += x[i + j] * x[i + j];
+    for (int j = 0; i < e; ++i, ++j) acc[j] += x[i] * x[i];
+    double pairs[kLanes / 2];
+    for (int j = 0; j < kLanes / 2; ++j) pairs[j] = double(acc[j]) + double(acc[j + kLanes / 2]);
+    total += ((pairs[0] + pairs[1]) + (pairs[2] + pairs[3])) + ((pairs[4] + pairs[5]) + (pairs[6] + pairs[7]));
   }
-  return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+  return total;
 }
 
 template <class T>
