@@ -1,10 +1,10 @@
 #include "batch_norm.h"
 
-#include <climits>
 #include <cmath>
 #include <cstdint>
 
 #include "dispatch.h"
+#include "pool2d.h"
 #include "scratch.h"
 
 namespace nntrain {
@@ -120,16 +120,6 @@ void batch_norm_backward(T* dx, T* dweight, T* dbias, const T* dout, const T* x,
   });
 }
 
-// Every plane's window corners (kernels/elementwise.h), in the calling thread's scratch, read by the team.
-const std::int32_t* window_corners(index_t H, index_t W) {
-  NN_CHECK(H * W <= INT32_MAX, "batch_norm_relu_max_pool: an image plane must have fewer than 2^31 values");
-  const index_t OH = H / 2, OW = W / 2;
-  std::int32_t* corners = thread_scratch<std::int32_t>(kScratchPoolCorners, OH * OW);
-  for (index_t oh = 0; oh < OH; ++oh)
-    for (index_t ow = 0; ow < OW; ++ow) corners[oh * OW + ow] = std::int32_t(2 * oh * W + 2 * ow);
-  return corners;
-}
-
 // The pooled plane of image n, channel c is at ((n C + c) P), P = (H / 2) (W / 2): x's runs, a quarter long.
 template <class T>
 void batch_norm_relu_max_pool_forward(T* out, std::uint8_t* window, T* mean, T* invstd, T* running_mean,
@@ -137,7 +127,7 @@ void batch_norm_relu_max_pool_forward(T* out, std::uint8_t* window, T* mean, T* 
                                       index_t H, index_t W, bool training, double momentum, double eps) {
   const ElementwiseKernels<T>& k = elementwise_kernels<T>();
   const index_t S = H * W, P = (H / 2) * (W / 2);
-  const std::int32_t* corners = window_corners(H, W);
+  const std::int32_t* corners = pool_window_corners(H, W);
   parallel_for(C, N * C * S, [&](index_t c) {
     const Normalisation nm =
         channel_normalisation(k, c, mean, invstd, running_mean, running_var, x, N, C, S, training, momentum, eps);
@@ -160,7 +150,7 @@ void batch_norm_relu_max_pool_backward(T* dx, T* dweight, T* dbias, const T* dou
                                        bool accumulate) {
   const ElementwiseKernels<T>& k = elementwise_kernels<T>();
   const index_t S = H * W, P = (H / 2) * (W / 2);
-  const std::int32_t* corners = window_corners(H, W);
+  const std::int32_t* corners = pool_window_corners(H, W);
   parallel_for(C, N * C * S, [&](index_t c) {
     // The gated gradients and picked inputs of the channel's planes (N P values each; g is kept for the dx
     // pass), and one plane of dy.

@@ -1,7 +1,11 @@
 #include "pool2d.h"
 
 #include <algorithm>
+#include <climits>
 #include <cmath>
+
+#include "dispatch.h"
+#include "scratch.h"
 
 namespace nntrain {
 
@@ -34,41 +38,6 @@ inline bool beats(T v, T best) {
   return v > best || v != v;
 }
 
-// The 2x2 window with stride 2 and no padding, the pooling of nearly every small CNN. Maxima of random
-// data are unpredictable, so the selects are written for conditional moves (max/cmov, no branches);
-// NaN, which is rare, takes a branch of its own that the predictor learns to skip.
-template <class T>
-void max_pool_2x2(T* o, std::int64_t* idx, const T* plane, index_t W, index_t OH, index_t OW) {
-  for (index_t oh = 0; oh < OH; ++oh) {
-    const T* r0 = plane + 2 * oh * W;
-    const T* r1 = r0 + W;
-    for (index_t ow = 0; ow < OW; ++ow) {
-      const index_t i = 2 * oh * W + 2 * ow;
-      const T a = r0[2 * ow], b = r0[2 * ow + 1], c = r1[2 * ow], d = r1[2 * ow + 1];
-      // Comparison results used as 0/1 integers and max instructions: the compiler emits setcc and
-      // maxss here, where ternaries became branches that missed on every other window.
-      const index_t tb = b > a, td = d > c;
-      const T top = std::max(a, b), bottom = std::max(c, d);
-      const index_t top_at = i + tb, bottom_at = i + W + td;
-      const index_t tf = bottom > top;
-      T best = std::max(top, bottom);
-      index_t at = top_at + (bottom_at - top_at) * tf;
-      if (a != a || b != b || c != c || d != d) {
-        const T v[4] = {a, b, c, d};
-        const index_t where[4] = {i, i + 1, i + W, i + W + 1};
-        for (int k = 0; k < 4; ++k)
-          if (v[k] != v[k]) {
-            best = v[k];
-            at = where[k];
-            break;
-          }
-      }
-      o[oh * OW + ow] = best;
-      idx[oh * OW + ow] = at;
-    }
-  }
-}
-
 template <class T>
 void max_pool_any(T* o, std::int64_t* idx, const T* plane, index_t H, index_t W, index_t OH, index_t OW,
                   const Window2d& win) {
@@ -94,16 +63,47 @@ void max_pool_any(T* o, std::int64_t* idx, const T* plane, index_t H, index_t W,
 
 // Every op below runs in parallel over the (n, c) planes: threads take whole planes, so no two write
 // the same element.
+const std::int32_t* pool_window_corners(index_t H, index_t W) {
+  NN_CHECK(H * W <= INT32_MAX, "2x2 max-pool: an image plane must have fewer than 2^31 values");
+  const index_t OH = H / 2, OW = W / 2;
+  std::int32_t* corners = thread_scratch<std::int32_t>(kScratchPoolCorners, OH * OW);
+  for (index_t oh = 0; oh < OH; ++oh)
+    for (index_t ow = 0; ow < OW; ++ow) corners[oh * OW + ow] = std::int32_t(2 * oh * W + 2 * ow);
+  return corners;
+}
+
+bool pool_indices_in_range(const std::int64_t* indices, index_t count, index_t plane) {
+  const index_t chunks = ceil_div(count, index_t(4096));
+  int bad = 0;
+#pragma omp parallel for schedule(static) num_threads(num_threads()) reduction(| : bad) if (parallel_worth(count) && chunks > 1)
+  for (index_t k = 0; k < chunks; ++k) {
+    const index_t e = std::min(count, (k + 1) * 4096);
+    int any = 0;  // branch-free, so the loop vectorises
+    for (index_t i = k * 4096; i < e; ++i) any |= static_cast<std::uint64_t>(indices[i]) >= static_cast<std::uint64_t>(plane);
+    bad |= any;
+  }
+  return !bad;
+}
+
+// The 2x2 windows of stride 2 (nearly every small CNN's pooling) go to the vectorised kernel of the ISA in
+// use; other windows take the general loop (ceil_mode may add a last window that hangs over the border).
 template <class T>
 void max_pool2d_forward(T* out, std::int64_t* indices, const T* x, index_t N, index_t C, index_t H, index_t W,
                         const Window2d& win) {
-  const index_t OH = win.OH(H), OW = win.OW(W);
-  // (ceil_mode may add a last window that hangs over the border: the general loop takes those shapes)
+  const index_t OH = win.OH(H), OW = win.OW(W), P = OH * OW;
   const bool two_by_two = win.KH == 2 && win.KW == 2 && win.SH == 2 && win.SW == 2 && win.PH == 0 &&
                           win.PW == 0 && win.DH == 1 && win.DW == 1 && 2 * OH <= H && 2 * OW <= W;
-  parallel_for(N * C, N * C * OH * OW * win.KH * win.KW, [&](index_t p) {
-    if (two_by_two) max_pool_2x2(out + p * OH * OW, indices + p * OH * OW, x + p * H * W, W, OH, OW);
-    else max_pool_any(out + p * OH * OW, indices + p * OH * OW, x + p * H * W, H, W, OH, OW, win);
+  if (two_by_two) {
+    const ElementwiseKernels<T>& k = elementwise_kernels<T>();
+    const std::int32_t* corners = pool_window_corners(H, W);
+    parallel_for(N * C, N * C * P * 4, [&](index_t p) {
+      T* at = thread_scratch<T>(kScratchNormPool, P);
+      k.max_pool_2x2(out + p * P, indices + p * P, at, corners, x + p * H * W, W, P);
+    });
+    return;
+  }
+  parallel_for(N * C, N * C * P * win.KH * win.KW, [&](index_t p) {
+    max_pool_any(out + p * P, indices + p * P, x + p * H * W, H, W, OH, OW, win);
   });
 }
 

@@ -30,6 +30,14 @@ template <class T>
 void max_pool2d_backward(T* dx, const T* dout, const std::int64_t* indices, index_t N, index_t C, index_t H,
                          index_t W, const Window2d& win, bool accumulate = true);
 
+// Whether every index lies in [0, plane) (checked in parallel; the backward trusts them).
+bool pool_indices_in_range(const std::int64_t* indices, index_t count, index_t plane);
+
+// The top-left corners 2 (p / OW) W + 2 (p % OW) of the P = (H / 2) (W / 2) windows of a 2x2 max-pool of
+// stride 2 over an (H, W) plane, the same for every plane: written once into the calling thread's scratch
+// (valid until its next call there) and read by the kernels' vectorised loops (kernels/elementwise.h).
+const std::int32_t* pool_window_corners(index_t H, index_t W);
+
 template <class T>
 void avg_pool2d_forward(T* out, const T* x, index_t N, index_t C, index_t H, index_t W, const Window2d& win,
                         bool count_include_pad);

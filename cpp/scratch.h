@@ -28,9 +28,10 @@ enum ScratchSlot : int {
   kScratchWinogradPartial,  // Winograd conv: per-group weight gradients (the calling thread's, shared)
   kScratchWinogradLanes,    // Winograd conv: a chunk of images, outputs or gradients in 16-image lanes
   kScratchWinogradFilters,  // Winograd conv: one output channel's 3x3 filters (or their gradients), (9, C)
-  kScratchNormPool,   // BatchNorm+ReLU+max-pool: a normalised plane, or a channel's gated gradients and picks
+  kScratchNormPool,   // 2x2 max-pool (alone or after BatchNorm+ReLU): a plane of window choices, a normalised
+                       // plane, or a channel's gated gradients and picks
   kScratchPoolChoices, // BatchNorm+ReLU+max-pool backward: one plane's window choices as int32
-  kScratchPoolCorners, // BatchNorm+ReLU+max-pool: the windows' corners (the calling thread's, shared by the team)
+  kScratchPoolCorners, // 2x2 max-pool: the windows' corners (the calling thread's, shared by the team)
   kScratchCount
 };
 

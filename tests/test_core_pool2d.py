@@ -46,6 +46,19 @@ def test_avg_pool_matches_numpy(rng, shape, k, s, p, count_include_pad):
     np.testing.assert_allclose(out, ref.avg_pool2d(x, k, s, p, count_include_pad), rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize("shape", [(2, 3, 7, 5), (3, 4, 28, 28), (1, 2, 2, 3)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_2x2_windows_under_every_isa_pick_the_first_maximum_or_nan(rng, isa, shape, dtype):
+    # 2x2 windows of stride 2 run the ISA's vectorised kernel: a few distinct values make ties everywhere,
+    # and NaNs (some two to a window) must win, the first in reading order, as numpy's argmax picks
+    x = rng.integers(0, 3, shape).astype(dtype)
+    x.flat[rng.choice(x.size, max(1, x.size // 10), replace=False)] = np.nan
+    out, idx = F.max_pool2d(x, 2, return_indices=True)
+    rout, ridx = ref.max_pool2d(x, (2, 2), (2, 2), (0, 0))
+    np.testing.assert_array_equal(out, rout)
+    np.testing.assert_array_equal(idx, ridx)
+
+
 @pytest.mark.parametrize("shape,k,s,p", GEOMETRIES[1:5])
 def test_max_pool_backward_matches_central_differences(rng, shape, k, s, p):
     x = rng.permutation(np.prod(shape)).reshape(shape) * 0.01  # distinct values: no ties to flip

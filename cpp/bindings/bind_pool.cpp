@@ -51,12 +51,16 @@ void max_pool_bwd(const py::array& dout, const py::array& indices, const py::obj
   expect_shape(dout, "dout", s.out());
   expect_shape(indices, "indices", s.out());
   const std::int64_t* ip = in_int64(indices, "indices");
-  // Indices come from the caller: one outside its plane would write out of bounds.
-  const index_t plane = s.H * s.W;
-  for (index_t k = 0; k < index_t(indices.size()); ++k)
-    if (ip[k] < 0 || ip[k] >= plane)
-      fail("indices: entry " + std::to_string(ip[k]) + " at flat position " + std::to_string(k) + " is outside [0, " +
-           std::to_string(plane) + ")");
+  // Indices come from the caller: one outside its plane would write out of bounds. Checked in parallel;
+  // only a bad array is scanned again, to name its first bad entry.
+  const index_t plane = s.H * s.W, count = index_t(indices.size());
+  bool ok = true;
+  run_kernel([&] { ok = pool_indices_in_range(ip, count, plane); });
+  if (!ok)
+    for (index_t k = 0; k < count; ++k)
+      if (ip[k] < 0 || ip[k] >= plane)
+        fail("indices: entry " + std::to_string(ip[k]) + " at flat position " + std::to_string(k) +
+             " is outside [0, " + std::to_string(plane) + ")");
   with_float_type(dout, "dout", [&](auto tag) {
     using T = decltype(tag);
     const T* gp = in<T>(dout, "dout");

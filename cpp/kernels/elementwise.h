@@ -41,6 +41,11 @@ struct ElementwiseKernels {
   void (*norm_backward_dx)(T* dinp, const T* dout, const T* x, const T* gate, index_t n, T k, T a, T b,
                            bool accumulate);
 
+  // 2x2 max-pool (stride 2) of one plane x of width W, by the windows' corners (below): out and the flat
+  // position in the plane of each maximum; at is scratch of P values. Ties and NaN as max_pool2d's rule.
+  void (*max_pool_2x2)(T* out, std::int64_t* indices, T* at, const std::int32_t* corners, const T* x, index_t W,
+                       index_t P);
+
   // Batch norm + ReLU + 2x2 max-pool (stride 2) on one image plane x (H, W); the pooled plane has P = OH OW
   // = (H / 2) (W / 2) values, and `window` says which of a window's four values (0..3: row * 2 + column)
   // each took. corners[p] = 2 (p / OW) W + 2 (p % OW), window p's top-left value. y and dy are scratch

@@ -245,7 +245,7 @@ void norm_backward_dx_loop(T* dinp, const T* dout, const T* x, const T* gate, in
   else norm_backward_dx_into<false>(dinp, dout, x, gate, n, k, a, b);
 }
 
-// ---- batch norm + ReLU + 2x2 max-pool, one image plane --------------------------------------------------
+// ---- 2x2 max-pool, alone and after batch norm + ReLU, one image plane ------------------------------------
 // A CNN's planes are small (7 to 28 values a row): too narrow for vectors along a row. So the plane is first
 // normalised into a scratch plane y that stays in L1 (contiguous, vectorised), and the windows are then
 // taken in one flat loop over the pooled positions, loading each window's corners through `corners`
@@ -280,6 +280,17 @@ inline void pool_windows(T* __restrict out, T* __restrict at, const T* __restric
   for (index_t p = 0; p < P; ++p) {
     const std::int32_t c = corners[p];
     window_max(y[c], y[c + 1], y[c + W], y[c + W + 1], out[p], at[p]);
+  }
+}
+
+template <class T>
+void max_pool_2x2_loop(T* out, std::int64_t* indices, T* at, const std::int32_t* corners, const T* x, index_t W,
+                       index_t P) {
+  pool_windows(out, at, x, corners, W, P);
+#pragma omp simd
+  for (index_t p = 0; p < P; ++p) {
+    const std::int32_t a = std::int32_t(at[p]);
+    indices[p] = std::int64_t(corners[p]) + (a >> 1) * W + (a & 1);
   }
 }
 
@@ -342,8 +353,8 @@ ElementwiseKernels<T> elementwise_table() {
           scale_loop<T>,                   softmax_forward_row_loop<T>,     softmax_backward_row_loop<T>,
           log_softmax_forward_row_loop<T>, log_softmax_backward_row_loop<T>, sum_loop<T>,
           sum_squared_deviation_loop<T>,   affine_loop<T>,                  norm_backward_sums_loop<T>,
-          norm_backward_dx_loop<T>,        norm_relu_pool_forward_loop<T>,  norm_relu_pool_backward_sums_loop<T>,
-          norm_relu_pool_backward_dx_loop<T>};
+          norm_backward_dx_loop<T>,        max_pool_2x2_loop<T>,            norm_relu_pool_forward_loop<T>,
+          norm_relu_pool_backward_sums_loop<T>, norm_relu_pool_backward_dx_loop<T>};
 }
 
 }  // namespace
