@@ -137,18 +137,19 @@ void weight_transform(T* U, const T* weight, index_t OC, index_t C) {
   });
 }
 
-// dweight += G^T dU G (or = when not accumulate), where dU (16, OC, C) is the sum of the groups' partials, taken in group order. As in
-// weight_transform, the transform runs along c (contiguous in the partials) into a (9, C) block per output
-// channel, which is then added to the (C, 3, 3) filters.
+// dweight += G^T dU G (or = when not accumulate), where dU (16, OC, C) is the sum of the groups' partials,
+// taken in group order. As in weight_transform, the transform runs along c (contiguous in the partials) into
+// a (9, C) block per output channel, which is then added to the (C, 3, 3) filters.
 template <class T>
-void weight_grad_transform(T* dweight, const T* partials, index_t groups, index_t OC, index_t C, bool accumulate) {
-  const index_t size = kXi * OC * C;
+void weight_grad_transform(T* dweight, const T* partials, index_t groups, index_t OC, index_t C, index_t Cp,
+                           bool accumulate) {
+  const index_t size = kXi * OC * Cp;  // a group's partial: (16, OC, Cp), rows padded past C
   parallel_for(OC, groups * size, [&](index_t oc) {
     T* du = thread_scratch<T>(kScratchWinogradFilters, (kXi + 9) * C);  // du[xi * C + c]: dU[xi, oc, c]
     T* dg = du + kXi * C;  // dg[k * C + c]: the gradient of weight[oc, c, k]
     for (int xi = 0; xi < kXi; ++xi) {
       T* row = du + xi * C;
-      const T* p = partials + (xi * OC + oc) * C;
+      const T* p = partials + (xi * OC + oc) * Cp;
       for (index_t c = 0; c < C; ++c) row[c] = p[c];
       for (index_t g = 1; g < groups; ++g)
         for (index_t c = 0; c < C; ++c) row[c] += p[g * size + c];
@@ -212,7 +213,8 @@ void conv2d_winograd_forward(T* out, T* transformed, const T* x, const T* weight
       T* M = thread_scratch<T>(kScratchWinogradM, kXi * s.OC * cols);
       // M (OC, columns) = U (OC, C) . V (C, columns)
       for_each_position(2 * kXi * s.OC * s.C * cols, [&](index_t xi) {
-        k.product(M + xi * s.OC * cols, cols, U + xi * s.OC * s.C, s.C, 1, V + xi * s.C * cols, cols, s.OC, cols, s.C);
+        k.product(M + xi * s.OC * cols, cols, U + xi * s.OC * s.C, s.C, 1, V + xi * s.C * cols, cols, s.OC, cols, s.C,
+                  false);
       });
       k.output_transform(lanes, M, bias, s.OC, ch.R(), p.TW);
       const index_t ocols = 2 * p.TW;
@@ -235,12 +237,13 @@ void conv2d_winograd_backward(T* dx, T* dweight, const T* dout, const T* x, cons
   }
   T* U = dx ? thread_scratch<T>(kScratchWinogradU, kXi * s.OC * s.C) : nullptr;
   if (dx) weight_transform(U, weight, s.OC, s.C);
-  // Each group's weight gradient (in the transformed domain) goes to a slot of its own.
-  const index_t usize = kXi * s.OC * s.C;
+  // Each group's weight gradient (in the transformed domain) goes to a slot of its own: (16, OC, Cp), its rows
+  // padded to whole vectors of the product.
+  const index_t Cp = ceil_div(s.C, kLanes) * kLanes, usize = kXi * s.OC * Cp;
   T* partials = dweight ? thread_scratch<T>(kScratchWinogradPartial, p.groups * usize) : nullptr;
   const WinogradKernels<T>& k = winograd_kernel<T>();  // dispatch.h
   for_each_group(p, s.N * p.TH * p.TW * kXi * 4 * s.OC * s.C, [&](index_t g) {
-    bool first = true;  // the group's first chunk: nothing of its dx rows written yet
+    bool first = true;  // the group's first chunk: its partial and its dx rows not written yet
     for_each_chunk(p, s.N, g, [&](const Chunk& ch) {
       const index_t cols = ch.R() * p.TW * kLanes, rows = 2 * ch.R() + 2;
       T* lanes = thread_scratch<T>(kScratchWinogradLanes,
@@ -258,12 +261,13 @@ void conv2d_winograd_backward(T* dx, T* dweight, const T* dout, const T* x, cons
           k.input_transform(v, lanes, s.C, ch.R(), p.TW);
           V = v;
         }
-        // partial (OC, C) += dM (OC, columns) . V^T (columns, C)
+        // partial (OC, Cp) += dM (OC, columns) . V^T (columns, Cp): V^T's rows padded to whole vectors
         T* partial = partials + g * usize;
-        if (first) std::fill(partial, partial + usize, T(0));
-        for_each_position(2 * kXi * s.OC * s.C * cols, [&](index_t xi) {
-          k.product_transposed(partial + xi * s.OC * s.C, s.C, dM + xi * s.OC * cols, cols, V + xi * s.C * cols, cols,
-                               s.OC, s.C, cols);
+        T* VT = thread_scratch<T>(kScratchWinogradVT, kXi * cols * Cp);
+        for_each_position(2 * kXi * s.OC * Cp * cols, [&](index_t xi) {
+          k.transpose(VT + xi * cols * Cp, Cp, V + xi * s.C * cols, cols, s.C, cols);
+          k.product(partial + xi * s.OC * Cp, Cp, dM + xi * s.OC * cols, cols, 1, VT + xi * cols * Cp, Cp, s.OC, Cp,
+                    cols, !first);
         });
       }
       if (dx) {
@@ -271,7 +275,7 @@ void conv2d_winograd_backward(T* dx, T* dweight, const T* dout, const T* x, cons
         T* dV = thread_scratch<T>(kScratchWinogradDV, kXi * s.C * cols);
         for_each_position(2 * kXi * s.OC * s.C * cols, [&](index_t xi) {
           k.product(dV + xi * s.C * cols, cols, U + xi * s.OC * s.C, 1, s.C, dM + xi * s.OC * cols, cols, s.C, cols,
-                    s.OC);
+                    s.OC, false);
         });
         k.input_grad_transform(lanes, dV, s.C, ch.R(), p.TW);
         const index_t HW = s.H * s.W, PW = s.win.PW;
@@ -290,7 +294,7 @@ void conv2d_winograd_backward(T* dx, T* dweight, const T* dout, const T* x, cons
       first = false;
     });
   });
-  if (dweight) weight_grad_transform(dweight, partials, p.groups, s.OC, s.C, accumulate);
+  if (dweight) weight_grad_transform(dweight, partials, p.groups, s.OC, s.C, Cp, accumulate);
 }
 
 #define NNTRAIN_INSTANTIATE(T)                                                                                     \

@@ -27,6 +27,7 @@ enum ScratchSlot : int {
   kScratchWinogradDV,  // Winograd conv: a chunk's transformed input gradient
   kScratchWinogradPartial,  // Winograd conv: per-group weight gradients (the calling thread's, shared)
   kScratchWinogradLanes,    // Winograd conv: a chunk of images, outputs or gradients in 16-image lanes
+  kScratchWinogradVT,       // Winograd conv: a chunk's transformed input transposed, (16, columns, C padded)
   kScratchWinogradFilters,  // Winograd conv: one output channel's 3x3 filters (or their gradients), (9, C)
   kScratchNormPool,   // 2x2 max-pool (alone or after BatchNorm+ReLU): a plane of window choices, a normalised
                        // plane, or a channel's gated gradients and picks

@@ -1,6 +1,6 @@
 // Winograd F(2x2, 3x3) kernels, AVX-512 build (compiled with -mavx512f...; a 16-lane float vector is one
-// zmm). 32 zmm registers: a product tile of 8 rows x 2 vectors, a transposed tile of 4 x 4 (16
-// accumulators each). The float transposes between NCHW rows and lanes are 16 x 16 register transposes.
+// zmm). 32 zmm registers: a product tile of 8 rows x 2 vectors (16 accumulators). The float transposes
+// (between NCHW rows and lanes, and V^T) are 16 x 16 register transposes.
 #include <immintrin.h>
 
 #include "kernels/winograd_f2.h"
@@ -59,14 +59,26 @@ void lanes_to_rows_avx512(float* rows, index_t stride, const float* lanes, index
   }
 }
 
+void transpose_avx512(float* dst, index_t ldd, const float* src, index_t lds, index_t rows, index_t cols) {
+  for (index_t i0 = 0; i0 < ldd; i0 += kLanes)
+    for (index_t k0 = 0; k0 < cols; k0 += kLanes) {
+      __m512 r[16];
+      for (index_t l = 0; l < kLanes; ++l)
+        r[l] = i0 + l < rows ? _mm512_loadu_ps(src + (i0 + l) * lds + k0) : _mm512_setzero_ps();
+      transpose16(r);
+      for (index_t j = 0; j < kLanes; ++j) _mm512_storeu_ps(dst + (k0 + j) * ldd + i0, r[j]);
+    }
+}
+
 }  // namespace
 
 WinogradKernels<float> swinograd_kernels_avx512() {
-  WinogradKernels<float> k = winograd_kernels<float, 8, 2, 4, 4>();
+  WinogradKernels<float> k = winograd_kernels<float, 16, 8, 2>();
   k.rows_to_lanes = rows_to_lanes_avx512;
   k.lanes_to_rows = lanes_to_rows_avx512;
+  k.transpose = transpose_avx512;
   return k;
 }
-WinogradKernels<double> dwinograd_kernels_avx512() { return winograd_kernels<double, 4, 2, 2, 4>(); }
+WinogradKernels<double> dwinograd_kernels_avx512() { return winograd_kernels<double, 8, 4, 2>(); }
 
 }  // namespace nntrain

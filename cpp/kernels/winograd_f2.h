@@ -153,165 +153,91 @@ void lanes_to_rows(T* rows, index_t stride, const T* lanes, index_t used, index_
   }
 }
 
-// ---- the products, on 16-lane vectors (GCC vector extensions: one zmm, two ymm or four xmm) ----------
-template <class T>
-struct LaneVector;
-template <>
-struct LaneVector<float> {
-  typedef float type __attribute__((vector_size(kLanes * sizeof(float)), aligned(sizeof(float))));
+// ---- the products, on the ISA's own vectors of W values (GCC vector extensions) ---------------------------
+// W is the register width: 16 floats in a zmm, 8 in a ymm, 4 in an xmm. A wider extension type would be
+// split by the compiler, and GCC then keeps the halves of the accumulators on the stack (a 16-float type
+// under AVX2 ran the products at a tenth of the speed).
+template <class T, int W>
+struct NativeVector {
+  typedef T type __attribute__((vector_size(W * sizeof(T)), aligned(sizeof(T))));
 };
-template <>
-struct LaneVector<double> {
-  typedef double type __attribute__((vector_size(kLanes * sizeof(double)), aligned(sizeof(double))));
-};
-template <class T>
-using Vec = typename LaneVector<T>::type;
+template <class T, int W>
+using Vec = typename NativeVector<T, W>::type;
 
-template <class T>
-inline Vec<T> load(const T* p) {
-  return *reinterpret_cast<const Vec<T>*>(p);
+template <class T, int W>
+inline Vec<T, W> load(const T* p) {
+  return *reinterpret_cast<const Vec<T, W>*>(p);
 }
-template <class T>
-inline void store(T* p, Vec<T> v) {
-  *reinterpret_cast<Vec<T>*>(p) = v;
+template <class T, int W>
+inline void store(T* p, Vec<T, W> v) {
+  *reinterpret_cast<Vec<T, W>*>(p) = v;
 }
 
-// A register tile of R rows by NV vectors of C = A . B (see WinogradKernels::product).
-template <class T, int R, int NV>
+// A register tile of R rows by NV vectors of C = A . B, or C += A . B (see WinogradKernels::product).
+template <class T, int W, int R, int NV>
 inline void product_tile(T* c, index_t ldc, const T* a, index_t a_row, index_t a_col, const T* b, index_t ldb,
-                         index_t K) {
-  Vec<T> acc[R][NV];
+                         index_t K, bool accumulate) {
+  Vec<T, W> acc[R][NV];
   for (int i = 0; i < R; ++i)
-    for (int j = 0; j < NV; ++j) acc[i][j] = Vec<T>{};
+    for (int j = 0; j < NV; ++j) acc[i][j] = accumulate ? load<T, W>(c + i * ldc + j * W) : Vec<T, W>{};
   for (index_t k = 0; k < K; ++k) {
-    Vec<T> bv[NV];
-    for (int j = 0; j < NV; ++j) bv[j] = load(b + k * ldb + j * kLanes);
+    Vec<T, W> bv[NV];
+    for (int j = 0; j < NV; ++j) bv[j] = load<T, W>(b + k * ldb + j * W);
     for (int i = 0; i < R; ++i) {
       const T av = a[i * a_row + k * a_col];
       for (int j = 0; j < NV; ++j) acc[i][j] += av * bv[j];
     }
   }
   for (int i = 0; i < R; ++i)
-    for (int j = 0; j < NV; ++j) store(c + i * ldc + j * kLanes, acc[i][j]);
+    for (int j = 0; j < NV; ++j) store<T, W>(c + i * ldc + j * W, acc[i][j]);
 }
 
-template <class T, int R, int NV>
+template <class T, int W, int R, int NV>
 void product_rows(T* c, index_t ldc, const T* a, index_t a_row, index_t a_col, const T* b, index_t ldb, index_t cols,
-                  index_t K) {
+                  index_t K, bool accumulate) {
   index_t j = 0;
-  for (; j + NV * kLanes <= cols; j += NV * kLanes) product_tile<T, R, NV>(c + j, ldc, a, a_row, a_col, b + j, ldb, K);
-  for (; j < cols; j += kLanes) product_tile<T, R, 1>(c + j, ldc, a, a_row, a_col, b + j, ldb, K);
+  for (; j + NV * W <= cols; j += NV * W)
+    product_tile<T, W, R, NV>(c + j, ldc, a, a_row, a_col, b + j, ldb, K, accumulate);
+  for (; j < cols; j += W) product_tile<T, W, R, 1>(c + j, ldc, a, a_row, a_col, b + j, ldb, K, accumulate);
 }
 
 // The last rows % MR rows, by a tile of exactly that height.
-template <class T, int R, int NV>
+template <class T, int W, int R, int NV>
 void product_rest(index_t rest, T* c, index_t ldc, const T* a, index_t a_row, index_t a_col, const T* b, index_t ldb,
-                  index_t cols, index_t K) {
+                  index_t cols, index_t K, bool accumulate) {
   if constexpr (R >= 1) {
-    if (rest == R) return product_rows<T, R, NV>(c, ldc, a, a_row, a_col, b, ldb, cols, K);
-    product_rest<T, R - 1, NV>(rest, c, ldc, a, a_row, a_col, b, ldb, cols, K);
+    if (rest == R) return product_rows<T, W, R, NV>(c, ldc, a, a_row, a_col, b, ldb, cols, K, accumulate);
+    product_rest<T, W, R - 1, NV>(rest, c, ldc, a, a_row, a_col, b, ldb, cols, K, accumulate);
   }
 }
 
-template <class T, int MR, int NV>
+template <class T, int W, int MR, int NV>
 void product(T* c, index_t ldc, const T* a, index_t a_row, index_t a_col, const T* b, index_t ldb, index_t m,
-             index_t cols, index_t K) {
+             index_t cols, index_t K, bool accumulate) {
+  static_assert(kLanes % W == 0, "columns come in whole 16-lane groups");
   index_t i = 0;
-  for (; i + MR <= m; i += MR) product_rows<T, MR, NV>(c + i * ldc, ldc, a + i * a_row, a_row, a_col, b, ldb, cols, K);
-  product_rest<T, MR - 1, NV>(m - i, c + i * ldc, ldc, a + i * a_row, a_row, a_col, b, ldb, cols, K);
+  for (; i + MR <= m; i += MR)
+    product_rows<T, W, MR, NV>(c + i * ldc, ldc, a + i * a_row, a_row, a_col, b, ldb, cols, K, accumulate);
+  product_rest<T, W, MR - 1, NV>(m - i, c + i * ldc, ldc, a + i * a_row, a_row, a_col, b, ldb, cols, K, accumulate);
 }
 
-// Lane sums of 16 vectors at once: lane e of the result is the sum of v[e]'s 16 lanes. Four levels, each
-// adding two halves of the lanes while interleaving pairs of vectors (a transposing tree: 30 shuffles and
-// 15 additions instead of 16 horizontal sums); the order of the additions is fixed.
+// dst (cols, ldd) := src (rows, cols)^T, its columns [rows, ldd) zero: dst[k ldd + i] = src[i lds + k].
+// Blocks of 16 x 16, so that both sides are read and written a cache line at a time.
 template <class T>
-struct ShuffleMask;
-template <>
-struct ShuffleMask<float> {
-  typedef int type __attribute__((vector_size(kLanes * sizeof(int))));
-};
-template <>
-struct ShuffleMask<double> {
-  typedef long long type __attribute__((vector_size(kLanes * sizeof(long long))));
-};
-
-template <class T>
-inline void lane_sums(T* sums, Vec<T> v[kLanes]) {
-  using Mask = typename ShuffleMask<T>::type;
-  // Level k pairs vectors whose lanes form blocks of 16 >> k values of one original vector each.
-  const Mask lo[4] = {{0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23},
-                      {0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27},
-                      {0, 1, 4, 5, 8, 9, 12, 13, 16, 17, 20, 21, 24, 25, 28, 29},
-                      {0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30}};
-  const Mask hi[4] = {{8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31},
-                      {4, 5, 6, 7, 12, 13, 14, 15, 20, 21, 22, 23, 28, 29, 30, 31},
-                      {2, 3, 6, 7, 10, 11, 14, 15, 18, 19, 22, 23, 26, 27, 30, 31},
-                      {1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31}};
-  index_t count = kLanes;
-  for (int level = 0; level < 4; ++level) {
-    count /= 2;
-    for (index_t e = 0; e < count; ++e)
-      v[e] = __builtin_shuffle(v[2 * e], v[2 * e + 1], lo[level]) + __builtin_shuffle(v[2 * e], v[2 * e + 1], hi[level]);
-  }
-  store(sums, v[0]);
+void transpose(T* dst, index_t ldd, const T* src, index_t lds, index_t rows, index_t cols) {
+  for (index_t i0 = 0; i0 < ldd; i0 += kLanes)
+    for (index_t k0 = 0; k0 < cols; k0 += kLanes)
+      for (index_t k = k0; k < k0 + kLanes && k < cols; ++k)
+        for (index_t i = i0; i < i0 + kLanes; ++i) dst[k * ldd + i] = i < rows ? src[i * lds + k] : T(0);
 }
 
-// A tile of RI by RJ entries of C += A . B^T (see WinogradKernels::product_transposed).
-template <class T, int RI, int RJ>
-inline void product_transposed_tile(T* c, index_t ldc, const T* a, index_t lda, const T* b, index_t ldb,
-                                    index_t cols) {
-  Vec<T> acc[RI][RJ];
-  for (int i = 0; i < RI; ++i)
-    for (int j = 0; j < RJ; ++j) acc[i][j] = Vec<T>{};
-  for (index_t col = 0; col < cols; col += kLanes) {
-    Vec<T> av[RI];
-    for (int i = 0; i < RI; ++i) av[i] = load(a + i * lda + col);
-    for (int j = 0; j < RJ; ++j) {
-      const Vec<T> bv = load(b + j * ldb + col);
-      for (int i = 0; i < RI; ++i) acc[i][j] += av[i] * bv;
-    }
-  }
-  static_assert(RI * RJ <= kLanes, "one lane sum per accumulator");
-  Vec<T> v[kLanes];
-  for (int e = 0; e < kLanes; ++e) v[e] = e < RI * RJ ? acc[e / RJ][e % RJ] : Vec<T>{};
-  T sums[kLanes];
-  lane_sums<T>(sums, v);
-  for (int i = 0; i < RI; ++i)
-    for (int j = 0; j < RJ; ++j) c[i * ldc + j] += sums[i * RJ + j];
-}
-
-template <class T, int RI, int RJ>
-void product_transposed_rows(T* c, index_t ldc, const T* a, index_t lda, const T* b, index_t ldb, index_t n,
-                             index_t cols) {
-  index_t j = 0;
-  for (; j + RJ <= n; j += RJ) product_transposed_tile<T, RI, RJ>(c + j, ldc, a, lda, b + j * ldb, ldb, cols);
-  for (; j < n; ++j) product_transposed_tile<T, RI, 1>(c + j, ldc, a, lda, b + j * ldb, ldb, cols);
-}
-
-template <class T, int R, int RJ>
-void product_transposed_rest(index_t rest, T* c, index_t ldc, const T* a, index_t lda, const T* b, index_t ldb,
-                             index_t n, index_t cols) {
-  if constexpr (R >= 1) {
-    if (rest == R) return product_transposed_rows<T, R, RJ>(c, ldc, a, lda, b, ldb, n, cols);
-    product_transposed_rest<T, R - 1, RJ>(rest, c, ldc, a, lda, b, ldb, n, cols);
-  }
-}
-
-template <class T, int RI, int RJ>
-void product_transposed(T* c, index_t ldc, const T* a, index_t lda, const T* b, index_t ldb, index_t m, index_t n,
-                        index_t cols) {
-  index_t i = 0;
-  for (; i + RI <= m; i += RI) product_transposed_rows<T, RI, RJ>(c + i * ldc, ldc, a + i * lda, lda, b, ldb, n, cols);
-  product_transposed_rest<T, RI - 1, RJ>(m - i, c + i * ldc, ldc, a + i * lda, lda, b, ldb, n, cols);
-}
-
-// The table of an ISA file: register tiles MR x NV vectors for product, RI x RJ for product_transposed,
-// sized to its register file. An ISA file may replace the portable transposes with its own.
-template <class T, int MR, int NV, int RI, int RJ>
+// The table of an ISA file: W values to its vector registers, a product tile of MR rows by NV of them, sized
+// to its register file. An ISA file may replace the portable transposes with its own.
+template <class T, int W, int MR, int NV>
 WinogradKernels<T> winograd_kernels() {
   return {input_transform<T>, output_transform<T>, output_grad_transform<T>, input_grad_transform<T>,
-          product<T, MR, NV>, product_transposed<T, RI, RJ>, rows_to_lanes<T>, lanes_to_rows<T>,
-          MR, NV * int(kLanes), NNTRAIN_COMPILED_ISA};
+          product<T, W, MR, NV>, transpose<T>, rows_to_lanes<T>, lanes_to_rows<T>,
+          MR, NV * W, NNTRAIN_COMPILED_ISA};
 }
 
 }  // namespace

@@ -11,11 +11,14 @@
 //   input_transform        V = B^T d B              input_grad_transform   dxt = sum over tiles of B dV B^T
 //   output_transform       ot = A^T M A + bias      output_grad_transform  dM = A dY A^T
 // the products of a chunk between them, on whole 16-lane vectors (columns come in multiples of 16):
-//   product                C (m, cols) = A (m, K) . B (K, cols)        M = U . V,  dV = U^T . dM
-//   product_transposed     C (m, n)   += A (m, cols) . B (n, cols)^T   dU += dM . V^T
+//   product                C (m, cols) = (or +=) A (m, K) . B (K, cols)   M = U . V,  dV = U^T . dM,
+//                                                                          dU += dM . (V^T)
+// the transpose that gives V^T (the weight gradient's product then runs along the chunk's columns, K = R TW
+// 16, as the others do; a product reducing across vector lanes spent a third of its time on the sums),
 // and the transposes between rows of NCHW arrays (one per image, `stride` apart) and lanes.
-// The products are small (K = C or OC, 8-64 deep): they read their operands where the transforms wrote
-// them instead of packing them as the GEMM does, which cost as much as the multiplications here.
+// The products are small (K = C or OC, 8-64 deep, or a chunk's columns): they read their operands where
+// the transforms wrote them instead of packing them as the GEMM does, which cost as much as the
+// multiplications here.
 #pragma once
 
 #include "common.h"
@@ -30,18 +33,17 @@ struct WinogradKernels {
   void (*output_transform)(T* ot, const T* M, const T* bias, index_t OC, index_t R, index_t TW);
   void (*output_grad_transform)(T* dM, const T* gt, index_t OC, index_t R, index_t TW);
   void (*input_grad_transform)(T* dxt, const T* dV, index_t C, index_t R, index_t TW);
-  // C row i at c + i ldc; A(i, k) = a[i a_row + k a_col]; B row k at b + k ldb.
+  // C row i at c + i ldc; A(i, k) = a[i a_row + k a_col]; B row k at b + k ldb. accumulate: C += A . B.
+  // Each C entry's sum runs over k in order.
   void (*product)(T* c, index_t ldc, const T* a, index_t a_row, index_t a_col, const T* b, index_t ldb, index_t m,
-                  index_t cols, index_t K);
-  // C row i at c + i ldc; A row i at a + i lda; B row j at b + j ldb. Each C entry adds one sum over
-  // the columns, taken in an order fixed by `cols` alone.
-  void (*product_transposed)(T* c, index_t ldc, const T* a, index_t lda, const T* b, index_t ldb, index_t m,
-                             index_t n, index_t cols);
+                  index_t cols, index_t K, bool accumulate);
+  // dst (cols, ldd) := src (rows, cols)^T with columns [rows, ldd) zero; ldd and cols multiples of 16.
+  void (*transpose)(T* dst, index_t ldd, const T* src, index_t lds, index_t rows, index_t cols);
   // lanes[j][l] = rows[l * stride + j] for j < count and l < used; lanes l >= used are zero.
   void (*rows_to_lanes)(T* lanes, const T* rows, index_t stride, index_t used, index_t count);
   // rows[l * stride + j] = lanes[j][l] (or += with add) for j < count and l < used.
   void (*lanes_to_rows)(T* rows, index_t stride, const T* lanes, index_t used, index_t count, bool add);
-  int mr, nr;                // product's register tile: rows by columns (whole 16-lane vectors)
+  int mr, nr;                // product's register tile: rows by columns (whole vector registers)
   const char* compiled_for;  // NNTRAIN_COMPILED_ISA of the file that made this table (kernels/compiled_isa.h)
 };
 
