@@ -42,6 +42,23 @@ void check_norm_forward(const py::array& x, const NormShape& s, const py::object
     fail("x: training needs more than one value per channel, got shape " + shape_str(shape_of(x)));
 }
 
+// A forward's input arrays, checked.
+template <class T>
+struct NormInputs {
+  const T* x;
+  T *running_mean, *running_var;
+  const T *weight, *bias;
+};
+
+template <class T>
+NormInputs<T> norm_inputs(const py::array& x, const py::object& running_mean, const py::object& running_var,
+                          const py::object& weight, const py::object& bias, index_t C) {
+  // The running statistics are updated in place, so they must be arrays we can write.
+  return {in<T>(x, "x"), out_or_null<T>(running_mean, "running_mean", {C}),
+          out_or_null<T>(running_var, "running_var", {C}), per_channel<T>(weight, "weight", C),
+          per_channel<T>(bias, "bias", C)};
+}
+
 py::tuple batch_norm_fwd(const py::array& x, const py::object& running_mean, const py::object& running_var,
                          const py::object& weight, const py::object& bias, bool training, double momentum,
                          double eps, bool relu) {
@@ -49,17 +66,15 @@ py::tuple batch_norm_fwd(const py::array& x, const py::object& running_mean, con
   check_norm_forward(x, s, running_mean, running_var, training, momentum, eps);
   return with_float_type(x, "x", [&](auto tag) -> py::tuple {
     using T = decltype(tag);
-    const T* xp = in<T>(x, "x");
-    // The running statistics are updated in place, so they must be arrays we can write.
-    T* rm = out_or_null<T>(running_mean, "running_mean", {s.C});
-    T* rv = out_or_null<T>(running_var, "running_var", {s.C});
-    const T* wp = per_channel<T>(weight, "weight", s.C);
-    const T* bp = per_channel<T>(bias, "bias", s.C);
+    const NormInputs<T> inputs = norm_inputs<T>(x, running_mean, running_var, weight, bias, s.C);
     auto out = empty<T>(shape_of(x));
     auto mean = empty<T>({s.C});
     auto invstd = empty<T>({s.C});
     T *op = data(out), *mp = data(mean), *ip = data(invstd);
-    run_kernel([&] { batch_norm_forward<T>(op, mp, ip, rm, rv, xp, wp, bp, s.N, s.C, s.S, training, momentum, eps, relu); });
+    run_kernel([&] {
+      batch_norm_forward<T>(op, mp, ip, inputs.running_mean, inputs.running_var, inputs.x, inputs.weight,
+                            inputs.bias, s.N, s.C, s.S, training, momentum, eps, relu);
+    });
     return py::make_tuple(out, mean, invstd);
   });
 }
@@ -80,11 +95,7 @@ py::tuple batch_norm_relu_max_pool_fwd(const py::array& x, const py::object& run
   check_norm_forward(x, s, running_mean, running_var, training, momentum, eps);
   return with_float_type(x, "x", [&](auto tag) -> py::tuple {
     using T = decltype(tag);
-    const T* xp = in<T>(x, "x");
-    T* rm = out_or_null<T>(running_mean, "running_mean", {s.C});
-    T* rv = out_or_null<T>(running_var, "running_var", {s.C});
-    const T* wp = per_channel<T>(weight, "weight", s.C);
-    const T* bp = per_channel<T>(bias, "bias", s.C);
+    const NormInputs<T> inputs = norm_inputs<T>(x, running_mean, running_var, weight, bias, s.C);
     auto out = empty<T>(pooled);
     auto window = empty<std::uint8_t>(pooled);
     auto mean = empty<T>({s.C});
@@ -92,8 +103,9 @@ py::tuple batch_norm_relu_max_pool_fwd(const py::array& x, const py::object& run
     T *op = data(out), *mp = data(mean), *ip = data(invstd);
     std::uint8_t* wnd = data(window);
     run_kernel([&] {
-      batch_norm_relu_max_pool_forward<T>(op, wnd, mp, ip, rm, rv, xp, wp, bp, x.shape(0), x.shape(1), x.shape(2),
-                                          x.shape(3), training, momentum, eps);
+      batch_norm_relu_max_pool_forward<T>(op, wnd, mp, ip, inputs.running_mean, inputs.running_var, inputs.x,
+                                          inputs.weight, inputs.bias, x.shape(0), x.shape(1), x.shape(2), x.shape(3),
+                                          training, momentum, eps);
     });
     return py::make_tuple(out, window, mean, invstd);
   });
