@@ -63,13 +63,13 @@ class _BatchNorm(Module):
             shape = "(N, C)" if self._input_ndim == 2 else "(N, C, H, W)"
             raise ValueError(f"{type(self).__name__}({self.num_features}): expected input {shape} with "
                              f"C={self.num_features}, got {tuple(x.shape)}")
+        if max_pool and (not relu or self._input_ndim != 4):
+            raise ValueError(f"{type(self).__name__}: max_pool=True fuses a ReLU and a 2x2 max-pool after a "
+                             "BatchNorm2d; it needs relu=True")
         use_batch_stats = self.training or not self.track_running_stats
         if use_batch_stats and self.track_running_stats:
             self.num_batches_tracked += 1
         if max_pool:
-            if not relu or self._input_ndim != 4:
-                raise ValueError(f"{type(self).__name__}: max_pool=True fuses a ReLU and a 2x2 max-pool after a "
-                                 "BatchNorm2d; it needs relu=True")
             return F.batch_norm_relu_max_pool2d(x, self.running_mean, self.running_var, self.weight, self.bias,
                                                 training=use_batch_stats, momentum=self.momentum, eps=self.eps)
         return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
