@@ -91,8 +91,10 @@ template <class T>
 void max_pool2d_forward(T* out, std::int64_t* indices, const T* x, index_t N, index_t C, index_t H, index_t W,
                         const Window2d& win) {
   const index_t OH = win.OH(H), OW = win.OW(W), P = OH * OW;
+  // (the corners are int32: a plane of 2^31 values or more takes the general loop)
   const bool two_by_two = win.KH == 2 && win.KW == 2 && win.SH == 2 && win.SW == 2 && win.PH == 0 &&
-                          win.PW == 0 && win.DH == 1 && win.DW == 1 && 2 * OH <= H && 2 * OW <= W;
+                          win.PW == 0 && win.DH == 1 && win.DW == 1 && 2 * OH <= H && 2 * OW <= W &&
+                          H * W <= INT32_MAX;
   if (two_by_two) {
     const ElementwiseKernels<T>& k = elementwise_kernels<T>();
     const std::int32_t* corners = pool_window_corners(H, W);
