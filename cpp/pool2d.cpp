@@ -73,13 +73,16 @@ const std::int32_t* pool_window_corners(index_t H, index_t W) {
 }
 
 bool pool_indices_in_range(const std::int64_t* indices, index_t count, index_t plane) {
-  const index_t chunks = ceil_div(count, index_t(4096));
+  constexpr index_t kChunk = 4096;
+  const index_t chunks = ceil_div(count, kChunk);
+  const std::uint64_t limit = static_cast<std::uint64_t>(plane);  // a negative index wraps above it
   int bad = 0;
-#pragma omp parallel for schedule(static) num_threads(num_threads()) reduction(| : bad) if (parallel_worth(count) && chunks > 1)
+#pragma omp parallel for schedule(static) num_threads(num_threads()) reduction(| : bad) \
+    if (parallel_worth(count) && chunks > 1)
   for (index_t k = 0; k < chunks; ++k) {
-    const index_t e = std::min(count, (k + 1) * 4096);
+    const index_t e = std::min(count, (k + 1) * kChunk);
     int any = 0;  // branch-free, so the loop vectorises
-    for (index_t i = k * 4096; i < e; ++i) any |= static_cast<std::uint64_t>(indices[i]) >= static_cast<std::uint64_t>(plane);
+    for (index_t i = k * kChunk; i < e; ++i) any |= static_cast<std::uint64_t>(indices[i]) >= limit;
     bad |= any;
   }
   return !bad;

@@ -22,7 +22,8 @@ def separated_windows(rng, shape):
     x = rng.standard_normal(shape)
     ranks = np.argsort(rng.random((n, c, h // 2, w // 2, 4)), axis=-1)
     for k in range(4):
-        x[:, :, k // 2:2 * (h // 2):2, k % 2:2 * (w // 2):2] = ranks[..., k] + 0.1 * rng.standard_normal(ranks.shape[:4])
+        noise = 0.1 * rng.standard_normal(ranks.shape[:4])
+        x[:, :, k // 2:2 * (h // 2):2, k % 2:2 * (w // 2):2] = ranks[..., k] + noise
     return x.astype(np.float32)
 
 
