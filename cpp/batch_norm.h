@@ -30,8 +30,8 @@
 // stored: out is each window's maximum (ties and NaN as max_pool2d's) and window (0..3, row * 2 + column)
 // where it was. Backward routes dout to those positions, gated by out > 0, and sums at the pooled size;
 // dx is written whole in one pass (a position no window took gets the mean terms only). Against the three
-// ops, the full-size activation is written and read back twice less each way, and max-pool's 8-byte indices
-// become one byte (only its low two bits are read, so any byte stays inside its window).
+// ops, no full-size activation or gradient is stored and read back between them, and max-pool's 8-byte
+// indices become one byte (only its low two bits are read, so any byte stays inside its window).
 #pragma once
 
 #include "common.h"
