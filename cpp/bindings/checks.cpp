@@ -25,20 +25,25 @@ const char* scalar_name<float>() { return "float32"; }
 template <>
 const char* scalar_name<double>() { return "float64"; }
 
-const std::int64_t* in_int64(const py::array& a, const char* name) {
-  if (a.dtype().kind() != 'i' || a.itemsize() != 8)
-    fail(std::string(name) + ": expected an int64 array, got " + dtype_name(a));
+namespace {
+
+// The data of an integer input of one dtype (`kind` 'i' or 'u', `bytes` wide; `expected` names it), C-contiguous.
+const void* integer_data(const py::array& a, const char* name, char kind, py::ssize_t bytes, const char* expected) {
+  if (a.dtype().kind() != kind || a.itemsize() != bytes)
+    fail(std::string(name) + ": expected " + expected + " array, got " + dtype_name(a));
   if (!(a.flags() & py::array::c_style))
     fail(std::string(name) + ": array must be C-contiguous (use numpy.ascontiguousarray)");
-  return static_cast<const std::int64_t*>(a.data());
+  return a.data();
+}
+
+}  // namespace
+
+const std::int64_t* in_int64(const py::array& a, const char* name) {
+  return static_cast<const std::int64_t*>(integer_data(a, name, 'i', 8, "an int64"));
 }
 
 const std::uint8_t* in_uint8(const py::array& a, const char* name) {
-  if (a.dtype().kind() != 'u' || a.itemsize() != 1)
-    fail(std::string(name) + ": expected a uint8 array, got " + dtype_name(a));
-  if (!(a.flags() & py::array::c_style))
-    fail(std::string(name) + ": array must be C-contiguous (use numpy.ascontiguousarray)");
-  return static_cast<const std::uint8_t*>(a.data());
+  return static_cast<const std::uint8_t*>(integer_data(a, name, 'u', 1, "a uint8"));
 }
 
 void expect_ndim(const py::array& a, const char* name, int ndim, const char* layout) {
