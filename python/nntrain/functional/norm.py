@@ -54,15 +54,20 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
                            momentum=momentum, eps=eps, relu=relu)
 
 
+def _batch_norm_grads(x, weight, dx, dweight, dbias):
+    """The gradient buffers of a BatchNorm backward (grad_buffers' rule): no dweight, dbias without a weight."""
+    channels = (x.shape[1],) if x.ndim >= 2 else (0,)
+    if weight is None:
+        dweight = dbias = False
+    return grad_buffers([dx, dweight, dbias], [x.shape, channels, channels], x.dtype)
+
+
 def batch_norm_backward(dout, x, weight, mean, invstd, training=True, *, dx=None, dweight=None, dbias=None,
                         relu_out=None):
     """Gradients ``(dx, dweight, dbias)``; dweight and dbias are None when weight is None. relu_out, the
     output of a ``batch_norm(..., relu=True)``, makes these the gradients of the fused BatchNorm+ReLU."""
     x = np.asarray(x)
-    channels = (x.shape[1],) if x.ndim >= 2 else (0,)
-    if weight is None:
-        dweight = dbias = False
-    (dx, dweight, dbias), accumulate = grad_buffers([dx, dweight, dbias], [x.shape, channels, channels], x.dtype)
+    (dx, dweight, dbias), accumulate = _batch_norm_grads(x, weight, dx, dweight, dbias)
     _core.batch_norm_backward(dout, x, weight, mean, invstd, bool(training), dx, dweight, dbias, relu_out, accumulate)
     return dx, dweight, dbias
 
@@ -111,10 +116,7 @@ def batch_norm_relu_max_pool2d_backward(dout, out, window, x, weight, mean, invs
     """Gradients ``(dx, dweight, dbias)`` of :func:`batch_norm_relu_max_pool2d` given its out and window;
     dweight and dbias are None when weight is None."""
     x = np.asarray(x)
-    channels = (x.shape[1],) if x.ndim >= 2 else (0,)
-    if weight is None:
-        dweight = dbias = False
-    (dx, dweight, dbias), accumulate = grad_buffers([dx, dweight, dbias], [x.shape, channels, channels], x.dtype)
+    (dx, dweight, dbias), accumulate = _batch_norm_grads(x, weight, dx, dweight, dbias)
     _core.batch_norm_relu_max_pool_backward(dout, out, window, x, weight, mean, invstd, bool(training), dx, dweight,
                                             dbias, accumulate)
     return dx, dweight, dbias
