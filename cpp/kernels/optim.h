@@ -35,11 +35,12 @@ struct OptimKernels {
                   double alpha, double eps, double weight_decay, double momentum, bool centered);
   // param, exp_avg, exp_avg_sq, grad: (n). Adam: g = grad + wd*param; AdamW (decoupled): param *= 1 - lr*wd.
   // m = lerp(m, g, 1-beta1); v = beta2*v + (1-beta2)*g*g; bc_i = 1 - beta_i^step;
-  // param -= (lr/bc1) * m / (sqrt(v)/sqrt(bc2) + eps).
+  // param -= (lr/bc1) * m / (sqrt(v)/sqrt(bc2) + eps), evaluated as
+  // param -= (lr/bc1 * sqrt(bc2)) * m / (sqrt(v) + eps*sqrt(bc2)) (one divide fewer; see adam_loop).
   void (*adam)(T* param, T* exp_avg, T* exp_avg_sq, const T* grad, index_t n, double lr, double beta1,
                double beta2, double eps, double weight_decay, std::int64_t step, bool decoupled);
-  // sum of x[i]^2 (n) in double: eight interleaved accumulators combined in a fixed order, so the result
-  // depends on the values and n only, on every instruction set.
+  // sum of x[i]^2 (n) in double: float lanes within fixed blocks, combined in double in a fixed order, so
+  // the result depends on the values and n only, on every instruction set (see sum_squares_loop).
   double (*sum_squares)(const T* x, index_t n);
   const char* compiled_for;  // kernels/compiled_isa.h of the file that made the table
 };

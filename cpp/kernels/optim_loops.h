@@ -9,6 +9,7 @@
 //   a.addcdiv(b, c, value=s)   a + (s*b)/c
 //   a.lerp(b, w)               the two-sided form of lerp() below
 // so float32 results round like PyTorch's (up to the FMA contractions PyTorch's vector code may use).
+// One exception, Adam's denominator: see adam_loop.
 #pragma once
 
 #include "kernels/compiled_isa.h"
@@ -99,7 +100,7 @@ void rmsprop_loop(T* param, T* square_avg, T* momentum_buf, T* grad_avg, const T
 
 template <class T, bool kDecay, bool kDecoupled>
 void adam_variant(T* param, T* exp_avg, T* exp_avg_sq, const T* grad, index_t n, T wd, T shrink, T one_minus_b1,
-                  T b2, T one_minus_b2, T e, T neg_step_size, T bc2_sqrt) {
+                  T b2, T one_minus_b2, T scaled_eps, T neg_scaled_step) {
   for (index_t i = 0; i < n; ++i) {
     T g = grad[i], p = param[i];
     if constexpr (kDecay) {
@@ -110,22 +111,27 @@ void adam_variant(T* param, T* exp_avg, T* exp_avg_sq, const T* grad, index_t n,
     const T v = exp_avg_sq[i] * b2 + one_minus_b2 * g * g;
     exp_avg[i] = m;
     exp_avg_sq[i] = v;
-    param[i] = p + neg_step_size * m / (root(v) / bc2_sqrt + e);
+    param[i] = p + neg_scaled_step * m / (root(v) + scaled_eps);
   }
 }
 
+// PyTorch divides twice per element, m / (sqrt(v) / c + eps) with c = sqrt(1 - beta2^step). Here c moves
+// to the numerator, c m / (sqrt(v) + c eps), the ordering Kingma & Ba give as the efficient one: one divide
+// fewer, and a square root and two divides share one divider, which bounds this loop (0.8 ns an element
+// at every size from L1 to DRAM on AVX-512; 0.55 ns with one divide fewer). The two forms differ by
+// rounding alone, an ulp or two of the step, not of the weight.
 template <class T>
 void adam_loop(T* param, T* exp_avg, T* exp_avg_sq, const T* grad, index_t n, double lr, double beta1, double beta2,
                double eps, double weight_decay, std::int64_t step, bool decoupled) {
   const double bias_correction1 = 1 - __builtin_pow(beta1, static_cast<double>(step));
-  const double bias_correction2 = 1 - __builtin_pow(beta2, static_cast<double>(step));
+  const double bc2_sqrt = root(1 - __builtin_pow(beta2, static_cast<double>(step)));
   const T wd = T(weight_decay), shrink = T(1 - lr * weight_decay), one_minus_b1 = T(1 - beta1), b2 = T(beta2),
-          one_minus_b2 = T(1 - beta2), e = T(eps), neg_step_size = T(-(lr / bias_correction1)),
-          bc2_sqrt = T(root(bias_correction2));
+          one_minus_b2 = T(1 - beta2), scaled_eps = T(eps * bc2_sqrt),
+          neg_scaled_step = T(-(lr / bias_correction1) * bc2_sqrt);
   auto loop = weight_decay == 0 ? adam_variant<T, false, false>
               : decoupled       ? adam_variant<T, true, true>
                                 : adam_variant<T, true, false>;
-  loop(param, exp_avg, exp_avg_sq, grad, n, wd, shrink, one_minus_b1, b2, one_minus_b2, e, neg_step_size, bc2_sqrt);
+  loop(param, exp_avg, exp_avg_sq, grad, n, wd, shrink, one_minus_b1, b2, one_minus_b2, scaled_eps, neg_scaled_step);
 }
 
 // Sixteen accumulators in T over blocks of kSquaresBlock values (64 per accumulator, so float's rounding stays
