@@ -66,12 +66,12 @@ struct Product {
   }
 };
 
-// Rows [i0, i0 + rows) of op(A) into mr-row micro-panels, or columns [j0, j0 + cols) of op(B) into
+// Rows [i0, i0 + rows) of op(A) into micro-panels of `height` rows, or columns [j0, j0 + cols) of op(B) into
 // nr-column ones, over k in [p0, p0 + kb) (the pack contract is in kernels/gemm_ukernel.h).
 template <class T>
-void pack_a(T* dst, const GemmKernel<T>& kern, const Product<T>& P, index_t i0, index_t rows, index_t p0,
+void pack_a(T* dst, const GemmKernel<T>& kern, const Product<T>& P, index_t i0, index_t rows, int height, index_t p0,
             index_t kb) {
-  kern.pack(dst, P.a_at(i0, p0), P.trans_a ? 1 : P.lda, P.trans_a ? P.lda : 1, rows, kern.mr, kb);
+  kern.pack(dst, P.a_at(i0, p0), P.trans_a ? 1 : P.lda, P.trans_a ? P.lda : 1, rows, height, kb);
 }
 template <class T>
 void pack_b(T* dst, const GemmKernel<T>& kern, const Product<T>& P, index_t p0, index_t kb, index_t j0,
@@ -86,13 +86,31 @@ void add_bias_tile(const Product<T>& P, index_t i0, index_t j0, int m, int n) {
       *P.c_at(i0 + i, j0 + j) += P.bias_along == BiasAlong::Rows ? P.bias[i0 + i] : P.bias[j0 + j];
 }
 
-// One microkernel call on the tile at (i0, j0), then the bias if this was the last K block.
+// One microkernel call on the tile at (i0, j0), then the bias if this was the last K block; `edge` picks
+// the kernel's shorter tile.
 template <class T>
-inline void tile(const GemmKernel<T>& kern, const Product<T>& P, bool a_rows, const T* a, index_t a_stride,
-                 const T* b, index_t kb, T beta, bool last_k, index_t i0, index_t j0, int m, int n) {
-  (a_rows ? kern.ukernel_a_rows : kern.ukernel)(kb, P.alpha, a, a_stride, b, beta, P.c_at(i0, j0), P.rs_c, P.cs_c,
-                                                 m, n);
+inline void tile(const GemmKernel<T>& kern, const Product<T>& P, bool a_rows, bool edge, const T* a,
+                 index_t a_stride, const T* b, index_t kb, T beta, bool last_k, index_t i0, index_t j0, int m, int n) {
+  const UkernelFn<T> ukernel = edge ? (a_rows ? kern.edge_ukernel_a_rows : kern.edge_ukernel)
+                                    : (a_rows ? kern.ukernel_a_rows : kern.ukernel);
+  ukernel(kb, P.alpha, a, a_stride, b, beta, P.c_at(i0, j0), P.rs_c, P.cs_c, m, n);
   if (last_k && P.bias_along != BiasAlong::None) add_bias_tile(P, i0, j0, m, n);
+}
+
+// The row panels of an M-row result: mr rows each up to the returned row, edge_mr rows each from there on.
+// The last rows go to the shorter tile when that computes fewer padded rows: M = 64 on 12-row tiles is
+// 4 x 12 + 2 x 8 (64 rows computed, not 72), M = 56 is 4 x 12 + 8, M = 60 stays 5 x 12.
+inline index_t edge_rows_from(index_t M, int mr, int edge_mr) {
+  const index_t rest = M % mr;
+  if (edge_mr == 0 || rest == 0 || rest > edge_mr) return M;  // mr panels throughout, the last one padded
+  if (M >= mr + rest && mr + rest <= 2 * edge_mr) return M - mr - rest;  // one mr panel and the rest as two
+  return M - rest;
+}
+
+// The rows the microkernels compute for an M-row result, padding included.
+inline index_t computed_rows(index_t M, int mr, int edge_mr) {
+  const index_t from = edge_rows_from(M, mr, edge_mr);
+  return ceil_div(from, mr) * mr + (edge_mr ? ceil_div(M - from, edge_mr) * edge_mr : 0);
 }
 
 // K cut into equal blocks of at most kc: K = 784 as 4 x 196 rather than 3 x 256 + 16, whose last block
@@ -108,6 +126,7 @@ void gemm_panels(const Product<T>& P, const GemmKernel<T>& kern) {
   const int mr = kern.mr, nr = kern.nr;
   const index_t M = P.M, N = P.N, K = P.K, kc = k_block(K, kern.kc);
   const index_t n_panels = ceil_div(N, nr), group = std::max<index_t>(1, kern.nc / nr);
+  const index_t edge_from = edge_rows_from(M, mr, kern.edge_mr);
 #pragma omp parallel num_threads(threads_for(M * N * K))
   {
     const int team = team_size(), me = current_thread();
@@ -123,17 +142,20 @@ void gemm_panels(const Product<T>& P, const GemmKernel<T>& kern) {
         pack_b(bgroup, kern, P, pc, kb, jg * nr, std::min(N, jg_end * nr) - jg * nr);
         // Row panel by row panel across the group: each A micro-panel stays in L1 while it meets the
         // group's B panels (in L2), and C is written along its rows, streams the prefetcher follows.
-        for (index_t ir = 0; ir < M; ir += mr) {
-          const int m = static_cast<int>(std::min<index_t>(mr, M - ir));
-          const bool in_place = m == mr;  // the last rows are packed, zero-padded to mr
-          if (!in_place) pack_a(aedge, kern, P, ir, m, pc, kb);
+        for (index_t ir = 0; ir < M;) {
+          const bool edge = ir >= edge_from;
+          const int height = edge ? kern.edge_mr : mr;
+          const int m = static_cast<int>(std::min<index_t>(height, M - ir));
+          const bool in_place = m == height;  // the last rows are packed, zero-padded to the tile's height
+          if (!in_place) pack_a(aedge, kern, P, ir, m, height, pc, kb);
           const T* a = in_place ? P.a_at(ir, pc) : aedge;
-          const index_t a_stride = in_place ? P.lda : index_t(mr);
+          const index_t a_stride = in_place ? P.lda : index_t(height);
           for (index_t jp = jg; jp < jg_end; ++jp) {
             const index_t j0 = jp * nr;
-            tile(kern, P, in_place && !P.trans_a, a, a_stride, bgroup + (jp - jg) * nr * kb, kb, beta, last_k, ir, j0,
-                 m, static_cast<int>(std::min<index_t>(nr, N - j0)));
+            tile(kern, P, in_place && !P.trans_a, edge, a, a_stride, bgroup + (jp - jg) * nr * kb, kb, beta, last_k,
+                 ir, j0, m, static_cast<int>(std::min<index_t>(nr, N - j0)));
           }
+          ir += height;
         }
       }
     }
@@ -170,13 +192,13 @@ void gemm_blocked(const Product<T>& P, const GemmKernel<T>& kern) {
         for (index_t u = units * me / team; u < u1;) {
           const index_t ic = (u / n_panels) * m_step, ja = u % n_panels, jb = std::min(n_panels, ja + (u1 - u));
           const index_t mb = std::min(m_step, M - ic);
-          pack_a(abuf, kern, P, ic, mb, pc, kb);
+          pack_a(abuf, kern, P, ic, mb, mr, pc, kb);
           // each B micro-panel stays in L1 while the A block's micro-panels stream past it from L2
           for (index_t jp = ja; jp < jb; ++jp) {
             const index_t j0 = jc + jp * nr;
             const int n = static_cast<int>(std::min<index_t>(nr, N - j0));
             for (index_t ir = 0; ir < mb; ir += mr)
-              tile(kern, P, false, abuf + ir * kb, index_t(mr), bbuf + jp * nr * kb, kb, beta, last_k, ic + ir, j0,
+              tile(kern, P, false, false, abuf + ir * kb, index_t(mr), bbuf + jp * nr * kb, kb, beta, last_k, ic + ir, j0,
                    static_cast<int>(std::min<index_t>(mr, mb - ir)), n);
           }
           u += jb - ja;
@@ -309,7 +331,7 @@ double panels_cost(const GemmKernel<T>& kern, index_t M, index_t N, index_t K, b
   const index_t panels = ceil_div(N, kern.nr);
   const index_t mine = ceil_div(panels, std::max<index_t>(1, std::min<index_t>(threads, panels)));
   const double columns = double(mine * kern.nr), row_panels = double(ceil_div(M, kern.mr));
-  const double multiply_adds = row_panels * columns / kern.nr * kern.mr * double(K);
+  const double multiply_adds = double(computed_rows(M, kern.mr, kern.edge_mr)) * columns / kern.nr * double(K);
   const double packing = columns * double(K) * (trans_b ? kPackTransposing : kPackCopying);
   const double stores = c_by_columns ? columns * double(M) * kScatteredStore : 0.0;
   const double groups = double(ceil_div(mine * kern.nr, std::max<index_t>(kern.nc, kern.nr)));
@@ -325,7 +347,7 @@ GemmPlan gemm_plan(index_t M, index_t N, index_t K, bool trans_a, bool trans_b, 
   const GemmKernel<T>& kern = gemm_kernel<T>();
   const int threads = threads_for(M * N * K);
   GemmPlan plan{GemmStrategy::Panels, gemm_prefers_transposed<T>(M, N, K), 1, false, kern.mr, kern.nr,
-                kern.mc, kern.kc, kern.nc};
+                kern.mc, kern.kc, kern.nc, kern.edge_mr, 0, 0};
   index_t m = M, n = N;
   if (plan.transposed) std::swap(m, n);  // (C^T = B A^T keeps both operands along K if C = A B^T did)
   // A result of a few register tiles leaves every thread but one idle and most of a tile empty. With both
@@ -352,6 +374,11 @@ GemmPlan gemm_plan(index_t M, index_t N, index_t K, bool trans_a, bool trans_b, 
   else
     plan.transposed = orientation == GemmOrientation::Transposed;
   if (few_panels_per_thread(plan.transposed ? M : N, kern.nr, threads)) plan.strategy = GemmStrategy::Blocked;
+  if (plan.strategy == GemmStrategy::Panels) {
+    const index_t rows = plan.transposed ? N : M, edge_from = edge_rows_from(rows, kern.mr, kern.edge_mr);
+    plan.mr_panels = ceil_div(edge_from, kern.mr);
+    plan.edge_panels = kern.edge_mr ? ceil_div(rows - edge_from, kern.edge_mr) : 0;
+  }
   return plan;
 }
 

@@ -42,6 +42,9 @@ struct GemmPlan {
   bool dot;          // Dot, or SplitK whose parts are computed by the dot kernel
   int mr, nr;        // register tile
   index_t mc, kc, nc;
+  // Panels: the result's row panels (after any turn), mr_panels of mr rows then edge_panels of edge_mr rows.
+  int edge_mr;
+  index_t mr_panels, edge_panels;
 };
 template <class T>
 GemmPlan gemm_plan(index_t M, index_t N, index_t K, bool trans_a, bool trans_b,

@@ -349,3 +349,46 @@ def test_partial_tiles_never_write_outside_c(isa, rng, path, beta):
         _core.gemm(c, a, b, False, True, beta=beta, orientation=ORIENTATION[path])
     close(c, beta + ref_matmul(a, b, False, True), np.float64, K)
     assert (full[M:, :] == -7.25).all() and (full[:, N:] == -7.25).all()
+
+
+def test_the_last_rows_run_on_the_shorter_edge_tile(isa):
+    # M = 4 x mr + edge_mr... : the rows past the last whole mr panel go to edge_mr-row panels when that
+    # computes fewer padded rows (M = 64 on 12-row tiles: 4 x 12 + 2 x 8, not 5 x 12 + 4 padded)
+    tile = _core.gemm_plan(1, 1, 1)
+    mr, er = tile["mr"], tile["edge_mr"]
+    assert 0 < er < mr <= 2 * er
+    for M in range(2 * mr, 4 * mr):
+        plan = _core.gemm_plan(M, 8 * tile["nr"], 300, orientation="as_given")
+        assert plan["strategy"] == "panels"
+        full, edges = plan["row_panels"]
+        rest = M % mr
+        computed = full * mr + edges * er
+        assert computed >= M and computed - M < er, (M, full, edges)
+        assert computed <= -(-M // mr) * mr, (M, full, edges)  # never more rows than mr panels alone
+        if 0 < rest <= er:
+            assert edges >= 1, (M, rest)
+    want_64 = {(12, 8): (4, 2), (6, 4): (10, 1), (4, 2): (16, 0)}[(mr, er)]  # AVX-512, AVX2, portable
+    assert _core.gemm_plan(64, 512, 300, orientation="as_given")["row_panels"] == want_64
+
+
+@pytest.mark.parametrize("ta,tb", FLAGS)
+def test_every_row_remainder_matches_the_naive_twin_either_way_round(isa, rng, ta, tb):
+    # each count of rows past the last whole tile, run as mr panels, edge panels (one or two) or padded:
+    # the same bits either way round and for any thread count, close to the naive twin
+    tile = _core.gemm_plan(1, 1, 1)
+    mr, nr = tile["mr"], tile["nr"]
+    for M in range(2 * mr, 3 * mr + 1):
+        N, K = 3 * nr + 5, 70
+        a, b = operands(rng, M, N, K, ta, tb, np.float32)
+        want = np.zeros((M, N), np.float32)
+        _core.gemm(want, a, b, ta, tb, naive=True)
+        runs = []
+        for threads in (1, 2):
+            for orientation in ("as_given", "transposed"):
+                with num_threads(threads):
+                    c = np.full((M, N), np.nan, np.float32)
+                    _core.gemm(c, a, b, ta, tb, orientation=orientation)
+                    runs.append(c)
+        close(runs[0], want, np.float32, K)
+        for c in runs[1:]:
+            np.testing.assert_array_equal(c, runs[0], err_msg=f"M={M}")

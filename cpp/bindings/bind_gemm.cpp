@@ -98,6 +98,8 @@ py::dict gemm_plan_of(index_t M, index_t N, index_t K, bool trans_a, bool trans_
     d["mc"] = plan.mc;
     d["kc"] = plan.kc;
     d["nc"] = plan.nc;
+    d["edge_mr"] = plan.edge_mr;
+    d["row_panels"] = py::make_tuple(plan.mr_panels, plan.edge_panels);
     return d;
   };
   return dtype == "float32" ? describe(gemm_plan<float>(M, N, K, trans_a, trans_b, way))
@@ -166,7 +168,7 @@ void bind_gemm(py::module_& m) {
         py::arg("trans_b") = false, py::arg("dtype") = "float32", py::arg("orientation") = "auto",
         "How gemm computes an (m, n, k) product with the current ISA and thread count: strategy "
         "('panels', 'blocked', 'split_k', 'dot'), whether it runs transposed, K parts, whether the dot kernel "
-        "computes them, register tile and cache blocks.");
+        "computes them, register tile, cache blocks, and (panels) the row panels: (mr-row, edge_mr-row) counts.");
   m.def("matmul", &matmul, py::arg("a"), py::arg("b"), py::arg("trans_a") = false, py::arg("trans_b") = false,
         "op(a) @ op(b) as a new array (a and b may be column slices of wider arrays).");
   m.def("linear_forward", &linear_fwd, py::arg("x"), py::arg("weight"), py::arg("bias") = py::none(),

@@ -45,6 +45,10 @@ template <class T>
 struct GemmKernel {
   UkernelFn<T> ukernel;         // A by columns: packed, or transposed in place
   UkernelFn<T> ukernel_a_rows;  // A row-major, in place
+  // The same two on a shorter tile of edge_mr rows (0: none), for a matrix's last rows: M = 64 on 12-row
+  // tiles runs as 4 x 12 + 2 x 8 rows instead of 5 x 12 + 4 rows padded to 12, a ninth of its work.
+  UkernelFn<T> edge_ukernel, edge_ukernel_a_rows;
+  int edge_mr;
   PackFn<T> pack;
   DotFn<T> dot;
   int dot_r, dot_s;             // the dot kernel's rows of A and of B

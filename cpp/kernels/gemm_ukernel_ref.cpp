@@ -10,11 +10,13 @@ namespace nntrain {
 
 GemmKernel<float> sgemm_kernel_ref() {
   return {gemm_ukernel<ScalarLanes<float>, 4, 8, false>, gemm_ukernel<ScalarLanes<float>, 4, 8, true>,
+          gemm_ukernel<ScalarLanes<float>, 2, 8, false>, gemm_ukernel<ScalarLanes<float>, 2, 8, true>, 2,
           pack_panels<ScalarLanes<float>>, gemm_dot<ScalarLanes<float>, 2, 2>, 2, 2, 4, 8, 0, 0, 0,
           NNTRAIN_COMPILED_ISA};
 }
 GemmKernel<double> dgemm_kernel_ref() {
   return {gemm_ukernel<ScalarLanes<double>, 4, 8, false>, gemm_ukernel<ScalarLanes<double>, 4, 8, true>,
+          gemm_ukernel<ScalarLanes<double>, 2, 8, false>, gemm_ukernel<ScalarLanes<double>, 2, 8, true>, 2,
           pack_panels<ScalarLanes<double>>, gemm_dot<ScalarLanes<double>, 2, 2>, 2, 2, 4, 8, 0, 0, 0,
           NNTRAIN_COMPILED_ISA};
 }

@@ -87,7 +87,7 @@ def gemm_blocks(mr: int, nr: int, element_bytes: int, l1d: int, l2: int, l3: int
     """GEMM's cache blocks (mc, kc, nc) for an mr x nr register tile on caches of the given sizes in bytes."""
 
 def gemm_plan(m: int, n: int, k: int, trans_a: bool = False, trans_b: bool = False, dtype: str = 'float32', orientation: str = 'auto') -> dict:
-    """How gemm computes an (m, n, k) product with the current ISA and thread count: strategy ('panels', 'blocked', 'split_k', 'dot'), whether it runs transposed, K parts, whether the dot kernel computes them, register tile and cache blocks."""
+    """How gemm computes an (m, n, k) product with the current ISA and thread count: strategy ('panels', 'blocked', 'split_k', 'dot'), whether it runs transposed, K parts, whether the dot kernel computes them, register tile, cache blocks, and (panels) the row panels: (mr-row, edge_mr-row) counts."""
 
 def get_num_threads() -> int:
     """Threads the kernels use."""
