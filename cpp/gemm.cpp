@@ -107,6 +107,16 @@ inline index_t edge_rows_from(index_t M, int mr, int edge_mr) {
   return M - rest;
 }
 
+// The first row of row panel q (of an M-row result cut as edge_rows_from says; q = the panel count gives M).
+inline index_t panel_row(index_t q, index_t M, int mr, int edge_mr, index_t edge_from) {
+  const index_t whole = ceil_div(edge_from, mr);
+  return std::min(M, q <= whole ? q * mr : edge_from + (q - whole) * edge_mr);
+}
+
+inline index_t row_panel_count(index_t M, int mr, int edge_mr, index_t edge_from) {
+  return ceil_div(edge_from, mr) + (edge_mr ? ceil_div(M - edge_from, edge_mr) : 0);
+}
+
 // The rows the microkernels compute for an M-row result, padding included.
 inline index_t computed_rows(index_t M, int mr, int edge_mr) {
   const index_t from = edge_rows_from(M, mr, edge_mr);
@@ -122,18 +132,23 @@ constexpr int kMaxDotRows = 8;  // the dot kernels' dot_r and dot_s are at most 
 inline int threads_for(index_t work) { return (in_parallel() || !parallel_worth(work)) ? 1 : num_threads(); }
 
 template <class T>
-void gemm_panels(const Product<T>& P, const GemmKernel<T>& kern) {
+void gemm_panels(const Product<T>& P, const GemmKernel<T>& kern, bool split_rows) {
   const int mr = kern.mr, nr = kern.nr;
   const index_t M = P.M, N = P.N, K = P.K, kc = k_block(K, kern.kc);
   const index_t n_panels = ceil_div(N, nr), group = std::max<index_t>(1, kern.nc / nr);
   const index_t edge_from = edge_rows_from(M, mr, kern.edge_mr);
+  const index_t row_panels = row_panel_count(M, mr, kern.edge_mr, edge_from);
 #pragma omp parallel num_threads(threads_for(M * N * K))
   {
     const int team = team_size(), me = current_thread();
-    const index_t jp0 = n_panels * me / team, jp1 = n_panels * (me + 1) / team;
+    // A contiguous share of the column panels, or (split_rows) of the row panels with every column
+    const index_t jp0 = split_rows ? 0 : n_panels * me / team;
+    const index_t jp1 = split_rows ? n_panels : n_panels * (me + 1) / team;
+    const index_t row0 = split_rows ? panel_row(row_panels * me / team, M, mr, kern.edge_mr, edge_from) : 0;
+    const index_t row1 = split_rows ? panel_row(row_panels * (me + 1) / team, M, mr, kern.edge_mr, edge_from) : M;
     T* bgroup = thread_scratch<T>(kScratchGemmB, static_cast<std::size_t>(std::min(K, kc) * nr * group));
     T* aedge = thread_scratch<T>(kScratchGemmA, static_cast<std::size_t>(std::min(K, kc) * mr));
-    for (index_t jg = jp0; jg < jp1; jg += group) {
+    for (index_t jg = row0 < row1 ? jp0 : jp1; jg < jp1; jg += group) {
       const index_t jg_end = std::min(jp1, jg + group);
       for (index_t pc = 0; pc < K; pc += kc) {
         const index_t kb = std::min(kc, K - pc);
@@ -142,7 +157,7 @@ void gemm_panels(const Product<T>& P, const GemmKernel<T>& kern) {
         pack_b(bgroup, kern, P, pc, kb, jg * nr, std::min(N, jg_end * nr) - jg * nr);
         // Row panel by row panel across the group: each A micro-panel stays in L1 while it meets the
         // group's B panels (in L2), and C is written along its rows, streams the prefetcher follows.
-        for (index_t ir = 0; ir < M;) {
+        for (index_t ir = row0; ir < row1;) {
           const bool edge = ir >= edge_from;
           const int height = edge ? kern.edge_mr : mr;
           const int m = static_cast<int>(std::min<index_t>(height, M - ir));
@@ -247,7 +262,7 @@ inline bool few_panels_per_thread(index_t N, int nr, int threads) {
 template <class T>
 void gemm_unsplit(const Product<T>& P, const GemmKernel<T>& kern) {
   if (few_panels_per_thread(P.N, kern.nr, threads_for(P.M * P.N * P.K))) gemm_blocked(P, kern);
-  else gemm_panels(P, kern);
+  else gemm_panels(P, kern, false);
 }
 
 // The parts' products go to scratch rows of their own and are added in part order: the same sums for
@@ -343,11 +358,12 @@ double panels_cost(const GemmKernel<T>& kern, index_t M, index_t N, index_t K, b
 }  // namespace
 
 template <class T>
-GemmPlan gemm_plan(index_t M, index_t N, index_t K, bool trans_a, bool trans_b, GemmOrientation orientation) {
+GemmPlan gemm_plan(index_t M, index_t N, index_t K, bool trans_a, bool trans_b, GemmOrientation orientation,
+                   GemmSplit split) {
   const GemmKernel<T>& kern = gemm_kernel<T>();
   const int threads = threads_for(M * N * K);
   GemmPlan plan{GemmStrategy::Panels, gemm_prefers_transposed<T>(M, N, K), 1, false, kern.mr, kern.nr,
-                kern.mc, kern.kc, kern.nc, kern.edge_mr, 0, 0};
+                kern.mc, kern.kc, kern.nc, kern.edge_mr, 0, 0, false};
   index_t m = M, n = N;
   if (plan.transposed) std::swap(m, n);  // (C^T = B A^T keeps both operands along K if C = A B^T did)
   // A result of a few register tiles leaves every thread but one idle and most of a tile empty. With both
@@ -373,9 +389,13 @@ GemmPlan gemm_plan(index_t M, index_t N, index_t K, bool trans_a, bool trans_b, 
                       panels_cost(kern, M, N, K, trans_a, trans_b, false, threads);
   else
     plan.transposed = orientation == GemmOrientation::Transposed;
-  if (few_panels_per_thread(plan.transposed ? M : N, kern.nr, threads)) plan.strategy = GemmStrategy::Blocked;
+  const index_t rows = plan.transposed ? N : M, edge_from = edge_rows_from(rows, kern.mr, kern.edge_mr);
+  // The caller's split, when it asks for the rows of the product as computed and there are enough of them
+  plan.split_rows = threads > 1 && split == (plan.transposed ? GemmSplit::Cols : GemmSplit::Rows) &&
+                    row_panel_count(rows, kern.mr, kern.edge_mr, edge_from) >= threads;
+  if (!plan.split_rows && few_panels_per_thread(plan.transposed ? M : N, kern.nr, threads))
+    plan.strategy = GemmStrategy::Blocked;
   if (plan.strategy == GemmStrategy::Panels) {
-    const index_t rows = plan.transposed ? N : M, edge_from = edge_rows_from(rows, kern.mr, kern.edge_mr);
     plan.mr_panels = ceil_div(edge_from, kern.mr);
     plan.edge_panels = kern.edge_mr ? ceil_div(rows - edge_from, kern.edge_mr) : 0;
   }
@@ -395,19 +415,19 @@ const char* gemm_strategy_name(GemmStrategy strategy) {
 template <class T>
 void gemm(T* C, index_t ldc, const T* A, index_t lda, const T* B, index_t ldb, index_t M, index_t N,
           index_t K, bool trans_a, bool trans_b, T alpha, T beta, const T* bias, BiasAlong bias_along,
-          GemmOrientation orientation) {
+          GemmOrientation orientation, GemmSplit split) {
   if (M <= 0 || N <= 0) return;
   if (bias == nullptr) bias_along = BiasAlong::None;
   Product<T> P{C, ldc, 1, A, lda, trans_a, B, ldb, trans_b, M, N, K, alpha, beta, bias, bias_along};
   if (K <= 0 || alpha == T(0)) return scale_and_bias(P);
   const GemmKernel<T>& kern = gemm_kernel<T>();
-  const GemmPlan plan = gemm_plan<T>(M, N, K, trans_a, trans_b, orientation);
+  const GemmPlan plan = gemm_plan<T>(M, N, K, trans_a, trans_b, orientation, split);
   if (plan.transposed) P = P.transposed();
   switch (plan.strategy) {
     case GemmStrategy::SplitK: return gemm_split_k(P, kern, plan.k_parts, plan.dot);
     case GemmStrategy::Dot: return gemm_dot(P, kern);
     case GemmStrategy::Blocked: return gemm_blocked(P, kern);
-    case GemmStrategy::Panels: return gemm_panels(P, kern);
+    case GemmStrategy::Panels: return gemm_panels(P, kern, plan.split_rows);
   }
 }
 
@@ -450,12 +470,12 @@ double ukernel_peak_gflops() {
 }
 
 #define NNTRAIN_INSTANTIATE_GEMM(T)                                                                  \
-  template void gemm<T>(T*, index_t, const T*, index_t, const T*, index_t, index_t, index_t,       \
-                        index_t, bool, bool, T, T, const T*, BiasAlong, GemmOrientation);            \
-  template void gemm_naive<T>(T*, index_t, const T*, index_t, const T*, index_t, index_t, index_t, \
+  template void gemm<T>(T*, index_t, const T*, index_t, const T*, index_t, index_t, index_t,         \
+                        index_t, bool, bool, T, T, const T*, BiasAlong, GemmOrientation, GemmSplit); \
+  template void gemm_naive<T>(T*, index_t, const T*, index_t, const T*, index_t, index_t, index_t,   \
                               index_t, bool, bool, T, T, const T*, BiasAlong);                       \
-  template bool gemm_prefers_transposed<T>(index_t, index_t, index_t);                              \
-  template GemmPlan gemm_plan<T>(index_t, index_t, index_t, bool, bool, GemmOrientation);
+  template bool gemm_prefers_transposed<T>(index_t, index_t, index_t);                               \
+  template GemmPlan gemm_plan<T>(index_t, index_t, index_t, bool, bool, GemmOrientation, GemmSplit);
 NNTRAIN_INSTANTIATE_GEMM(float)
 NNTRAIN_INSTANTIATE_GEMM(double)
 #undef NNTRAIN_INSTANTIATE_GEMM

@@ -5,9 +5,13 @@
 
 namespace nntrain {
 
+// The forward and the weight gradient divide the weight's rows among the threads (the output's columns, the
+// gradient's rows), as the optimiser does: each core keeps its share of W, dW and their optimiser state
+// (gemm.h, GemmSplit).
 template <class T>
 void linear_forward(T* out, const T* x, const T* weight, const T* bias, index_t N, index_t IN, index_t OUT) {
-  gemm<T>(out, OUT, x, IN, weight, IN, N, OUT, IN, false, true, T(1), T(0), bias, BiasAlong::Cols);
+  gemm<T>(out, OUT, x, IN, weight, IN, N, OUT, IN, false, true, T(1), T(0), bias, BiasAlong::Cols,
+          GemmOrientation::Auto, GemmSplit::Cols);
 }
 
 template <class T>
@@ -15,7 +19,9 @@ void linear_backward(T* dx, T* dweight, T* dbias, const T* dout, const T* x, con
                      index_t IN, index_t OUT, bool accumulate) {
   const T beta = accumulate ? T(1) : T(0);
   if (dx) gemm<T>(dx, IN, dout, OUT, weight, IN, N, IN, OUT, false, false, T(1), beta);
-  if (dweight) gemm<T>(dweight, IN, dout, OUT, x, IN, OUT, IN, N, true, false, T(1), beta);
+  if (dweight)
+    gemm<T>(dweight, IN, dout, OUT, x, IN, OUT, IN, N, true, false, T(1), beta, nullptr, BiasAlong::None,
+            GemmOrientation::Auto, GemmSplit::Rows);
   if (dbias) sum_rows<T>(dbias, dout, N, OUT, accumulate);
 }
 

@@ -29,13 +29,36 @@ index_t total_size(const index_t* sizes, index_t count) {
   return total;
 }
 
-// Runs body(array, begin, end) over every work item, in ONE parallel region with a static schedule.
+// The thread of `team` that works on chunk c of an array of n chunks: contiguous shares of an array with
+// at least one chunk per thread, thread 0 first (Linear's products share a weight's rows the same way);
+// the chunks of smaller arrays go round the threads, continuing from `turn` (counted over those arrays).
+inline int owner_of(index_t c, index_t n, int team, index_t turn) {
+  if (n < team) return static_cast<int>((turn + c) % team);
+  return static_cast<int>(((c + 1) * team - 1) / n);  // the t with n t / team <= c < n (t + 1) / team
+}
+
+// Runs body(k) for each work item k of `items` (index into it), each thread its own items as owner_of says,
+// in ONE parallel region; the partition is the same in every call with the same sizes.
+template <class F>
+void for_each_item(const std::vector<Chunk>& items, const index_t* sizes, index_t count, F&& body) {
+#pragma omp parallel num_threads(num_threads()) if(parallel_worth(total_size(sizes, count)) && items.size() > 1)
+  {
+    const int team = team_size(), me = current_thread();
+    index_t k = 0, turn = 0;
+    for (index_t i = 0; i < count; ++i) {
+      const index_t n = ceil_div(sizes[i], kOptimChunk);
+      for (index_t c = 0; c < n; ++c, ++k)
+        if (owner_of(c, n, team, turn) == me) body(k);
+      if (n < team) turn += n;
+    }
+  }
+}
+
+// Runs body(array, begin, end) over every work item, in ONE parallel region.
 template <class F>
 void for_each_chunk(const index_t* sizes, index_t count, F&& body) {
   const std::vector<Chunk> items = chunks_of(sizes, count);
-  const index_t n_items = static_cast<index_t>(items.size());
-#pragma omp parallel for schedule(static) num_threads(num_threads()) if(parallel_worth(total_size(sizes, count)) && n_items > 1)
-  for (index_t k = 0; k < n_items; ++k) body(items[k].array, items[k].begin, items[k].end);
+  for_each_item(items, sizes, count, [&](index_t k) { body(items[k].array, items[k].begin, items[k].end); });
 }
 
 // Array i of a nullable list, from element `offset` (a state list that is not in use stays null).
@@ -52,9 +75,9 @@ void sums_of_squares(double* sums, const T* const* arrays, const index_t* sizes,
   const std::vector<Chunk> items = chunks_of(sizes, count);
   const index_t n_items = static_cast<index_t>(items.size());
   std::vector<double> partial(items.size());
-#pragma omp parallel for schedule(static) num_threads(num_threads()) if(parallel_worth(total_size(sizes, count)) && n_items > 1)
-  for (index_t k = 0; k < n_items; ++k)
+  for_each_item(items, sizes, count, [&](index_t k) {
     partial[k] = sum_squares(arrays[items[k].array] + items[k].begin, items[k].end - items[k].begin);
+  });
   std::fill_n(sums, count, 0.0);
   for (index_t k = 0; k < n_items; ++k) sums[items[k].array] += partial[k];
 }

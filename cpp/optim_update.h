@@ -5,8 +5,10 @@
 // Each rule is a kernel over one flat array (kernels/optim.h, one table per instruction set), updating the
 // parameter and its state in place. The *_list
 // drivers run a rule over many arrays in ONE parallel region: every array is cut into chunks of
-// kOptimChunk elements and the (array, chunk) items are shared out statically, so a model of many small
-// tensors spreads over the threads as well as one big tensor does. Updates are element-wise, hence
+// kOptimChunk elements, and each thread takes the same contiguous share of every array's chunks, step after
+// step: its share of a weight's rows, the share Linear's products give it (gemm.h, GemmSplit), so W, dW
+// and the state stay in that core's cache. Arrays of fewer chunks than threads (biases) go to the threads
+// in turn. Updates are element-wise, hence
 // bit-identical for any thread count. Norms sum squares in double per chunk and add the chunk sums in a
 // fixed order, so they are bit-identical for any thread count too. NaN and Inf propagate.
 //

@@ -392,3 +392,52 @@ def test_every_row_remainder_matches_the_naive_twin_either_way_round(isa, rng, t
         close(runs[0], want, np.float32, K)
         for c in runs[1:]:
             np.testing.assert_array_equal(c, runs[0], err_msg=f"M={M}")
+
+
+@pytest.mark.parametrize("ta,tb", FLAGS)
+@pytest.mark.parametrize("split", ["rows", "cols"])
+def test_a_split_asked_for_gives_the_same_bits(isa, rng, ta, tb, split):
+    # the threads may share out C's rows or columns as the caller asks (a Linear layer keeps each thread on
+    # its share of the weight's rows): every element is the same sum either way, tiles at every edge included
+    tile = _core.gemm_plan(1, 1, 1)
+    mr, nr = tile["mr"], tile["nr"]
+    rows_shared = 0
+    for M, N, K in ((5 * mr + 3, 2 * nr + 5, 90), (2 * mr, nr - 3, 40), (64, 256, 300), (3, 4 * nr, 50)):
+        a, b = operands(rng, M, N, K, ta, tb, np.float32)
+        c0 = rng.standard_normal((M, N)).astype(np.float32)
+        want = c0.copy()
+        _core.gemm(want, a, b, ta, tb, 0.5, 1.0, naive=True)
+        runs = []
+        for threads in (1, 2):
+            for orientation in ("auto", "as_given", "transposed"):
+                for asked in ("auto", split):
+                    with num_threads(threads):
+                        c = c0.copy()
+                        _core.gemm(c, a, b, ta, tb, 0.5, 1.0, orientation=orientation, split=asked)
+                        runs.append(c)
+                        rows_shared += _core.gemm_plan(M, N, K, ta, tb, "float32", orientation, asked)["split_rows"]
+        close(runs[0], want, np.float32, K)
+        for c in runs[1:]:
+            np.testing.assert_array_equal(c, runs[0], err_msg=f"{(M, N, K)}")
+    assert rows_shared > 0  # the threads did share out rows somewhere
+
+
+def test_the_split_follows_the_dimension_asked_for_whichever_way_round():
+    # rows of C as given are the rows of the product as computed, or its columns when it is turned
+    with num_threads(2):
+        for orientation, split, rows in (("as_given", "rows", True), ("as_given", "cols", False),
+                                         ("transposed", "cols", True), ("transposed", "rows", False)):
+            plan = _core.gemm_plan(256, 784, 300, orientation=orientation, split=split)
+            assert plan["strategy"] == "panels" and plan["split_rows"] == rows, (orientation, split)
+        assert not _core.gemm_plan(256, 784, 300, orientation="as_given")["split_rows"]  # auto: columns
+        # a Linear layer's forward (x.W^T, turned: W's rows are the rows computed) and weight gradient
+        assert _core.gemm_plan(64, 256, 784, False, True, split="cols")["split_rows"]
+        assert _core.gemm_plan(256, 784, 64, True, False, split="rows")["split_rows"]
+    with num_threads(1):
+        assert not _core.gemm_plan(256, 784, 300, orientation="as_given", split="rows")["split_rows"]
+
+
+def test_split_must_be_named(rng):
+    a = np.ones((4, 4), np.float32)
+    with pytest.raises(ValueError, match="split: expected 'auto', 'rows' or 'cols', got 'diagonal'"):
+        _core.gemm(np.zeros((4, 4), np.float32), a, a, split="diagonal")

@@ -30,6 +30,13 @@ GemmOrientation parse_orientation(const std::string& s) {
   fail("orientation: expected 'auto', 'as_given' or 'transposed', got '" + s + "'");
 }
 
+GemmSplit parse_split(const std::string& s) {
+  if (s == "auto") return GemmSplit::Auto;
+  if (s == "rows") return GemmSplit::Rows;
+  if (s == "cols") return GemmSplit::Cols;
+  fail("split: expected 'auto', 'rows' or 'cols', got '" + s + "'");
+}
+
 BiasAlong parse_bias_along(const std::string& s) {
   if (s == "rows") return BiasAlong::Rows;
   if (s == "cols") return BiasAlong::Cols;
@@ -39,10 +46,11 @@ BiasAlong parse_bias_along(const std::string& s) {
 
 void gemm_into(const py::object& c, const py::array& a, const py::array& b, bool trans_a, bool trans_b,
                double alpha, double beta, const py::object& bias, const std::string& bias_along, bool naive,
-               const std::string& orientation) {
+               const std::string& orientation, const std::string& split) {
   const GemmShape s = gemm_shape(a, b, trans_a, trans_b);
   const BiasAlong along = parse_bias_along(bias_along);
   const GemmOrientation way = parse_orientation(orientation);
+  const GemmSplit share = parse_split(split);
   with_float_type(a, "a", [&](auto tag) {
     using T = decltype(tag);
     index_t lda, ldb, ldc;
@@ -63,7 +71,8 @@ void gemm_into(const py::object& c, const py::array& a, const py::array& b, bool
     }
     run_kernel([&] {
       if (naive) gemm_naive<T>(cp, ldc, ap, lda, bp, ldb, s.M, s.N, s.K, trans_a, trans_b, T(alpha), T(beta), biasp, along);
-      else gemm<T>(cp, ldc, ap, lda, bp, ldb, s.M, s.N, s.K, trans_a, trans_b, T(alpha), T(beta), biasp, along, way);
+      else gemm<T>(cp, ldc, ap, lda, bp, ldb, s.M, s.N, s.K, trans_a, trans_b, T(alpha), T(beta), biasp, along, way,
+                   share);
     });
   });
 }
@@ -84,8 +93,9 @@ py::array matmul(const py::array& a, const py::array& b, bool trans_a, bool tran
 
 // How gemm would compute a product (strategy, orientation, blocks): for tests and the benchmark notes.
 py::dict gemm_plan_of(index_t M, index_t N, index_t K, bool trans_a, bool trans_b, const std::string& dtype,
-                      const std::string& orientation) {
+                      const std::string& orientation, const std::string& split) {
   const GemmOrientation way = parse_orientation(orientation);
+  const GemmSplit share = parse_split(split);
   if (dtype != "float32" && dtype != "float64") fail("dtype: expected 'float32' or 'float64', got '" + dtype + "'");
   auto describe = [&](auto plan) {
     py::dict d;
@@ -100,10 +110,11 @@ py::dict gemm_plan_of(index_t M, index_t N, index_t K, bool trans_a, bool trans_
     d["nc"] = plan.nc;
     d["edge_mr"] = plan.edge_mr;
     d["row_panels"] = py::make_tuple(plan.mr_panels, plan.edge_panels);
+    d["split_rows"] = plan.split_rows;
     return d;
   };
-  return dtype == "float32" ? describe(gemm_plan<float>(M, N, K, trans_a, trans_b, way))
-                             : describe(gemm_plan<double>(M, N, K, trans_a, trans_b, way));
+  return dtype == "float32" ? describe(gemm_plan<float>(M, N, K, trans_a, trans_b, way, share))
+                             : describe(gemm_plan<double>(M, N, K, trans_a, trans_b, way, share));
 }
 
 struct LinearShape {
@@ -156,19 +167,23 @@ void bind_gemm(py::module_& m) {
   m.def("gemm", &gemm_into, py::arg("c"), py::arg("a"), py::arg("b"), py::arg("trans_a") = false,
         py::arg("trans_b") = false, py::arg("alpha") = 1.0, py::arg("beta") = 0.0, py::arg("bias") = py::none(),
         py::arg("bias_along") = "none", py::arg("naive") = false, py::arg("orientation") = "auto",
+        py::arg("split") = "auto",
         "c := beta*c + alpha*op(a)@op(b) [+ bias along 'rows' or 'cols'], in place. a, b and c may be column "
         "slices of wider arrays (rows contiguous). naive=True runs the triple-loop twin. orientation "
         "'as_given' or 'transposed' forces the way round a product by panels or blocks is computed "
-        "(the same bits either way; for tests and benchmarks).");
+        "(the same bits either way; for tests and benchmarks). split 'rows' or 'cols' asks the threads to "
+        "divide that dimension of c into contiguous shares (the same bits any way).");
   m.def("ukernel_peak_gflops", [] {
     py::gil_scoped_release nogil;
     return ukernel_peak_gflops();
   }, "GFLOP/s of the float32 microkernel on one thread with its panels in L1: the ceiling GEMM rates are shares of.");
   m.def("gemm_plan", &gemm_plan_of, py::arg("m"), py::arg("n"), py::arg("k"), py::arg("trans_a") = false,
         py::arg("trans_b") = false, py::arg("dtype") = "float32", py::arg("orientation") = "auto",
+        py::arg("split") = "auto",
         "How gemm computes an (m, n, k) product with the current ISA and thread count: strategy "
         "('panels', 'blocked', 'split_k', 'dot'), whether it runs transposed, K parts, whether the dot kernel "
-        "computes them, register tile, cache blocks, and (panels) the row panels: (mr-row, edge_mr-row) counts.");
+        "computes them, register tile, cache blocks, and (panels) the row panels: (mr-row, edge_mr-row) counts, and "
+        "whether the threads share them out (split_rows) rather than the column panels.");
   m.def("matmul", &matmul, py::arg("a"), py::arg("b"), py::arg("trans_a") = false, py::arg("trans_b") = false,
         "op(a) @ op(b) as a new array (a and b may be column slices of wider arrays).");
   m.def("linear_forward", &linear_fwd, py::arg("x"), py::arg("weight"), py::arg("bias") = py::none(),

@@ -80,14 +80,14 @@ def dropout_backward(dout: NDArray, dx: Any, p: float, seed: int) -> None:
 def dropout_forward(x: NDArray, p: float, seed: int) -> NDArray:
     """x / (1 - p) where the mask of (seed, element index) keeps it, else 0."""
 
-def gemm(c: Any, a: NDArray, b: NDArray, trans_a: bool = False, trans_b: bool = False, alpha: float = 1.0, beta: float = 0.0, bias: Any = None, bias_along: str = 'none', naive: bool = False, orientation: str = 'auto') -> None:
-    """c := beta*c + alpha*op(a)@op(b) [+ bias along 'rows' or 'cols'], in place. a, b and c may be column slices of wider arrays (rows contiguous). naive=True runs the triple-loop twin. orientation 'as_given' or 'transposed' forces the way round a product by panels or blocks is computed (the same bits either way; for tests and benchmarks)."""
+def gemm(c: Any, a: NDArray, b: NDArray, trans_a: bool = False, trans_b: bool = False, alpha: float = 1.0, beta: float = 0.0, bias: Any = None, bias_along: str = 'none', naive: bool = False, orientation: str = 'auto', split: str = 'auto') -> None:
+    """c := beta*c + alpha*op(a)@op(b) [+ bias along 'rows' or 'cols'], in place. a, b and c may be column slices of wider arrays (rows contiguous). naive=True runs the triple-loop twin. orientation 'as_given' or 'transposed' forces the way round a product by panels or blocks is computed (the same bits either way; for tests and benchmarks). split 'rows' or 'cols' asks the threads to divide that dimension of c into contiguous shares (the same bits any way)."""
 
 def gemm_blocks(mr: int, nr: int, element_bytes: int, l1d: int, l2: int, l3: int) -> dict:
     """GEMM's cache blocks (mc, kc, nc) for an mr x nr register tile on caches of the given sizes in bytes."""
 
-def gemm_plan(m: int, n: int, k: int, trans_a: bool = False, trans_b: bool = False, dtype: str = 'float32', orientation: str = 'auto') -> dict:
-    """How gemm computes an (m, n, k) product with the current ISA and thread count: strategy ('panels', 'blocked', 'split_k', 'dot'), whether it runs transposed, K parts, whether the dot kernel computes them, register tile, cache blocks, and (panels) the row panels: (mr-row, edge_mr-row) counts."""
+def gemm_plan(m: int, n: int, k: int, trans_a: bool = False, trans_b: bool = False, dtype: str = 'float32', orientation: str = 'auto', split: str = 'auto') -> dict:
+    """How gemm computes an (m, n, k) product with the current ISA and thread count: strategy ('panels', 'blocked', 'split_k', 'dot'), whether it runs transposed, K parts, whether the dot kernel computes them, register tile, cache blocks, and (panels) the row panels: (mr-row, edge_mr-row) counts, and whether the threads share them out (split_rows) rather than the column panels."""
 
 def get_num_threads() -> int:
     """Threads the kernels use."""
