@@ -37,21 +37,27 @@ inline int owner_of(index_t c, index_t n, int team, index_t turn) {
   return static_cast<int>(((c + 1) * team - 1) / n);  // the t with n t / team <= c < n (t + 1) / team
 }
 
-// Runs body(k) for each work item k of `items` (index into it), each thread its own items as owner_of says,
-// in ONE parallel region; the partition is the same in every call with the same sizes.
+// Runs body(k) for each work item k (an index into chunks_of's list) that thread `me` of `team` owns.
+template <class F>
+void for_own_items(const index_t* sizes, index_t count, int team, int me, F&& body) {
+  index_t k = 0, turn = 0;
+  for (index_t i = 0; i < count; ++i) {
+    const index_t n = ceil_div(sizes[i], kOptimChunk);
+    for (index_t c = 0; c < n; ++c, ++k)
+      if (owner_of(c, n, team, turn) == me) body(k);
+    if (n < team) turn += n;
+  }
+}
+
+inline bool worth_threads(const std::vector<Chunk>& items, const index_t* sizes, index_t count) {
+  return parallel_worth(total_size(sizes, count)) && items.size() > 1;
+}
+
+// Runs body(k) for every work item k, each thread its own, in ONE parallel region.
 template <class F>
 void for_each_item(const std::vector<Chunk>& items, const index_t* sizes, index_t count, F&& body) {
-#pragma omp parallel num_threads(num_threads()) if(parallel_worth(total_size(sizes, count)) && items.size() > 1)
-  {
-    const int team = team_size(), me = current_thread();
-    index_t k = 0, turn = 0;
-    for (index_t i = 0; i < count; ++i) {
-      const index_t n = ceil_div(sizes[i], kOptimChunk);
-      for (index_t c = 0; c < n; ++c, ++k)
-        if (owner_of(c, n, team, turn) == me) body(k);
-      if (n < team) turn += n;
-    }
-  }
+#pragma omp parallel num_threads(num_threads()) if(worth_threads(items, sizes, count))
+  for_own_items(sizes, count, team_size(), current_thread(), body);
 }
 
 // Runs body(array, begin, end) over every work item, in ONE parallel region.
@@ -59,6 +65,49 @@ template <class F>
 void for_each_chunk(const index_t* sizes, index_t count, F&& body) {
   const std::vector<Chunk> items = chunks_of(sizes, count);
   for_each_item(items, sizes, count, [&](index_t k) { body(items[k].array, items[k].begin, items[k].end); });
+}
+
+// sums (count) := the chunk sums `partial` added per array in chunk order: the same for any partition.
+void add_by_array(double* sums, const std::vector<Chunk>& items, const std::vector<double>& partial, index_t count) {
+  std::fill_n(sums, count, 0.0);
+  for (std::size_t k = 0; k < items.size(); ++k) sums[items[k].array] += partial[k];
+}
+
+// The norm of all arrays from their chunk sums: the per-array sums added in list order.
+double norm_of(const std::vector<Chunk>& items, const std::vector<double>& partial, index_t count) {
+  std::vector<double> sums(static_cast<std::size_t>(count));
+  add_by_array(sums.data(), items, partial, count);
+  double total = 0.0;
+  for (double s : sums) total += s;
+  return std::sqrt(total);
+}
+
+// An optimiser's update, body(array, begin, end) over every chunk in ONE parallel region. With `norm`:
+// first the gradients' norm (grad_norm's value, bit for bit), each thread summing the squares of its own
+// chunks; the threads meet once; then the update runs only when the norm is finite, each thread on the
+// chunks it has just read, still in its cache. A NaN or Inf gradient leaves every array as it was.
+template <class T, class F>
+void update_chunks(const T* const* grads, const index_t* sizes, index_t count, double* norm, F&& body) {
+  double (*const sum_squares)(const T*, index_t) = optim_kernels<T>().sum_squares;
+  const std::vector<Chunk> items = chunks_of(sizes, count);
+  std::vector<double> partial(norm ? items.size() : 0);
+#pragma omp parallel num_threads(num_threads()) if(worth_threads(items, sizes, count))
+  {
+    const int team = team_size(), me = current_thread();
+    bool finite = true;
+    if (norm) {
+      for_own_items(sizes, count, team, me, [&](index_t k) {
+        partial[k] = sum_squares(grads[items[k].array] + items[k].begin, items[k].end - items[k].begin);
+      });
+#pragma omp barrier
+      // every thread adds the same sums in the same order: one barrier, no second one to hand out a result
+      const double total = norm_of(items, partial, count);
+      if (me == 0) *norm = total;
+      finite = std::isfinite(total);
+    }
+    if (finite)
+      for_own_items(sizes, count, team, me, [&](index_t k) { body(items[k].array, items[k].begin, items[k].end); });
+  }
 }
 
 // Array i of a nullable list, from element `offset` (a state list that is not in use stays null).
@@ -73,13 +122,11 @@ template <class T>
 void sums_of_squares(double* sums, const T* const* arrays, const index_t* sizes, index_t count) {
   double (*const sum_squares)(const T*, index_t) = optim_kernels<T>().sum_squares;
   const std::vector<Chunk> items = chunks_of(sizes, count);
-  const index_t n_items = static_cast<index_t>(items.size());
   std::vector<double> partial(items.size());
   for_each_item(items, sizes, count, [&](index_t k) {
     partial[k] = sum_squares(arrays[items[k].array] + items[k].begin, items[k].end - items[k].begin);
   });
-  std::fill_n(sums, count, 0.0);
-  for (index_t k = 0; k < n_items; ++k) sums[items[k].array] += partial[k];
+  add_by_array(sums, items, partial, count);
 }
 
 }  // namespace
@@ -89,9 +136,9 @@ void sums_of_squares(double* sums, const T* const* arrays, const index_t* sizes,
 template <class T>
 void sgd_update_list(T* const* params, T* const* momentum_bufs, const T* const* grads, const index_t* sizes,
                      index_t count, double lr, double momentum, double dampening, double weight_decay,
-                     bool nesterov, bool first_step) {
+                     bool nesterov, bool first_step, double* norm) {
   const OptimKernels<T>& kern = optim_kernels<T>();
-  for_each_chunk(sizes, count, [&](index_t i, index_t b, index_t e) {
+  update_chunks(grads, sizes, count, norm, [&](index_t i, index_t b, index_t e) {
     kern.sgd(params[i] + b, at_list(momentum_bufs, i, b), grads[i] + b, e - b, lr, momentum, dampening,
                   weight_decay, nesterov, first_step);
   });
@@ -100,9 +147,9 @@ void sgd_update_list(T* const* params, T* const* momentum_bufs, const T* const* 
 template <class T>
 void adagrad_update_list(T* const* params, T* const* state_sums, const T* const* grads, const index_t* sizes,
                          index_t count, double lr, double lr_decay, double weight_decay, double eps,
-                         std::int64_t step) {
+                         std::int64_t step, double* norm) {
   const OptimKernels<T>& kern = optim_kernels<T>();
-  for_each_chunk(sizes, count, [&](index_t i, index_t b, index_t e) {
+  update_chunks(grads, sizes, count, norm, [&](index_t i, index_t b, index_t e) {
     kern.adagrad(params[i] + b, state_sums[i] + b, grads[i] + b, e - b, lr, lr_decay, weight_decay, eps,
                       step);
   });
@@ -111,9 +158,9 @@ void adagrad_update_list(T* const* params, T* const* state_sums, const T* const*
 template <class T>
 void rmsprop_update_list(T* const* params, T* const* square_avgs, T* const* momentum_bufs, T* const* grad_avgs,
                          const T* const* grads, const index_t* sizes, index_t count, double lr, double alpha,
-                         double eps, double weight_decay, double momentum, bool centered) {
+                         double eps, double weight_decay, double momentum, bool centered, double* norm) {
   const OptimKernels<T>& kern = optim_kernels<T>();
-  for_each_chunk(sizes, count, [&](index_t i, index_t b, index_t e) {
+  update_chunks(grads, sizes, count, norm, [&](index_t i, index_t b, index_t e) {
     kern.rmsprop(params[i] + b, square_avgs[i] + b, at_list(momentum_bufs, i, b), at_list(grad_avgs, i, b),
                       grads[i] + b, e - b, lr, alpha, eps, weight_decay, momentum, centered);
   });
@@ -122,9 +169,9 @@ void rmsprop_update_list(T* const* params, T* const* square_avgs, T* const* mome
 template <class T>
 void adam_update_list(T* const* params, T* const* exp_avgs, T* const* exp_avg_sqs, const T* const* grads,
                       const index_t* sizes, index_t count, double lr, double beta1, double beta2, double eps,
-                      double weight_decay, std::int64_t step, bool decoupled) {
+                      double weight_decay, std::int64_t step, bool decoupled, double* norm) {
   const OptimKernels<T>& kern = optim_kernels<T>();
-  for_each_chunk(sizes, count, [&](index_t i, index_t b, index_t e) {
+  update_chunks(grads, sizes, count, norm, [&](index_t i, index_t b, index_t e) {
     kern.adam(params[i] + b, exp_avgs[i] + b, exp_avg_sqs[i] + b, grads[i] + b, e - b, lr, beta1, beta2,
                    eps, weight_decay, step, decoupled);
   });
@@ -140,11 +187,13 @@ void array_norms(double* norms, const T* const* arrays, const index_t* sizes, in
 
 template <class T>
 double grad_norm(const T* const* arrays, const index_t* sizes, index_t count) {
-  std::vector<double> sums(static_cast<std::size_t>(count));
-  sums_of_squares(sums.data(), arrays, sizes, count);
-  double total = 0.0;
-  for (double s : sums) total += s;
-  return std::sqrt(total);
+  double (*const sum_squares)(const T*, index_t) = optim_kernels<T>().sum_squares;
+  const std::vector<Chunk> items = chunks_of(sizes, count);
+  std::vector<double> partial(items.size());
+  for_each_item(items, sizes, count, [&](index_t k) {
+    partial[k] = sum_squares(arrays[items[k].array] + items[k].begin, items[k].end - items[k].begin);
+  });
+  return norm_of(items, partial, count);
 }
 
 template <class T>
@@ -166,13 +215,14 @@ double clip_grad_norm(T* const* grads, const index_t* sizes, index_t count, doub
 
 #define NN_OPTIM_INSTANTIATE(T)                                                                               \
   template void sgd_update_list<T>(T* const*, T* const*, const T* const*, const index_t*, index_t, double,    \
-                                   double, double, double, bool, bool);                                       \
+                                   double, double, double, bool, bool, double*);                               \
   template void adagrad_update_list<T>(T* const*, T* const*, const T* const*, const index_t*, index_t, double, \
-                                       double, double, double, std::int64_t);                                 \
+                                       double, double, double, std::int64_t, double*);                        \
   template void rmsprop_update_list<T>(T* const*, T* const*, T* const*, T* const*, const T* const*,           \
-                                       const index_t*, index_t, double, double, double, double, double, bool); \
+                                       const index_t*, index_t, double, double, double, double, double, bool,  \
+                                       double*);                                                              \
   template void adam_update_list<T>(T* const*, T* const*, T* const*, const T* const*, const index_t*, index_t, \
-                                    double, double, double, double, double, std::int64_t, bool);              \
+                                    double, double, double, double, double, std::int64_t, bool, double*);     \
   template void array_norms<T>(double*, const T* const*, const index_t*, index_t);                            \
   template double grad_norm<T>(const T* const*, const index_t*, index_t);                                     \
   template double clip_grad_norm<T>(T* const*, const index_t*, index_t, double);

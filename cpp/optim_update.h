@@ -25,27 +25,30 @@ namespace nntrain {
 constexpr index_t kOptimChunk = 4096;
 
 // ---- many arrays in one call: array i has sizes[i] elements; the rule of each is in kernels/optim.h
-// (state lists may be null where it says a state array may be) ----------------------------------------
+// (state lists may be null where it says a state array may be). Given `norm`, an update first takes the
+// gradients' norm (*norm := grad_norm(grads, ...), bit for bit) in the same parallel region, and updates
+// only when it is finite: the non-finite check a training step needs, without a pass of its own. --------
 
 template <class T>
 void sgd_update_list(T* const* params, T* const* momentum_bufs, const T* const* grads, const index_t* sizes,
                      index_t count, double lr, double momentum, double dampening, double weight_decay,
-                     bool nesterov, bool first_step);
+                     bool nesterov, bool first_step, double* norm = nullptr);
 
 template <class T>
 void adagrad_update_list(T* const* params, T* const* state_sums, const T* const* grads, const index_t* sizes,
                          index_t count, double lr, double lr_decay, double weight_decay, double eps,
-                         std::int64_t step);
+                         std::int64_t step, double* norm = nullptr);
 
 template <class T>
 void rmsprop_update_list(T* const* params, T* const* square_avgs, T* const* momentum_bufs, T* const* grad_avgs,
                          const T* const* grads, const index_t* sizes, index_t count, double lr, double alpha,
-                         double eps, double weight_decay, double momentum, bool centered);
+                         double eps, double weight_decay, double momentum, bool centered,
+                         double* norm = nullptr);
 
 template <class T>
 void adam_update_list(T* const* params, T* const* exp_avgs, T* const* exp_avg_sqs, const T* const* grads,
                       const index_t* sizes, index_t count, double lr, double beta1, double beta2, double eps,
-                      double weight_decay, std::int64_t step, bool decoupled);
+                      double weight_decay, std::int64_t step, bool decoupled, double* norm = nullptr);
 
 // ---- norms ----------------------------------------------------------------------------------------
 

@@ -32,8 +32,8 @@ def assert_close(got, want, dtype, what):
 def sgd_case(**h):
     names = ("momentum_buffers",) if h["momentum"] else ()
 
-    def call(params, grads, st, step):
-        F.sgd_update(params, grads, st.get("momentum_buffers"), first_step=step == 1, **h)
+    def call(params, grads, st, step, **kw):
+        return F.sgd_update(params, grads, st.get("momentum_buffers"), first_step=step == 1, **h, **kw)
 
     def ref(p, g, st, step):
         p, buf = R.sgd(p, g, st.get("momentum_buffers"), first_step=step == 1, **h)
@@ -43,8 +43,8 @@ def sgd_case(**h):
 
 
 def adagrad_case(**h):
-    def call(params, grads, st, step):
-        F.adagrad_update(params, grads, st["state_sums"], step=step, **h)
+    def call(params, grads, st, step, **kw):
+        return F.adagrad_update(params, grads, st["state_sums"], step=step, **h, **kw)
 
     def ref(p, g, st, step):
         p, s = R.adagrad(p, g, st["state_sums"], step=step, **h)
@@ -57,8 +57,9 @@ def rmsprop_case(**h):
     names = ("square_avgs",) + (("momentum_buffers",) if h["momentum"] > 0 else ()) + \
         (("grad_avgs",) if h["centered"] else ())
 
-    def call(params, grads, st, step):
-        F.rmsprop_update(params, grads, st["square_avgs"], st.get("momentum_buffers"), st.get("grad_avgs"), **h)
+    def call(params, grads, st, step, **kw):
+        return F.rmsprop_update(params, grads, st["square_avgs"], st.get("momentum_buffers"), st.get("grad_avgs"),
+                                **h, **kw)
 
     def ref(p, g, st, step):
         p, sq, buf, ga = R.rmsprop(p, g, st["square_avgs"], st.get("momentum_buffers"), st.get("grad_avgs"), **h)
@@ -68,8 +69,8 @@ def rmsprop_case(**h):
 
 
 def adam_case(**h):
-    def call(params, grads, st, step):
-        F.adam_update(params, grads, st["exp_avgs"], st["exp_avg_sqs"], step=step, **h)
+    def call(params, grads, st, step, **kw):
+        return F.adam_update(params, grads, st["exp_avgs"], st["exp_avg_sqs"], step=step, **h, **kw)
 
     def ref(p, g, st, step):
         p, m, v = R.adam(p, g, st["exp_avgs"], st["exp_avg_sqs"], step=step, **h)
@@ -345,6 +346,57 @@ def test_norms_are_bit_identical_for_1_and_2_threads(dtype):
     assert n1 == n2 and a1 == a2 and c1 == c2
     for x, y in zip(g1, g2):
         np.testing.assert_array_equal(x, y)
+
+
+# ---- the non-finite check in the update's own pass (if_finite=True) -----------------------------------------
+
+def arrays_of(rng, names, dtype):
+    params = [rng.standard_normal(s).astype(dtype) for s in BIG_SHAPES]
+    state = {k: [initial_state(k, s, dtype) + 0.5 for s in BIG_SHAPES] for k in names}
+    grads = [rng.standard_normal(s).astype(dtype) for s in BIG_SHAPES]
+    return params, state, grads
+
+
+def copies(params, state):
+    return [p.copy() for p in params], {k: [a.copy() for a in v] for k, v in state.items()}
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("name", THREAD_CASES)
+def test_an_update_if_finite_is_the_update_and_grad_norm_bit_for_bit(name, threads):
+    names, call, _ = THREAD_CASES[name]
+    for dtype in DTYPES:
+        params, state, grads = arrays_of(np.random.default_rng(7), names, dtype)
+        plain_params, plain_state = copies(params, state)
+        with num_threads(threads):
+            assert call(plain_params, grads, plain_state, 3) is None
+            norm = call(params, grads, state, 3, if_finite=True)
+            assert norm == F.grad_norm(grads)
+        for a, b in zip(params, plain_params):
+            np.testing.assert_array_equal(a, b)
+        for k in names:
+            for a, b in zip(state[k], plain_state[k]):
+                np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("name", THREAD_CASES)
+def test_a_non_finite_gradient_anywhere_leaves_every_array_as_it_was(name, bad):
+    names, call, _ = THREAD_CASES[name]
+    # the first element, one past a chunk boundary, a one-element array, the very last element
+    for array, index in ((0, 0), (4, CHUNK + 1), (2, 0), (len(BIG_SHAPES) - 1, 2 * CHUNK - 2)):
+        for threads in (1, 2):
+            params, state, grads = arrays_of(np.random.default_rng(8), names, np.float32)
+            grads[array].flat[index] = bad
+            before_params, before_state = copies(params, state)
+            with num_threads(threads):
+                norm = call(params, grads, state, 3, if_finite=True)
+            assert (np.isnan(norm) if np.isnan(bad) else norm == np.inf), (array, index, norm)
+            for a, b in zip(params, before_params):
+                np.testing.assert_array_equal(a, b)
+            for k in names:
+                for a, b in zip(state[k], before_state[k]):
+                    np.testing.assert_array_equal(a, b)
 
 
 # ---- instruction-set independence ---------------------------------------------------------------------------

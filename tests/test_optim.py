@@ -187,3 +187,49 @@ def test_clip_grad_norm_caps_the_global_norm(rng):
     total = np.sqrt(9 * 9 + 16 * 4)
     assert optim.clip_grad_norm_(params, 1.0) == pytest.approx(total)
     assert optim.grad_norm(params) == pytest.approx(1.0, rel=1e-5)
+
+
+@pytest.mark.parametrize("name,make,reference", CASES, ids=[c[0] for c in CASES])
+@pytest.mark.parametrize("groups", [1, 2])
+def test_step_if_finite_is_grad_norm_then_step(rng, name, make, reference, groups):
+    # one group: the norm comes from the update's own pass; two: from a pass of its own. Either way the norm
+    # is F.grad_norm's and the step the plain one, bit for bit
+    from nntrain import functional as F
+
+    params, grads = params_and_grads(rng, np.float32)
+    twin = [Parameter(p.data.copy()) for p in params]
+    split = (lambda ps: [{"params": ps[:1]}, {"params": ps[1:]}]) if groups == 2 else (lambda ps: ps)
+    a, b = make(split(params)), make(split(twin))
+    for g in grads:
+        for p, q, gi in zip(params, twin, g):
+            p.grad, q.grad = gi.copy(), gi.copy()
+        a.step()
+        assert b.step_if_finite() == F.grad_norm([q.grad for q in twin])
+    for p, q in zip(params, twin):
+        np.testing.assert_array_equal(p.data, q.data)
+    assert a.steps == b.steps
+
+
+@pytest.mark.parametrize("name,make,reference", CASES, ids=[c[0] for c in CASES])
+@pytest.mark.parametrize("groups", [1, 2])
+def test_step_if_finite_takes_no_step_on_a_non_finite_gradient(rng, name, make, reference, groups):
+    params, grads = params_and_grads(rng, np.float32)
+    split = (lambda ps: [{"params": ps[:1]}, {"params": ps[1:]}]) if groups == 2 else (lambda ps: ps)
+    opt = make(split(params))
+    for p, g in zip(params, grads[0]):
+        p.grad = g.copy()
+    opt.step_if_finite()
+    before = [p.data.copy() for p in params]
+    state = {k: {n: a.copy() for n, a in v.items()} for k, v in opt.state_dict()["state"].items()}
+    steps = list(opt.steps)
+    for p, g in zip(params, grads[1]):
+        p.grad = g.copy()
+    params[-1].grad.flat[-1] = np.inf
+    assert opt.step_if_finite() == np.inf
+    for p, w in zip(params, before):
+        np.testing.assert_array_equal(p.data, w)
+    after = opt.state_dict()["state"]
+    for k, v in state.items():
+        for n, arr in v.items():
+            np.testing.assert_array_equal(after[k][n], arr)
+    assert opt.steps == steps

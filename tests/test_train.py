@@ -72,6 +72,28 @@ def test_a_non_finite_gradient_names_the_first_layer_it_reached(rng):
     np.testing.assert_array_equal(model[0].weight.data, before)  # no step was taken with the bad gradient
 
 
+
+@pytest.mark.parametrize("whole_model", [True, False])
+def test_the_reported_gradient_norm_is_the_model_gradients_norm(rng, whole_model):
+    # an optimiser of every parameter takes the norm in its own pass (Optimizer.step_if_finite); one of a
+    # subset leaves it to a pass over all the model's gradients. Either way it is F.grad_norm of them all,
+    # and the step the one plain SGD takes.
+    from nntrain import functional as F
+
+    model = nn.Sequential(nn.Linear(6, 8, rng=rng), nn.ReLU(), nn.Linear(8, 2, rng=rng))
+    params = model.parameters() if whole_model else model[2].parameters()
+    trainer = Trainer(model, optim.SGD(params, lr=0.1))
+    assert trainer._norm_in_step() == whole_model
+    x, y = small_problem(rng, 16).x, small_problem(rng, 16).y
+    before = [p.data.copy() for p in params]
+    trainer.train_step(x, y)
+    grads = [p.grad for p in model.parameters()]
+    assert trainer.last_grad_norm == F.grad_norm(grads)
+    for p, w in zip(params, before):
+        np.testing.assert_array_equal(p.data, w - np.float32(0.1) * p.grad)
+    trainer.clip_grad_norm = 1e-3  # clipping: the norm (and the clipping) before the step, always
+    assert not trainer._norm_in_step()
+
 def test_early_stopping_stops_when_validation_loss_stalls(rng):
     model = nn.Sequential(nn.Linear(6, 2, rng=rng))
     stopper = EarlyStopping(patience=2)

@@ -169,8 +169,13 @@ py::list optional_state(const py::object& o, const char* name, bool needed, cons
 
 // ---- updates ----
 
-void sgd(const py::object& params_o, const py::object& grads_o, const py::object& bufs_o, double lr,
-         double momentum, double dampening, double weight_decay, bool nesterov, bool first_step) {
+// An update's result for Python: the gradients' norm when the caller asked for the non-finite check
+// (the update ran only if it is finite), None otherwise.
+py::object norm_or_none(bool if_finite, double norm) { return if_finite ? py::object(py::float_(norm)) : py::none(); }
+
+py::object sgd(const py::object& params_o, const py::object& grads_o, const py::object& bufs_o, double lr,
+               double momentum, double dampening, double weight_decay, bool nesterov, bool first_step,
+               bool if_finite) {
   at_least("lr", lr, 0);
   at_least("momentum", momentum, 0);
   unit_interval("dampening", dampening, true);
@@ -181,6 +186,7 @@ void sgd(const py::object& params_o, const py::object& grads_o, const py::object
   const bool use_momentum = momentum != 0;
   py::list params = as_list(params_o, "params"), grads = as_list(grads_o, "grads");
   py::list bufs = optional_state(bufs_o, "momentum_buffers", use_momentum, "momentum > 0");
+  double norm = 0.0;
   with_list_type(params, "params", [&](auto tag) {
     using T = decltype(tag);
     ArrayLists<T> lists(params, "params");
@@ -190,13 +196,14 @@ void sgd(const py::object& params_o, const py::object& grads_o, const py::object
     lists.check_disjoint();
     run_kernel([&] {
       sgd_update_list<T>(p.data(), use_momentum ? b.data() : nullptr, g.data(), lists.sizes(), lists.count(), lr,
-                         momentum, dampening, weight_decay, nesterov, first_step);
+                         momentum, dampening, weight_decay, nesterov, first_step, if_finite ? &norm : nullptr);
     });
   });
+  return norm_or_none(if_finite, norm);
 }
 
-void adagrad(const py::object& params_o, const py::object& grads_o, const py::object& sums_o, double lr,
-             double lr_decay, double weight_decay, double eps, std::int64_t step) {
+py::object adagrad(const py::object& params_o, const py::object& grads_o, const py::object& sums_o, double lr,
+                   double lr_decay, double weight_decay, double eps, std::int64_t step, bool if_finite) {
   at_least("lr", lr, 0);
   at_least("lr_decay", lr_decay, 0);
   at_least("weight_decay", weight_decay, 0);
@@ -204,6 +211,7 @@ void adagrad(const py::object& params_o, const py::object& grads_o, const py::ob
   step_at_least_one(step);
   py::list params = as_list(params_o, "params"), grads = as_list(grads_o, "grads");
   py::list sums = as_list(sums_o, "state_sums");
+  double norm = 0.0;
   with_list_type(params, "params", [&](auto tag) {
     using T = decltype(tag);
     ArrayLists<T> lists(params, "params");
@@ -213,14 +221,15 @@ void adagrad(const py::object& params_o, const py::object& grads_o, const py::ob
     lists.check_disjoint();
     run_kernel([&] {
       adagrad_update_list<T>(p.data(), s.data(), g.data(), lists.sizes(), lists.count(), lr, lr_decay, weight_decay,
-                             eps, step);
+                             eps, step, if_finite ? &norm : nullptr);
     });
   });
+  return norm_or_none(if_finite, norm);
 }
 
-void rmsprop(const py::object& params_o, const py::object& grads_o, const py::object& square_avgs_o,
-             const py::object& bufs_o, const py::object& grad_avgs_o, double lr, double alpha, double eps,
-             double weight_decay, double momentum, bool centered) {
+py::object rmsprop(const py::object& params_o, const py::object& grads_o, const py::object& square_avgs_o,
+                   const py::object& bufs_o, const py::object& grad_avgs_o, double lr, double alpha, double eps,
+                   double weight_decay, double momentum, bool centered, bool if_finite) {
   at_least("lr", lr, 0);
   unit_interval("alpha", alpha, true);
   at_least("eps", eps, 0);
@@ -231,6 +240,7 @@ void rmsprop(const py::object& params_o, const py::object& grads_o, const py::ob
   py::list square_avgs = as_list(square_avgs_o, "square_avgs");
   py::list bufs = optional_state(bufs_o, "momentum_buffers", use_momentum, "momentum > 0");
   py::list grad_avgs = optional_state(grad_avgs_o, "grad_avgs", centered, "centered=True");
+  double norm = 0.0;
   with_list_type(params, "params", [&](auto tag) {
     using T = decltype(tag);
     ArrayLists<T> lists(params, "params");
@@ -243,14 +253,15 @@ void rmsprop(const py::object& params_o, const py::object& grads_o, const py::ob
     run_kernel([&] {
       rmsprop_update_list<T>(p.data(), sq.data(), use_momentum ? b.data() : nullptr, centered ? ga.data() : nullptr,
                              g.data(), lists.sizes(), lists.count(), lr, alpha, eps, weight_decay, momentum,
-                             centered);
+                             centered, if_finite ? &norm : nullptr);
     });
   });
+  return norm_or_none(if_finite, norm);
 }
 
-void adam(const py::object& params_o, const py::object& grads_o, const py::object& exp_avgs_o,
-          const py::object& exp_avg_sqs_o, double lr, double beta1, double beta2, double eps, double weight_decay,
-          std::int64_t step, bool decoupled) {
+py::object adam(const py::object& params_o, const py::object& grads_o, const py::object& exp_avgs_o,
+                const py::object& exp_avg_sqs_o, double lr, double beta1, double beta2, double eps,
+                double weight_decay, std::int64_t step, bool decoupled, bool if_finite) {
   at_least("lr", lr, 0);
   unit_interval("beta1", beta1, false);
   unit_interval("beta2", beta2, false);
@@ -259,6 +270,7 @@ void adam(const py::object& params_o, const py::object& grads_o, const py::objec
   step_at_least_one(step);
   py::list params = as_list(params_o, "params"), grads = as_list(grads_o, "grads");
   py::list exp_avgs = as_list(exp_avgs_o, "exp_avgs"), exp_avg_sqs = as_list(exp_avg_sqs_o, "exp_avg_sqs");
+  double norm = 0.0;
   with_list_type(params, "params", [&](auto tag) {
     using T = decltype(tag);
     ArrayLists<T> lists(params, "params");
@@ -269,9 +281,10 @@ void adam(const py::object& params_o, const py::object& grads_o, const py::objec
     lists.check_disjoint();
     run_kernel([&] {
       adam_update_list<T>(p.data(), m.data(), v.data(), g.data(), lists.sizes(), lists.count(), lr, beta1, beta2,
-                          eps, weight_decay, step, decoupled);
+                          eps, weight_decay, step, decoupled, if_finite ? &norm : nullptr);
     });
   });
+  return norm_or_none(if_finite, norm);
 }
 
 // ---- norms ----
@@ -318,26 +331,33 @@ double clip_grad_norm_py(const py::object& grads_o, double max_norm) {
 
 }  // namespace
 
+#define IF_FINITE_DOC                                                                                    \
+  " With if_finite=True, returns the gradients' norm (grad_norm's value, taken in the same pass) and updates " \
+  "only when it is finite: a NaN or Inf gradient leaves every array as it was."
+
 void bind_optim(py::module_& m) {
   m.attr("OPTIM_CHUNK") = kOptimChunk;
   m.def("sgd_update", &sgd, py::arg("params"), py::arg("grads"), py::arg("momentum_buffers"), py::arg("lr"),
         py::arg("momentum"), py::arg("dampening"), py::arg("weight_decay"), py::arg("nesterov"),
-        py::arg("first_step"),
-        "torch.optim.SGD's step on every array of params in place (momentum_buffers: None when momentum == 0).");
+        py::arg("first_step"), py::arg("if_finite") = false,
+        "torch.optim.SGD's step on every array of params in place (momentum_buffers: None when momentum == 0)." IF_FINITE_DOC);
   m.def("adagrad_update", &adagrad, py::arg("params"), py::arg("grads"), py::arg("state_sums"), py::arg("lr"),
-        py::arg("lr_decay"), py::arg("weight_decay"), py::arg("eps"), py::arg("step"),
-        "torch.optim.Adagrad's step number `step` on every array of params in place.");
+        py::arg("lr_decay"), py::arg("weight_decay"), py::arg("eps"), py::arg("step"), py::arg("if_finite") = false,
+        "torch.optim.Adagrad's step number `step` on every array of params in place." IF_FINITE_DOC);
   m.def("rmsprop_update", &rmsprop, py::arg("params"), py::arg("grads"), py::arg("square_avgs"),
         py::arg("momentum_buffers"), py::arg("grad_avgs"), py::arg("lr"), py::arg("alpha"), py::arg("eps"),
-        py::arg("weight_decay"), py::arg("momentum"), py::arg("centered"),
-        "torch.optim.RMSprop's step in place (momentum_buffers used when momentum > 0, grad_avgs when centered).");
+        py::arg("weight_decay"), py::arg("momentum"), py::arg("centered"), py::arg("if_finite") = false,
+        "torch.optim.RMSprop's step in place (momentum_buffers used when momentum > 0, grad_avgs when centered)."
+        IF_FINITE_DOC);
   m.def("adam_update", &adam, py::arg("params"), py::arg("grads"), py::arg("exp_avgs"), py::arg("exp_avg_sqs"),
         py::arg("lr"), py::arg("beta1"), py::arg("beta2"), py::arg("eps"), py::arg("weight_decay"), py::arg("step"),
-        py::arg("decoupled"), "torch.optim.Adam's (AdamW's when decoupled) step number `step` in place.");
+        py::arg("decoupled"), py::arg("if_finite") = false,
+        "torch.optim.Adam's (AdamW's when decoupled) step number `step` in place." IF_FINITE_DOC);
   m.def("grad_norm", &grad_norm_py, py::arg("arrays"), "L2 norm of all elements of all arrays together.");
   m.def("array_norms", &array_norms_py, py::arg("arrays"), "L2 norm of each array, as a list of floats.");
   m.def("clip_grad_norm", &clip_grad_norm_py, py::arg("grads"), py::arg("max_norm"),
         "Scales grads in place by max_norm / (norm + 1e-6) when that is < 1; returns the norm before clipping.");
 }
+#undef IF_FINITE_DOC
 
 }  // namespace nntrain::bind

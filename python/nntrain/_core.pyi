@@ -17,11 +17,11 @@ def activation_backward(kind: str, dout: NDArray, x: Any, y: Any, dx: Any, param
 def activation_forward(kind: str, x: NDArray, param: float = 0.0) -> NDArray:
     """f(x) elementwise; kind is relu, leaky_relu (param: negative_slope), elu (param: alpha), sigmoid, tanh, gelu or gelu_tanh."""
 
-def adagrad_update(params: Any, grads: Any, state_sums: Any, lr: float, lr_decay: float, weight_decay: float, eps: float, step: int) -> None:
-    """torch.optim.Adagrad's step number `step` on every array of params in place."""
+def adagrad_update(params: Any, grads: Any, state_sums: Any, lr: float, lr_decay: float, weight_decay: float, eps: float, step: int, if_finite: bool = False) -> Any:
+    """torch.optim.Adagrad's step number `step` on every array of params in place. With if_finite=True, returns the gradients' norm (grad_norm's value, taken in the same pass) and updates only when it is finite: a NaN or Inf gradient leaves every array as it was."""
 
-def adam_update(params: Any, grads: Any, exp_avgs: Any, exp_avg_sqs: Any, lr: float, beta1: float, beta2: float, eps: float, weight_decay: float, step: int, decoupled: bool) -> None:
-    """torch.optim.Adam's (AdamW's when decoupled) step number `step` in place."""
+def adam_update(params: Any, grads: Any, exp_avgs: Any, exp_avg_sqs: Any, lr: float, beta1: float, beta2: float, eps: float, weight_decay: float, step: int, decoupled: bool, if_finite: bool = False) -> Any:
+    """torch.optim.Adam's (AdamW's when decoupled) step number `step` in place. With if_finite=True, returns the gradients' norm (grad_norm's value, taken in the same pass) and updates only when it is finite: a NaN or Inf gradient leaves every array as it was."""
 
 def array_norms(arrays: Any) -> list:
     """L2 norm of each array, as a list of floats."""
@@ -137,8 +137,8 @@ def mse_backward(pred: NDArray, target: NDArray, dpred: Any, grad: float = 1.0) 
 def mse_forward(pred: NDArray, target: NDArray) -> float:
     """mean((pred - target)^2)."""
 
-def rmsprop_update(params: Any, grads: Any, square_avgs: Any, momentum_buffers: Any, grad_avgs: Any, lr: float, alpha: float, eps: float, weight_decay: float, momentum: float, centered: bool) -> None:
-    """torch.optim.RMSprop's step in place (momentum_buffers used when momentum > 0, grad_avgs when centered)."""
+def rmsprop_update(params: Any, grads: Any, square_avgs: Any, momentum_buffers: Any, grad_avgs: Any, lr: float, alpha: float, eps: float, weight_decay: float, momentum: float, centered: bool, if_finite: bool = False) -> Any:
+    """torch.optim.RMSprop's step in place (momentum_buffers used when momentum > 0, grad_avgs when centered). With if_finite=True, returns the gradients' norm (grad_norm's value, taken in the same pass) and updates only when it is finite: a NaN or Inf gradient leaves every array as it was."""
 
 def select_isa(name: str) -> None:
     """Chooses the kernels: 'ref', 'avx2', 'avx512' or 'auto' (the best this CPU runs)."""
@@ -146,8 +146,8 @@ def select_isa(name: str) -> None:
 def set_num_threads(n: int) -> None:
     """Sets the threads the kernels use (ignored without OpenMP)."""
 
-def sgd_update(params: Any, grads: Any, momentum_buffers: Any, lr: float, momentum: float, dampening: float, weight_decay: float, nesterov: bool, first_step: bool) -> None:
-    """torch.optim.SGD's step on every array of params in place (momentum_buffers: None when momentum == 0)."""
+def sgd_update(params: Any, grads: Any, momentum_buffers: Any, lr: float, momentum: float, dampening: float, weight_decay: float, nesterov: bool, first_step: bool, if_finite: bool = False) -> Any:
+    """torch.optim.SGD's step on every array of params in place (momentum_buffers: None when momentum == 0). With if_finite=True, returns the gradients' norm (grad_norm's value, taken in the same pass) and updates only when it is finite: a NaN or Inf gradient leaves every array as it was."""
 
 def softmax_backward(dout: NDArray, y: NDArray, dx: Any, temperature: float = 1.0) -> None:
     """dx += y * (dout - sum(dout * y)) / temperature, y the softmax output."""

@@ -26,6 +26,7 @@ from ._tensor import Tensor
 from .autograd.grad_mode import no_grad
 from .callbacks import Callback, EarlyStopping  # noqa: F401  (their home was here; kept importable)
 from .metric import Accuracy, ConfusionMatrix, class_labels
+from .optim.optimizer import Optimizer
 from .step_plan import StepPlan
 
 
@@ -233,6 +234,7 @@ class Trainer:
         self.epoch = 0
         self.last_grad_norm = float("nan")
         self._params = self.model.parameters()
+        self._fused_norm_for = (None, False)  # (optimizer, whether its step takes the norm): _norm_in_step
         self._interrupt = False
         self._partial = None  # sums of an epoch interrupted part-way: resumed by the next fit
         self._counts_correct = self.metrics is None or any(isinstance(m, Accuracy) for m in self.metrics)
@@ -262,6 +264,19 @@ class Trainer:
             name = type(cb).__name__
             seen[name] += 1
             yield (name if seen[name] == 1 else f"{name}#{seen[name]}"), cb
+
+    def _norm_in_step(self):
+        """Whether the optimiser's step may take the gradient norm in its own pass (Optimizer.step_if_finite):
+        no clipping, and it updates exactly the model's parameters in model order, so that its norm is the
+        same sum as F.grad_norm over the model's gradients."""
+        if self.clip_grad_norm is not None:
+            return False
+        optimizer, fused = self._fused_norm_for
+        if optimizer is not self.optimizer:
+            fused = isinstance(self.optimizer, Optimizer) and [id(p) for g in self.optimizer.param_groups
+                                                               for p in g["params"]] == [id(p) for p in self._params]
+            self._fused_norm_for = (self.optimizer, fused)
+        return fused
 
     def _first_non_finite_gradient(self):
         # Backward runs from the output towards the input, so the last parameter in model order with a
@@ -314,15 +329,19 @@ class Trainer:
             with dist.averaging_gradients(self._params, count, total):
                 if loss is not None:
                     loss.backward()
-        grads = [p.grad for p in self._params if p.grad is not None]
-        if self.clip_grad_norm is not None:
-            self.last_grad_norm = F.clip_grad_norm(grads, self.clip_grad_norm)
+        if self._norm_in_step():  # the norm, and the step only when it is finite, in one pass
+            self.last_grad_norm = self.optimizer.step_if_finite()
         else:
-            self.last_grad_norm = F.grad_norm(grads)
-        if not np.isfinite(self.last_grad_norm):
+            grads = [p.grad for p in self._params if p.grad is not None]
+            if self.clip_grad_norm is not None:
+                self.last_grad_norm = F.clip_grad_norm(grads, self.clip_grad_norm)
+            else:
+                self.last_grad_norm = F.grad_norm(grads)
+            if np.isfinite(self.last_grad_norm):
+                self.optimizer.step()
+        if not np.isfinite(self.last_grad_norm):  # no step was taken
             raise NonFiniteError(f"gradient became non-finite at epoch {epoch}, step {step}: first in "
                                  f"layer parameter '{self._first_non_finite_gradient()}'")
-        self.optimizer.step()
         return loss_value, correct
 
     def fit(self, train_data, val_data=None, epochs=1):

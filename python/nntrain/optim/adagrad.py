@@ -25,6 +25,6 @@ class Adagrad(Optimizer):
             st["sum"].fill(self._group_of(p)["initial_accumulator_value"])
         return st
 
-    def _update(self, g, params, grads, state, step):
-        F.adagrad_update(params, grads, state["sum"], lr=g["lr"], lr_decay=g["lr_decay"],
-                         weight_decay=g["weight_decay"], eps=g["eps"], step=step)
+    def _update(self, g, params, grads, state, step, if_finite=False):
+        return F.adagrad_update(params, grads, state["sum"], lr=g["lr"], lr_decay=g["lr_decay"],
+                                weight_decay=g["weight_decay"], eps=g["eps"], step=step, if_finite=if_finite)

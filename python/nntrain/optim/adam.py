@@ -20,10 +20,10 @@ class Adam(Optimizer):
         check_hyper("eps", g["eps"], low=0.0, low_open=True)
         check_hyper("weight_decay", g["weight_decay"], low=0.0)
 
-    def _update(self, g, params, grads, state, step):
-        F.adam_update(params, grads, state["exp_avg"], state["exp_avg_sq"], lr=g["lr"], beta1=g["betas"][0],
-                      beta2=g["betas"][1], eps=g["eps"], weight_decay=g["weight_decay"], step=step,
-                      decoupled=self.decoupled)
+    def _update(self, g, params, grads, state, step, if_finite=False):
+        return F.adam_update(params, grads, state["exp_avg"], state["exp_avg_sq"], lr=g["lr"], beta1=g["betas"][0],
+                             beta2=g["betas"][1], eps=g["eps"], weight_decay=g["weight_decay"], step=step,
+                             decoupled=self.decoupled, if_finite=if_finite)
 
 
 class AdamW(Adam):

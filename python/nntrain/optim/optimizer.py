@@ -4,6 +4,8 @@ import numbers
 
 import numpy as np
 
+from .. import functional as F
+
 
 def check_hyper(name, value, low=None, high=None, low_open=False, high_open=False):
     """Validates a hyper-parameter; the ValueError names it and its value."""
@@ -21,7 +23,8 @@ class Optimizer:
 
     ``params`` is an iterable of Parameters, or of dicts ``{"params": [...], "lr": ...}`` for groups with
     their own hyper-parameters. Subclasses define ``defaults``, ``_validate(group)``, the names of their
-    per-parameter state arrays (``state_names``) and ``_update(group, params, grads, state_lists, step)``.
+    per-parameter state arrays (``state_names``) and ``_update(group, params, grads, state_lists, step,
+    if_finite=False)``, which returns the gradients' norm when ``if_finite`` (updating only if it is finite).
     """
 
     state_names = ()
@@ -70,20 +73,46 @@ class Optimizer:
                 return g
         raise KeyError("parameter not in this optimizer")
 
+    def _work(self):
+        """(group index, group, parameters with a gradient, their state lists) of each group that has any."""
+        work = []
+        for gi, group in enumerate(self.param_groups):
+            params = [p for p in group["params"] if p.requires_grad and p.grad is not None]
+            if params:
+                states = [self._state_arrays(p) for p in params]
+                work.append((gi, group, params, {name: [st[name] for st in states] for name in self._needed_state(group)}))
+        return work
+
+    def _apply(self, gi, group, params, state_lists, if_finite=False):
+        """One group's update (with if_finite: only when the gradients' norm is finite; returns the norm)."""
+        result = self._update(group, [p.data for p in params], [p.grad for p in params], state_lists,
+                              self.steps[gi] + 1, if_finite=if_finite)
+        if not if_finite or np.isfinite(result):
+            self.steps[gi] += 1
+            for p in params:  # changed in place: a backward through a graph that saved them must refuse to run
+                p._version[0] += 1
+        return result
+
     def step(self):
         """One update of every parameter against its gradient (parameters without one, unused by the last
         backward, are left as they are, as in PyTorch)."""
-        for gi, group in enumerate(self.param_groups):
-            params = [p for p in group["params"] if p.requires_grad and p.grad is not None]
-            if not params:
-                continue
-            self.steps[gi] += 1
-            names = self._needed_state(group)
-            states = [self._state_arrays(p) for p in params]
-            state_lists = {name: [st[name] for st in states] for name in names}
-            self._update(group, [p.data for p in params], [p.grad for p in params], state_lists, self.steps[gi])
-            for p in params:  # changed in place: a backward through a graph that saved them must refuse to run
-                p._version[0] += 1
+        for gi, group, params, state_lists in self._work():
+            self._apply(gi, group, params, state_lists)
+
+    def step_if_finite(self):
+        """The global norm of the gradients this step would apply (``F.grad_norm``'s value), and the step
+        itself only when that norm is finite: a NaN or Inf gradient leaves every parameter, state array and
+        step count as it was. With one parameter group the norm comes from the update's own pass (each
+        thread sums the squares of its share of the gradients, then updates that share while it is still in
+        its cache); with several, a pass of its own comes first."""
+        work = self._work()
+        if len(work) == 1:
+            return self._apply(*work[0], if_finite=True)
+        norm = F.grad_norm([p.grad for _, _, params, _ in work for p in params])
+        if np.isfinite(norm):
+            for gi, group, params, state_lists in work:
+                self._apply(gi, group, params, state_lists)
+        return norm
 
     # ---- resume ----------------------------------------------------------------------------------
     def state_dict(self):

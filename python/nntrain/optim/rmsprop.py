@@ -24,10 +24,11 @@ class RMSprop(Optimizer):
             names += ("grad_avg",)
         return names
 
-    def _update(self, g, params, grads, state, step):
-        F.rmsprop_update(params, grads, state["square_avg"], state.get("momentum_buffer"), state.get("grad_avg"),
-                         lr=g["lr"], alpha=g["alpha"], eps=g["eps"], weight_decay=g["weight_decay"],
-                         momentum=g["momentum"], centered=g["centered"])
+    def _update(self, g, params, grads, state, step, if_finite=False):
+        return F.rmsprop_update(params, grads, state["square_avg"], state.get("momentum_buffer"),
+                                state.get("grad_avg"), lr=g["lr"], alpha=g["alpha"], eps=g["eps"],
+                                weight_decay=g["weight_decay"], momentum=g["momentum"], centered=g["centered"],
+                                if_finite=if_finite)
 
 
 RMSProp = RMSprop

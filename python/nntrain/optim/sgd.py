@@ -23,7 +23,7 @@ class SGD(Optimizer):
     def _needed_state(self, group):
         return ("momentum_buffer",) if group["momentum"] > 0 else ()
 
-    def _update(self, g, params, grads, state, step):
-        F.sgd_update(params, grads, state.get("momentum_buffer"), lr=g["lr"], momentum=g["momentum"],
-                     dampening=g["dampening"], weight_decay=g["weight_decay"], nesterov=g["nesterov"],
-                     first_step=step == 1)
+    def _update(self, g, params, grads, state, step, if_finite=False):
+        return F.sgd_update(params, grads, state.get("momentum_buffer"), lr=g["lr"], momentum=g["momentum"],
+                            dampening=g["dampening"], weight_decay=g["weight_decay"], nesterov=g["nesterov"],
+                            first_step=step == 1, if_finite=if_finite)
