@@ -58,8 +58,13 @@ def torch_or_none(threads=None):
 
 
 def torch_version():
+    """e.g. "2.13.0+cpu (AVX512)": the version and the vector width ATen's kernels dispatch to (ATEN_CPU_CAPABILITY
+    and, for oneDNN's convolutions and GEMM, DNNL_MAX_CPU_ISA limit it: see README.md, "Speed")."""
     torch = torch_or_none()
-    return NOT_INSTALLED if torch is None else torch.__version__
+    if torch is None:
+        return NOT_INSTALLED
+    capability = getattr(getattr(torch.backends, "cpu", None), "get_cpu_capability", None)
+    return f"{torch.__version__} ({capability()})" if capability else torch.__version__
 
 
 def torch_preset(name, input_shape, classes):
