@@ -67,6 +67,21 @@ void for_each_chunk(const index_t* sizes, index_t count, F&& body) {
   for_each_item(items, sizes, count, [&](index_t k) { body(items[k].array, items[k].begin, items[k].end); });
 }
 
+// The sum of squares of work item `item`'s values.
+template <class T>
+inline double item_squares(const T* const* arrays, const Chunk& item) {
+  return optim_kernels<T>().sum_squares(arrays[item.array] + item.begin, item.end - item.begin);
+}
+
+// Each work item's sum of squares, the threads taking their own items.
+template <class T>
+std::vector<double> chunk_sums(const T* const* arrays, const index_t* sizes, index_t count,
+                               const std::vector<Chunk>& items) {
+  std::vector<double> partial(items.size());
+  for_each_item(items, sizes, count, [&](index_t k) { partial[k] = item_squares(arrays, items[k]); });
+  return partial;
+}
+
 // sums (count) := the chunk sums `partial` added per array in chunk order: the same for any partition.
 void add_by_array(double* sums, const std::vector<Chunk>& items, const std::vector<double>& partial, index_t count) {
   std::fill_n(sums, count, 0.0);
@@ -88,7 +103,6 @@ double norm_of(const std::vector<Chunk>& items, const std::vector<double>& parti
 // chunks it has just read, still in its cache. A NaN or Inf gradient leaves every array as it was.
 template <class T, class F>
 void update_chunks(const T* const* grads, const index_t* sizes, index_t count, double* norm, F&& body) {
-  double (*const sum_squares)(const T*, index_t) = optim_kernels<T>().sum_squares;
   const std::vector<Chunk> items = chunks_of(sizes, count);
   std::vector<double> partial(norm ? items.size() : 0);
 #pragma omp parallel num_threads(num_threads()) if(worth_threads(items, sizes, count))
@@ -96,9 +110,7 @@ void update_chunks(const T* const* grads, const index_t* sizes, index_t count, d
     const int team = team_size(), me = current_thread();
     bool finite = true;
     if (norm) {
-      for_own_items(sizes, count, team, me, [&](index_t k) {
-        partial[k] = sum_squares(grads[items[k].array] + items[k].begin, items[k].end - items[k].begin);
-      });
+      for_own_items(sizes, count, team, me, [&](index_t k) { partial[k] = item_squares(grads, items[k]); });
 #pragma omp barrier
       // every thread adds the same sums in the same order: one barrier, no second one to hand out a result
       const double total = norm_of(items, partial, count);
@@ -120,13 +132,8 @@ inline T* at_list(T* const* list, index_t i, index_t offset) {
 // chunk order, so the partition (and the result) does not depend on the thread count.
 template <class T>
 void sums_of_squares(double* sums, const T* const* arrays, const index_t* sizes, index_t count) {
-  double (*const sum_squares)(const T*, index_t) = optim_kernels<T>().sum_squares;
   const std::vector<Chunk> items = chunks_of(sizes, count);
-  std::vector<double> partial(items.size());
-  for_each_item(items, sizes, count, [&](index_t k) {
-    partial[k] = sum_squares(arrays[items[k].array] + items[k].begin, items[k].end - items[k].begin);
-  });
-  add_by_array(sums, items, partial, count);
+  add_by_array(sums, items, chunk_sums(arrays, sizes, count, items), count);
 }
 
 }  // namespace
@@ -187,13 +194,8 @@ void array_norms(double* norms, const T* const* arrays, const index_t* sizes, in
 
 template <class T>
 double grad_norm(const T* const* arrays, const index_t* sizes, index_t count) {
-  double (*const sum_squares)(const T*, index_t) = optim_kernels<T>().sum_squares;
   const std::vector<Chunk> items = chunks_of(sizes, count);
-  std::vector<double> partial(items.size());
-  for_each_item(items, sizes, count, [&](index_t k) {
-    partial[k] = sum_squares(arrays[items[k].array] + items[k].begin, items[k].end - items[k].begin);
-  });
-  return norm_of(items, partial, count);
+  return norm_of(items, chunk_sums(arrays, sizes, count, items), count);
 }
 
 template <class T>
