@@ -1,8 +1,8 @@
 """The mlp and cnn presets written in JAX for `python -m bench`: pure functions over a parameter pytree,
 one `jax.jit` training step with optax Adam (buffers donated, so the update is in place), as a JAX user
-would write them. Imported only where JAX is installed and only in a child process (see
-peers.jax_training_rate): XLA fixes its thread pool when it starts, so each thread count gets a process
-of its own, pinned to that many cores."""
+would write them. Imported only where JAX is installed and only in a child process (see peers.JaxPeer):
+XLA fixes its thread pool when it starts, so each thread count gets a process of its own, pinned to that
+many cores, which times a pass of steps each time the parent asks, between the other libraries' passes."""
 
 import json
 import os
@@ -109,31 +109,39 @@ def make_step(preset, lr=1e-3):
     return jax.jit(step, donate_argnums=(0, 1, 2)), opt
 
 
-def training_rate(preset, batches, warmup, input_shape, classes):
-    """Samples/s of the jitted step over `batches` [(x, y)], after `warmup` steps (compilation among them)."""
+def trainer(preset, input_shape, classes):
+    """A function of batches [(x, y)] that trains the twin of `preset` on them, one jitted step each, and
+    returns the samples/s; the model and optimiser state carry over from call to call."""
     params, state = init(preset, input_shape, classes)
     step, opt = make_step(preset)
     opt_state = opt.init(params)
-    for x, y in batches[:warmup]:
-        params, state, opt_state, loss = step(params, state, opt_state, x, y)
-    loss.block_until_ready()
-    start = time.perf_counter()
-    for x, y in batches[warmup:]:
-        params, state, opt_state, loss = step(params, state, opt_state, x, y)
-        loss.block_until_ready()  # one step at a time, as the other libraries run
-    return (len(batches) - warmup) * x.shape[0] / (time.perf_counter() - start)
+
+    def train(batches):
+        nonlocal params, state, opt_state
+        start = time.perf_counter()
+        for x, y in batches:
+            params, state, opt_state, loss = step(params, state, opt_state, x, y)
+            loss.block_until_ready()  # one step at a time, as the other libraries run
+        return len(batches) * batches[0][0].shape[0] / (time.perf_counter() - start)
+
+    return train
 
 
 def _child():
-    """python -m bench.jax_models '{"preset": ..., "threads": ..., ...}': prints {"rate": samples/s}."""
+    """python -m bench.jax_models '{"preset": ..., "threads": ..., "steps": ..., "warmup": ...}': runs the
+    warm-up steps (compilation among them), prints {"ready": true}, then for each line read from stdin
+    times `steps` steps and prints {"rate": samples/s}, until stdin closes."""
     args = json.loads(sys.argv[1])
     # before JAX starts: XLA sizes its thread pool from the cores this process may run on
     os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[: args["threads"]])
     from .training import _batches
 
-    batches = _batches(args["steps"] + args["warmup"])
-    rate = training_rate(args["preset"], batches, args["warmup"], tuple(args["input"]), args["classes"])
-    print(json.dumps({"rate": rate}))
+    train = trainer(args["preset"], tuple(args["input"]), args["classes"])
+    train(_batches(args["warmup"], seed=1))
+    batches = _batches(args["steps"])
+    print(json.dumps({"ready": True}), flush=True)
+    for _ in sys.stdin:
+        print(json.dumps({"rate": train(batches)}), flush=True)
 
 
 if __name__ == "__main__":

@@ -105,15 +105,48 @@ def jax_version():
     return NOT_INSTALLED if jax is None else jax.__version__
 
 
+class JaxPeer:
+    """The JAX twin of `preset` (bench.jax_models) in a child process limited to `threads` cores (XLA fixes
+    its thread pool at start-up, so a thread count needs a process of its own), compiled and warmed up once;
+    each `rate()` times one pass of `steps` steps there and returns its samples/s, so JAX's passes can
+    alternate with the other libraries' in the parent, as theirs do with each other. A context manager."""
+
+    def __init__(self, preset, threads, steps, warmup, input_shape, classes):
+        self.preset = preset
+        args = json.dumps({"preset": preset, "threads": threads, "steps": steps, "warmup": warmup,
+                           "input": list(input_shape), "classes": classes})
+        env = dict(os.environ, JAX_PLATFORMS="cpu", PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+        if threads == 1:
+            env["XLA_FLAGS"] = (env.get("XLA_FLAGS", "") + " --xla_cpu_multi_thread_eigen=false").strip()
+        self.proc = subprocess.Popen([sys.executable, "-m", "bench.jax_models", args], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        self._reply()  # {"ready": true}: compiled and warmed up
+
+    def _reply(self):
+        line = self.proc.stdout.readline()
+        if not line:
+            self.proc.wait()
+            raise RuntimeError(f"the JAX {self.preset} run failed: {self.proc.stderr.read().strip().splitlines()[-1:]}")
+        return json.loads(line)
+
+    def rate(self):
+        self.proc.stdin.write("run\n")
+        self.proc.stdin.flush()
+        return self._reply()["rate"]
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.stdin.close()
+            self.proc.wait()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
 def jax_training_rate(preset, threads, steps, warmup, input_shape, classes):
-    """Samples/s of the JAX twin of `preset` (bench.jax_models) in a child process limited to `threads`
-    cores: XLA fixes its thread pool at start-up, so a thread count needs a process of its own."""
-    args = json.dumps({"preset": preset, "threads": threads, "steps": steps, "warmup": warmup,
-                       "input": list(input_shape), "classes": classes})
-    env = dict(os.environ, JAX_PLATFORMS="cpu", PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
-    if threads == 1:
-        env["XLA_FLAGS"] = (env.get("XLA_FLAGS", "") + " --xla_cpu_multi_thread_eigen=false").strip()
-    out = subprocess.run([sys.executable, "-m", "bench.jax_models", args], capture_output=True, text=True, env=env)
-    if out.returncode != 0:
-        raise RuntimeError(f"the JAX {preset} run failed: {out.stderr.strip().splitlines()[-1:]}")
-    return json.loads(out.stdout.strip().splitlines()[-1])["rate"]
+    """Samples/s of one pass of `steps` steps of the JAX twin of `preset` (see JaxPeer)."""
+    with JaxPeer(preset, threads, steps, warmup, input_shape, classes) as peer:
+        return peer.rate()

@@ -2,9 +2,11 @@
 mlp and cnn presets on Fashion-MNIST-shaped data, against the same networks in PyTorch and in JAX (a
 `jax.jit` step with optax Adam, bench/jax_models.py); and the peak memory of a whole Fashion-MNIST mlp
 epoch in each, measured in separate processes. Each row also gives the ceiling a step's FLOPs and the
-microkernel's peak set on samples/s (bench/flops.py) and every library's share of it. nntrain and PyTorch
-run in alternating passes and each gets its median (JAX, in a process of its own, runs one pass)."""
+microkernel's peak set on samples/s (bench/flops.py) and every library's share of it. nntrain, PyTorch and
+JAX (in a process of its own, compiled once, timing a pass when asked) run in alternating passes and each
+gets its median."""
 
+import contextlib
 import os
 import statistics
 import subprocess
@@ -18,10 +20,10 @@ from nntrain import nn, optim, presets
 from nntrain.train import Trainer
 
 from .flops import ceiling_samples_per_second, peak_gflops, training_flops
-from .peers import jax_or_none, jax_training_rate, torch_or_none, torch_preset
+from .peers import JaxPeer, jax_or_none, torch_or_none, torch_preset
 
 INPUT, CLASSES, BATCH = (1, 28, 28), 10, 64
-ROUNDS = 3  # alternating nntrain / PyTorch passes per row; the table gives each one's median
+ROUNDS = 3  # alternating nntrain / PyTorch / JAX passes per row; the table gives each one's median
 
 
 def _batches(steps, seed=0):
@@ -77,16 +79,19 @@ def run(threads_list=(1, 2), quick=False):
             nntrain.set_num_threads(threads)
             torch = torch_or_none(threads)
             # Alternating passes, each library's median: a burst of noise from the host lands in one pass of
-            # one library, not in the whole of its row.
-            passes = {"nntrain": [], "torch": []}
-            for _ in range(ROUNDS):
-                passes["nntrain"].append(nntrain_rate(preset, steps // ROUNDS, 5))
-                if torch is not None:
-                    passes["torch"].append(torch_rate(torch, preset, steps // ROUNDS, 5))
+            # one library, not in the whole of its row, and a slow spell of the host in every library's.
+            passes = {"nntrain": [], "torch": [], "jax": []}
+            with contextlib.ExitStack() as stack:
+                jax = stack.enter_context(JaxPeer(preset, threads, steps // ROUNDS, 5, INPUT, CLASSES)) \
+                    if has_jax else None
+                for _ in range(ROUNDS):
+                    passes["nntrain"].append(nntrain_rate(preset, steps // ROUNDS, 5))
+                    if torch is not None:
+                        passes["torch"].append(torch_rate(torch, preset, steps // ROUNDS, 5))
+                    if jax is not None:
+                        passes["jax"].append(jax.rate())
             row = {"model": preset, "threads": threads}
             row.update({lib: statistics.median(rates) for lib, rates in passes.items() if rates})
-            if has_jax:
-                row["jax"] = jax_training_rate(preset, threads, steps, 5, INPUT, CLASSES)
             rows.append(with_ceiling(row, flops, peak_one_thread * threads))
     return rows
 

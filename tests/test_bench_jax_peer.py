@@ -59,3 +59,16 @@ def test_jax_is_optional(monkeypatch):
     monkeypatch.setitem(sys.modules, "jax", None)  # import jax now raises ImportError
     assert peers.jax_or_none() is None
     assert peers.jax_version() == peers.NOT_INSTALLED
+
+
+def test_a_jax_peer_times_a_pass_each_time_it_is_asked():
+    # one child, compiled once, timing passes between the other libraries' (bench/training.py alternates them)
+    with peers.JaxPeer("mlp", 1, steps=3, warmup=2, input_shape=(1, 28, 28), classes=10) as peer:
+        rates = [peer.rate(), peer.rate()]
+    assert all(rate > 0 for rate in rates)
+    assert peer.proc.returncode == 0  # closing stdin ended it
+
+
+def test_a_jax_peer_that_cannot_start_says_why():
+    with pytest.raises(RuntimeError, match="the JAX nope run failed"):
+        peers.JaxPeer("nope", 1, steps=3, warmup=2, input_shape=(1, 28, 28), classes=10)
