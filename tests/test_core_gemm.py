@@ -352,8 +352,8 @@ def test_partial_tiles_never_write_outside_c(isa, rng, path, beta):
 
 
 def test_the_last_rows_run_on_the_shorter_edge_tile(isa):
-    # M = 4 x mr + edge_mr... : the rows past the last whole mr panel go to edge_mr-row panels when that
-    # computes fewer padded rows (M = 64 on 12-row tiles: 4 x 12 + 2 x 8, not 5 x 12 + 4 padded)
+    # the rows past the last whole mr panel go to edge_mr-row panels when that computes fewer padded rows
+    # (M = 64 on 12-row tiles: 4 x 12 + 2 x 8, not 5 x 12 + 4 padded)
     tile = _core.gemm_plan(1, 1, 1)
     mr, er = tile["mr"], tile["edge_mr"]
     assert 0 < er < mr <= 2 * er
@@ -430,9 +430,12 @@ def test_the_split_follows_the_dimension_asked_for_whichever_way_round():
             plan = _core.gemm_plan(256, 784, 300, orientation=orientation, split=split)
             assert plan["strategy"] == "panels" and plan["split_rows"] == rows, (orientation, split)
         assert not _core.gemm_plan(256, 784, 300, orientation="as_given")["split_rows"]  # auto: columns
-        # a Linear layer's forward (x.W^T, turned: W's rows are the rows computed) and weight gradient
-        assert _core.gemm_plan(64, 256, 784, False, True, split="cols")["split_rows"]
-        assert _core.gemm_plan(256, 784, 64, True, False, split="rows")["split_rows"]
+        # a Linear layer's forward (x.W^T: W's rows are C's columns) and weight gradient (C's rows), whichever
+        # way round GEMM computes them
+        forward = _core.gemm_plan(64, 256, 784, False, True, split="cols")
+        assert forward["split_rows"] == forward["transposed"]
+        weight_gradient = _core.gemm_plan(256, 784, 64, True, False, split="rows")
+        assert weight_gradient["split_rows"] == (not weight_gradient["transposed"])
     with num_threads(1):
         assert not _core.gemm_plan(256, 784, 300, orientation="as_given", split="rows")["split_rows"]
 
