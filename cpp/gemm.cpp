@@ -129,7 +129,24 @@ inline index_t k_block(index_t K, index_t kc) { return ceil_div(K, ceil_div(K, k
 
 constexpr int kMaxDotRows = 8;  // the dot kernels' dot_r and dot_s are at most this
 
-inline int threads_for(index_t work) { return (in_parallel() || !parallel_worth(work)) ? 1 : num_threads(); }
+// The dot kernels end every block of sums with lane reductions, which a short K does not pay for: below
+// this K, panels are faster unless the result fills under a quarter of a register tile. Measured in one
+// process at 1 thread (AVX-512), dot products against panels: 64x10x128 (an mlp's output layer) 18 against
+// 34 GFLOP/s, 32x9x128 14 against 22, 16x16x250 15 against 30; but 5x7x200 6.4 against 4.5.
+constexpr index_t kDotMinK = 256;
+
+// A product's multiply-adds at or below which one thread is faster than two: a fork and join costs about
+// what 0.5M multiply-adds take. Measured at 1 and 2 threads (AVX-512): 64x32x128, 32x128x64 and 64x128x32
+// (0.26M) ran 1.2-1.8x slower on two, 64x64x128 and kin (0.52M) 0.94-1.36x, 64x128x128 (1M) 0.59x.
+constexpr index_t kGemmParallelWork = index_t(1) << 19;
+
+// What a product's strategies tell parallel_for its work is: all of it, or none when it is not worth two
+// threads by the rule above (parallel_for's own threshold is for elementwise loops).
+inline index_t gemm_work(index_t multiply_adds) { return multiply_adds > kGemmParallelWork ? multiply_adds : 0; }
+
+inline int threads_for(index_t work) {
+  return (in_parallel() || !parallel_worth(gemm_work(work))) ? 1 : num_threads();
+}
 
 template <class T>
 void gemm_panels(const Product<T>& P, const GemmKernel<T>& kern, bool split_rows) {
@@ -232,7 +249,7 @@ template <class T>
 void gemm_dot(const Product<T>& P, const GemmKernel<T>& kern) {
   const int R = kern.dot_r, S = kern.dot_s;
   const index_t tiles_n = ceil_div(P.N, S);
-  parallel_for(ceil_div(P.M, R) * tiles_n, P.M * P.N * P.K, [&](index_t t) {
+  parallel_for(ceil_div(P.M, R) * tiles_n, gemm_work(P.M * P.N * P.K), [&](index_t t) {
     const index_t i0 = t / tiles_n * R, j0 = t % tiles_n * S;
     const T* a_rows[kMaxDotRows];
     const T* b_rows[kMaxDotRows];
@@ -271,7 +288,7 @@ template <class T>
 void gemm_split_k(const Product<T>& P, const GemmKernel<T>& kern, index_t k_parts, bool dot) {
   const index_t M = P.M, N = P.N, k_step = ceil_div(P.K, k_parts), mn = M * N;
   T* parts = thread_scratch<T>(kScratchGemmSplitK, static_cast<std::size_t>(k_parts * mn));
-  parallel_for(k_parts, mn * P.K, [&](index_t part) {
+  parallel_for(k_parts, gemm_work(mn * P.K), [&](index_t part) {
     const index_t p0 = part * k_step, kb = std::min(k_step, P.K - p0);
     Product<T> slice = P;
     slice.C = parts + part * mn;
@@ -372,7 +389,7 @@ GemmPlan gemm_plan(index_t M, index_t N, index_t K, bool trans_a, bool trans_b, 
   // the same for any thread count.
   const bool few_tiles = ceil_div(m, kern.mr) * ceil_div(n, kern.nr) <= 4;
   const index_t k_parts = std::min<index_t>(16, K / (4 * kern.kc));
-  plan.dot = few_tiles && !trans_a && trans_b && K >= 64;
+  plan.dot = few_tiles && !trans_a && trans_b && (K >= kDotMinK || m * n * 4 <= kern.mr * kern.nr);
   if (few_tiles && k_parts >= 2) {
     plan.strategy = GemmStrategy::SplitK;
     plan.k_parts = k_parts;

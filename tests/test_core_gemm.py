@@ -159,9 +159,10 @@ def plan_shape(path, ta, tb):
     mr, nr, kc = tile["mr"], tile["nr"], tile["kc"]
     candidates = {
         "panels": [(3 * mr + 1, 5 * nr + 3, kc + 7), (2 * mr + 5, 9 * nr - 1, 2 * kc + 3)],
-        "blocked": [(40 * mr + 5, nr - 3, kc + 9), (40 * mr + 5, nr, 300)],
-        "split_k": [(5, 7, 8 * kc + 3), (mr + 1, nr - 1, 9 * kc + 11)],
-        "dot": [(5, 7, kc + 3), (mr + 1, nr - 1, 2 * kc + 5)],
+        # (tried in order, the big ones first: GEMM keeps a product of under 0.5M multiply-adds on one thread)
+        "blocked": [(100 * mr + 5, nr - 3, kc + 9), (40 * mr + 5, nr - 3, kc + 9), (40 * mr + 5, nr, 300)],
+        "split_k": [(mr + 1, nr - 1, 9 * kc + 11), (5, 7, 8 * kc + 3)],
+        "dot": [(2 * mr, 2 * nr - 1, 4 * kc + 5), (5, 7, kc + 3), (mr + 1, nr - 1, 2 * kc + 5)],
         "transposed": [(10 * nr + 1, 3 * nr + 5, kc + 5), (nr - 3, 5 * nr + 1, kc + 5)],
     }
     strategy = "panels" if path == "transposed" else path
@@ -444,3 +445,17 @@ def test_split_must_be_named(rng):
     a = np.ones((4, 4), np.float32)
     with pytest.raises(ValueError, match="split: expected 'auto', 'rows' or 'cols', got 'diagonal'"):
         _core.gemm(np.zeros((4, 4), np.float32), a, a, split="diagonal")
+
+
+def test_small_products_run_on_one_thread_and_short_dot_products_by_panels():
+    # a fork and join costs what about 0.5M multiply-adds take, and lane sums do not pay for a short K
+    tile = _core.gemm_plan(1, 1, 1)
+    mr, nr = tile["mr"], tile["nr"]
+    with num_threads(2):
+        # few column panels: blocked (both threads) only when the product is worth two threads
+        assert _core.gemm_plan(100 * mr, nr - 3, 600, orientation="as_given")["strategy"] == "blocked"
+        assert _core.gemm_plan(100 * mr, nr - 3, 8, orientation="as_given")["strategy"] == "panels"
+    # C = A B^T of a few tiles: dot products for a long K or a result under a quarter tile, else panels
+    assert _core.gemm_plan(2 * mr, nr - 1, 300, False, True)["strategy"] == "dot"
+    assert _core.gemm_plan(2 * mr, nr - 1, 128, False, True)["strategy"] == "panels"
+    assert _core.gemm_plan(2, 3, 128, False, True)["strategy"] == "dot"
