@@ -31,8 +31,7 @@ void activation_backward(Activation kind, T* dinp, const T* dout, const T* x, co
                          double param) {
   const ElementwiseKernels<T>& k = elementwise_kernels<T>();
   const T a = static_cast<T>(param);
-  // sigmoid and tanh take their derivative from the output, the others from the input
-  const T* v = kind == Activation::Sigmoid || kind == Activation::Tanh ? y : x;
+  const T* v = derivative_reads_output(kind) ? y : x;
   for_each_chunk(n, [&](index_t b, index_t e) { k.activation_backward(kind, dinp + b, dout + b, v + b, e - b, a); });
 }
 

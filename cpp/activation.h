@@ -14,6 +14,11 @@ namespace nntrain {
 
 enum class Activation { Relu, LeakyRelu, Elu, Sigmoid, Tanh, GeluErf, GeluTanh };
 
+// Sigmoid and tanh differentiate through their output y, the others through their input x.
+inline bool derivative_reads_output(Activation kind) {
+  return kind == Activation::Sigmoid || kind == Activation::Tanh;
+}
+
 template <class T>
 void activation_forward(Activation kind, T* out, const T* x, index_t n, double param);
 

@@ -33,6 +33,7 @@ enum ScratchSlot : int {
                        // plane, or a channel's gated gradients and picks
   kScratchPoolChoices, // BatchNorm+ReLU+max-pool backward: one plane's window choices as int32
   kScratchPoolCorners, // 2x2 max-pool: the windows' corners (the calling thread's, shared by the team)
+  kScratchDenseChain,  // a dense chain's step: every op's output, the probabilities and two gradient buffers
   kScratchCount
 };
 

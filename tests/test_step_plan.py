@@ -7,7 +7,7 @@ import pytest
 
 from nntrain import nn, optim, presets
 from nntrain.step_plan import StepPlan
-from nntrain.train import Trainer
+from nntrain.train import NonFiniteError, Trainer
 
 from conftest import num_threads
 
@@ -79,10 +79,44 @@ def test_an_activation_before_the_first_linear_needs_no_backward():
     assert_same_training(make, batches(np.random.default_rng(7), 3))
 
 
+def test_an_activation_before_the_flatten_runs_on_the_images():
+    def make():
+        rng = np.random.default_rng(10)
+        return nn.Sequential(nn.Tanh(), nn.Flatten(), nn.Linear(36, 7, rng=rng), nn.Sigmoid(), nn.Flatten(),
+                             nn.Linear(7, 5, rng=rng))
+
+    assert_same_training(make, batches(np.random.default_rng(11), 3))
+
+
+def test_an_ignored_label_inside_the_classes_is_counted_as_the_recorded_step_counts_it():
+    def make():
+        rng = np.random.default_rng(12)
+        return nn.Sequential(nn.Linear(6, 4, rng=rng), nn.ReLU(), nn.Linear(4, 3, rng=rng))
+
+    rng = np.random.default_rng(13)
+    data = [(rng.standard_normal((40, 6)).astype(np.float32), rng.integers(0, 3, 40)) for _ in range(3)]
+    assert_same_training(make, data, loss_fn=nn.CrossEntropyLoss(ignore_index=1))
+
+
+@pytest.mark.parametrize("planned", [True, False])
+def test_a_non_finite_loss_writes_no_gradient_and_stops_as_the_recorded_step_does(planned):
+    model = small_mlp()
+    model[2].bias.data[1] = np.inf  # every logit row holds an Inf: the loss is not finite
+    if not planned:
+        model.register_forward_hook(lambda module, args, out: None)
+    trainer = Trainer(model, optim.SGD(model.parameters(), lr=0.1))
+    before = [p.data.copy() for p in model.parameters()]
+    with pytest.raises(NonFiniteError, match=r"loss became .*'2' \(Linear\)"):
+        trainer.train_step(np.ones((5, 4), np.float32), np.zeros(5, np.int64))
+    assert all(p.grad is None for p in model.parameters())
+    for p, b in zip(model.parameters(), before):
+        np.testing.assert_array_equal(p.data, b)
+
+
 def test_the_trainer_runs_the_plan_for_the_presets_mlp(monkeypatch):
     calls = []
-    forward = StepPlan.forward
-    monkeypatch.setattr(StepPlan, "forward", lambda self, x, y: calls.append(1) or forward(self, x, y))
+    run = StepPlan.run
+    monkeypatch.setattr(StepPlan, "run", lambda self, x, y: calls.append(1) or run(self, x, y))
     model = presets.build("mlp", (1, 28, 28), 10, rng=np.random.default_rng(0))
     x, y = batches(np.random.default_rng(0), 1, shape=(1, 28, 28), classes=10)[0]
     Trainer(model, optim.Adam(model.parameters())).train_step(x, y)
@@ -143,7 +177,7 @@ def test_a_layer_used_twice_sums_both_gradients_as_the_recorded_step_does():
         np.testing.assert_array_equal(a, b)
 
 
-@pytest.mark.parametrize("case", ["probabilities", "strided", "wrong width", "other dtype", "list"])
+@pytest.mark.parametrize("case", ["probabilities", "strided", "wrong width", "other dtype", "list", "no flatten"])
 def test_batches_the_plan_does_not_cover_run_recorded(case):
     plan = StepPlan.of(small_mlp(), nn.CrossEntropyLoss())
     x, y = np.ones((5, 4), np.float32), np.zeros(5, np.int64)
@@ -157,7 +191,10 @@ def test_batches_the_plan_does_not_cover_run_recorded(case):
         x = x.astype(np.float64)
     elif case == "list":
         x = x.tolist()
-    assert plan.forward(x, y) is None
+    elif case == "no flatten":  # a Linear over (N, 1, 4) rows is the recorded step's to run
+        x = x[:, None, :]
+    assert plan.run(x, y) is None
+    assert all(p.grad is None for p in plan.linears[0].parameters())
 
 
 def test_probability_targets_and_penalties_still_train_through_the_recorded_step():

@@ -9,6 +9,7 @@ void bind_gemm(pybind11::module_& m);
 void bind_optim(pybind11::module_& m);
 void bind_activation(pybind11::module_& m);
 void bind_loss(pybind11::module_& m);
+void bind_dense_chain(pybind11::module_& m);
 void bind_conv(pybind11::module_& m);
 void bind_pool(pybind11::module_& m);
 void bind_norm(pybind11::module_& m);

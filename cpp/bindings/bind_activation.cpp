@@ -1,5 +1,6 @@
 // Elementwise activations, softmax and log-softmax.
 #include "activation.h"
+#include "bindings/activation_args.h"
 #include "bindings/bind.h"
 #include "bindings/checks.h"
 #include "softmax.h"
@@ -7,20 +8,6 @@
 namespace nntrain::bind {
 
 namespace {
-
-Activation activation_of(const std::string& kind) {
-  if (kind == "relu") return Activation::Relu;
-  if (kind == "leaky_relu") return Activation::LeakyRelu;
-  if (kind == "elu") return Activation::Elu;
-  if (kind == "sigmoid") return Activation::Sigmoid;
-  if (kind == "tanh") return Activation::Tanh;
-  if (kind == "gelu") return Activation::GeluErf;
-  if (kind == "gelu_tanh") return Activation::GeluTanh;
-  fail("kind: unknown activation '" + kind + "' (relu, leaky_relu, elu, sigmoid, tanh, gelu, gelu_tanh)");
-}
-
-// Sigmoid and tanh differentiate through their output y, the others through their input x.
-bool needs_output(Activation a) { return a == Activation::Sigmoid || a == Activation::Tanh; }
 
 py::array activation_fwd(const std::string& kind, const py::array& x, double param) {
   const Activation a = activation_of(kind);
@@ -37,10 +24,10 @@ py::array activation_fwd(const std::string& kind, const py::array& x, double par
 void activation_bwd(const std::string& kind, const py::array& dout, const py::object& x, const py::object& y,
                     const py::object& dx, double param) {
   const Activation a = activation_of(kind);
-  const char* wanted = needs_output(a) ? "y" : "x";
-  const py::object& given = needs_output(a) ? y : x;
+  const char* wanted = derivative_reads_output(a) ? "y" : "x";
+  const py::object& given = derivative_reads_output(a) ? y : x;
   if (given.is_none()) fail(std::string(wanted) + ": " + kind + "_backward needs the forward's " +
-                            (needs_output(a) ? "output" : "input"));
+                            (derivative_reads_output(a) ? "output" : "input"));
   const py::array ref = py::reinterpret_borrow<py::array>(given);
   with_float_type(dout, "dout", [&](auto tag) {
     using T = decltype(tag);
@@ -49,8 +36,8 @@ void activation_bwd(const std::string& kind, const py::array& dout, const py::ob
     expect_same_shape(dout, "dout", ref, wanted);
     T* dp = out_or_null<T>(dx, "dx", shape_of(dout));
     if (dp == nullptr) fail("dx: expected a NumPy array to accumulate into");
-    const T* xp = needs_output(a) ? nullptr : refp;
-    const T* yp = needs_output(a) ? refp : nullptr;
+    const T* xp = derivative_reads_output(a) ? nullptr : refp;
+    const T* yp = derivative_reads_output(a) ? refp : nullptr;
     run_kernel([&] { activation_backward<T>(a, dp, gp, xp, yp, dout.size(), param); });
   });
 }

@@ -11,6 +11,7 @@ PYBIND11_MODULE(_core, m) {
   nntrain::bind::bind_optim(m);
   nntrain::bind::bind_activation(m);
   nntrain::bind::bind_loss(m);
+  nntrain::bind::bind_dense_chain(m);
   nntrain::bind::bind_conv(m);
   nntrain::bind::bind_pool(m);
   nntrain::bind::bind_norm(m);

@@ -68,6 +68,9 @@ def cross_entropy_backward(probs: NDArray, target: NDArray, dlogits: Any, label_
 def cross_entropy_forward(logits: NDArray, target: NDArray, label_smoothing: float = 0.0, weight: Any = None, ignore_index: int = -100, reduction: str = 'mean') -> tuple:
     """Softmax-cross-entropy of logits (N, C) against int64 labels (N,) or probabilities (N, C), with optional class weights (C,) and an ignored label: (loss, softmax(logits)); the loss is the weighted mean, the sum, or the row losses (N,) for reduction='none'."""
 
+def dense_chain_step(x: NDArray, target: NDArray, ops: list, weights: list, biases: list, label_smoothing: float = 0.0, ignore_index: int = -100) -> tuple:
+    """One training step of a chain of Linear layers and activations under mean cross-entropy: x (N, features), int64 labels (N,), ops a list of ('linear', 0.0) or (activation kind, its parameter), one weight (out, in) and one bias (out,) or None per Linear. Returns (loss, correct, dweights, dbiases): the mean loss in x's dtype, the rows whose arg-max logit is their label, and new gradient arrays, written only when the loss is finite (None otherwise)."""
+
 def detect_cache_sizes(sysfs_dir: str = '/sys/devices/system/cpu/cpu0/cache', use_sysconf: bool = True) -> dict:
     """The cache sizes GEMM's blocks are cut to, detected again: sysconf, else sysfs_dir's index*/ entries, else a conservative fallback; 'source' says which for each level."""
 

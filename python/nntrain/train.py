@@ -297,18 +297,18 @@ class Trainer:
             x, y = x[lo:hi], y[lo:hi]
         count = len(x)
         loss, loss_value, correct = None, 0.0, 0
-        # The commonest networks run a step planned ahead, without recording a graph (step_plan.py)
+        # The commonest networks run a step planned ahead, without recording a graph (step_plan.py): forward,
+        # loss and backward in one kernel call, the gradients written only when the loss is finite
         plan = StepPlan.of(model, self.loss_fn) if dist is None and not self.penalties and count else None
-        planned = plan.forward(x, y) if plan is not None else None
+        planned = plan.run(x, y) if plan is not None else None
         if planned is not None:
-            loss_value, logits = planned
+            loss_value, correct = planned
         elif count:
             logits = _output(model, model(Tensor(x)))
             loss = self.loss_fn(logits, y)
             loss_value = float(loss)
-            logits = logits.data
-        if count and self._counts_correct:
-            correct = int((logits.argmax(axis=1) == class_labels(y)).sum())
+            if self._counts_correct:
+                correct = int((logits.data.argmax(axis=1) == class_labels(y)).sum())
         if dist is not None:  # every rank takes the same decisions below from the same global values
             loss_value, correct = dist.sum(loss_value * count) / total, dist.sum(correct)
         for penalty in self.penalties:
@@ -320,15 +320,12 @@ class Trainer:
             where = first_non_finite_module(model, x) if count else None
             raise NonFiniteError(f"loss became {loss_value} at epoch {epoch}, step {step}"
                                  + (f": first non-finite output in layer {where}" if where else ""))
-        if planned is not None:
-            plan.backward()
-        elif dist is None:
-            if loss is not None:
-                loss.backward()
-        else:  # the ranks' gradients are summed bucket by bucket while backward runs
+        if dist is not None:  # the ranks' gradients are summed bucket by bucket while backward runs
             with dist.averaging_gradients(self._params, count, total):
                 if loss is not None:
                     loss.backward()
+        elif loss is not None:  # (a planned step has written its gradients)
+            loss.backward()
         if self._norm_in_step():  # the norm, and the step only when it is finite, in one pass
             self.last_grad_norm = self.optimizer.step_if_finite()
         else:
