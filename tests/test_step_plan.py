@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from nntrain import nn, optim, presets
+from nntrain.nn.module import register_module_forward_hook
 from nntrain.step_plan import StepPlan
 from nntrain.train import NonFiniteError, Trainer
 
@@ -162,6 +163,79 @@ def test_what_the_plan_does_not_cover_runs_recorded(case):
         model = nn.Sequential(nn.Linear(4, 4), nn.Tanh(), nn.Linear(4, 4), nn.Linear(4, 2))
         model[2].weight = model[0].weight
     assert StepPlan.of(model, loss) is None
+
+
+def change(case, model, loss):
+    """Changes a trained Sequential(Flatten, Linear(4, 3), ReLU, Linear(3, 2)) or its loss the way `case`
+    names; returns what undoes it, if anything."""
+    if case == "hook":
+        return model[2].register_forward_hook(lambda module, args, out: None).remove
+    if case == "global hook":
+        return register_module_forward_hook(lambda module, args, out: None).remove
+    if case == "frozen":
+        model[1].weight.requires_grad_(False)
+        return lambda: model[1].weight.requires_grad_(True)
+    if case == "grad hook":
+        return model[3].bias.register_post_accumulate_grad_hook(lambda p: None).remove
+    if case == "class weights":
+        loss.weight = np.ones(2, np.float32)
+    elif case == "sum":
+        loss.reduction = "sum"
+    elif case == "other layer":
+        setattr(model, "2", nn.Dropout(0.5))
+    elif case == "tied bias":
+        model.append(nn.Linear(2, 2))
+        model[4].bias = model[3].bias  # the same Parameter in two layers
+    elif case == "flatten dims":
+        model[0].start_dim = 0
+    return None
+
+
+@pytest.mark.parametrize("case", ["hook", "global hook", "frozen", "grad hook", "class weights", "sum",
+                                  "other layer", "tied bias", "flatten dims"])
+def test_a_change_after_a_planned_step_is_seen_by_the_next_step(monkeypatch, case):
+    calls = []
+    run = StepPlan.run
+    monkeypatch.setattr(StepPlan, "run", lambda self, x, y: calls.append(1) or run(self, x, y))
+    model, loss = nn.Sequential(nn.Flatten(), *small_mlp()), nn.CrossEntropyLoss()
+    trainer = Trainer(model, optim.SGD(model.parameters(), lr=0.1), loss)
+    x, y = np.ones((5, 4), np.float32), np.zeros(5, np.int64)
+    trainer.train_step(x, y)
+    assert calls == [1]
+    undo = change(case, model, loss)
+    try:
+        try:
+            trainer.train_step(x, y)
+        except Exception:  # a change that breaks the step itself (a Flatten over the batch) still did not plan it
+            pass
+        assert calls == [1], "the step after the change must not run the plan made before it"
+    finally:
+        if undo is not None:  # (a global hook must not outlive the test)
+            undo()
+    if undo is not None:
+        trainer.train_step(x, y)
+        assert calls == [1, 1], "undoing the change plans the step again"
+
+
+def test_a_changed_activation_setting_is_planned_with_its_new_value():
+    def make():
+        rng = np.random.default_rng(14)
+        return nn.Sequential(nn.Linear(6, 8, rng=rng), nn.LeakyReLU(0.01), nn.Linear(8, 3, rng=rng))
+
+    rng = np.random.default_rng(15)
+    data = [(rng.standard_normal((10, 6)).astype(np.float32), rng.integers(0, 3, 10)) for _ in range(2)]
+    runs = []
+    for recorded in (False, True):
+        model = make()
+        if recorded:
+            model.register_forward_hook(lambda module, args, out: None)
+        trainer = Trainer(model, optim.SGD(model.parameters(), lr=0.5))
+        trainer.train_step(*data[0])
+        model[1].negative_slope = 0.5
+        trainer.train_step(*data[1])
+        runs.append([p.grad.copy() for p in model.parameters()])
+    for a, b in zip(*runs):
+        np.testing.assert_array_equal(a, b)
 
 
 def test_a_layer_used_twice_sums_both_gradients_as_the_recorded_step_does():

@@ -19,6 +19,7 @@ from collections import namedtuple
 
 import numpy as np
 
+from . import _structure
 from .autograd.grad_mode import _Mode
 
 _DTYPES = (np.float32, np.float64, np.int64, np.int32, np.bool_)
@@ -106,6 +107,7 @@ class Tensor:
         if requires_grad and self.data.dtype.kind != "f":
             raise RuntimeError(f"only floating-point tensors can require gradients, this one is {self.data.dtype}")
         self._requires_grad = bool(requires_grad)
+        _structure.changed()
         return self
 
     @property
@@ -133,12 +135,14 @@ class Tensor:
         if self._hooks is None:
             self._hooks = []
         self._hooks.append(hook)
+        _structure.changed()
         hooks = self._hooks
 
         class Handle:
             def remove(self_handle):
                 if hook in hooks:
                     hooks.remove(hook)
+                    _structure.changed()
 
         return Handle()
 
@@ -353,6 +357,7 @@ class Tensor:
         np.copyto(self.data, result.data, casting="same_kind")
         self._version[0] += 1
         self.grad_fn, self._out_index, self._requires_grad = result.grad_fn, result._out_index, result._requires_grad
+        _structure.changed()
 
     def __iadd__(self, other):
         return self._in_place(other, Tensor.__add__, operator.iadd, "+=")

@@ -21,9 +21,10 @@ from dataclasses import asdict, dataclass, field, fields
 
 import numpy as np
 
+from . import _structure
 from . import functional as F
 from ._tensor import Tensor
-from .autograd.grad_mode import no_grad
+from .autograd.grad_mode import _Mode, no_grad
 from .callbacks import Callback, EarlyStopping  # noqa: F401  (their home was here; kept importable)
 from .metric import Accuracy, ConfusionMatrix, class_labels
 from .optim.optimizer import Optimizer
@@ -235,6 +236,7 @@ class Trainer:
         self.last_grad_norm = float("nan")
         self._params = self.model.parameters()
         self._fused_norm_for = (None, False)  # (optimizer, whether its step takes the norm): _norm_in_step
+        self._plan, self._plan_key = None, (None, None, None)  # _step_plan's last answer and what it was for
         self._interrupt = False
         self._partial = None  # sums of an epoch interrupted part-way: resumed by the next fit
         self._counts_correct = self.metrics is None or any(isinstance(m, Accuracy) for m in self.metrics)
@@ -278,6 +280,15 @@ class Trainer:
             self._fused_norm_for = (self.optimizer, fused)
         return fused
 
+    def _step_plan(self):
+        """StepPlan.of(model, loss_fn), checked again only when the network may have changed (_structure)."""
+        if not _Mode.enabled or _Mode.tracer is not None:  # recording off, or an export tracing the step
+            return None
+        key = (_structure.version, self.model, self.loss_fn)
+        if not (self._plan_key[0] == key[0] and self._plan_key[1] is key[1] and self._plan_key[2] is key[2]):
+            self._plan, self._plan_key = StepPlan.of(self.model, self.loss_fn), key
+        return self._plan
+
     def _first_non_finite_gradient(self):
         # Backward runs from the output towards the input, so the last parameter in model order with a
         # non-finite gradient is the first one that went non-finite.
@@ -299,7 +310,7 @@ class Trainer:
         loss, loss_value, correct = None, 0.0, 0
         # The commonest networks run a step planned ahead, without recording a graph (step_plan.py): forward,
         # loss and backward in one kernel call, the gradients written only when the loss is finite
-        plan = StepPlan.of(model, self.loss_fn) if dist is None and not self.penalties and count else None
+        plan = self._step_plan() if dist is None and not self.penalties and count else None
         planned = plan.run(x, y) if plan is not None else None
         if planned is not None:
             loss_value, correct = planned

@@ -14,6 +14,7 @@ from collections import OrderedDict
 
 import numpy as np
 
+from .. import _structure
 from ..autograd.function import Function
 from ..autograd.grad_mode import _Mode
 from .._tensor import Tensor
@@ -49,9 +50,11 @@ class _RemovableHandle:
     def __init__(self, table):
         self.table, self.id = table, _RemovableHandle._next_id
         _RemovableHandle._next_id += 1
+        _structure.changed()
 
     def remove(self):
         self.table.pop(self.id, None)
+        _structure.changed()
 
     def __enter__(self):
         return self
@@ -102,6 +105,7 @@ class Module:
     def __setattr__(self, name, value):
         if "_parameters" not in self.__dict__:
             raise RuntimeError(f"{type(self).__name__}.__init__ must call super().__init__() first")
+        _structure.changed()
         if name in self._buffers and (value is None or isinstance(value, np.ndarray)):
             # Rebinding a buffer (`self.num_batches_tracked += 1`, `.to(dtype)`) keeps it a buffer.
             self._buffers[name] = value
@@ -116,6 +120,7 @@ class Module:
         object.__setattr__(self, name, value)
 
     def __delattr__(self, name):
+        _structure.changed()
         for table in (self._parameters, self._buffers, self._modules):
             table.pop(name, None)
         object.__delattr__(self, name)
@@ -123,6 +128,7 @@ class Module:
     def register_buffer(self, name, array):
         """Registers a non-trainable array (None allowed) that belongs in the state_dict."""
         self._buffers[name] = None if array is None else np.asarray(array, order="C")  # keeps 0-d arrays 0-d
+        _structure.changed()
         object.__setattr__(self, name, self._buffers[name])
 
     def register_parameter(self, name, param):
