@@ -72,13 +72,14 @@ def show_training(rows, threads):
     def share(r, lib):
         return _fmt(r["share_of_ceiling"].get(lib), ".1%", "-")
 
-    _table("training samples/s (forward + backward + Adam, batch 64); ceiling = samples/s if every Linear/Conv "
-           "FLOP (bench/flops.py) ran at the microkernel's peak x threads; share = samples/s / ceiling",
+    _table("training samples/s (forward + backward + Adam, batch 64), each library's median pass; vs = median of "
+           "the rounds' paired ratios; ceiling = samples/s if every Linear/Conv FLOP (bench/flops.py) ran at the "
+           "microkernel's peak x threads; share = samples/s / ceiling",
            ["model", "threads", "nntrain", "torch", "jax", "vs torch", "vs jax", "MFLOP/sample", "ceiling",
             "nntrain share", "torch share", "jax share"],
            [[r["model"], str(r["threads"]), f"{r['nntrain']:,.0f}", _fmt(r.get("torch"), ",.0f"),
-             _fmt(r.get("jax"), ",.0f"), _fmt(_ratio(r["nntrain"], r.get("torch")), ".2f"),
-             _fmt(_ratio(r["nntrain"], r.get("jax")), ".2f"), f"{r['flops_per_sample'] / 1e6:.1f}",
+             _fmt(r.get("jax"), ",.0f"), _fmt(r.get("vs_torch"), ".2f"),
+             _fmt(r.get("vs_jax"), ".2f"), f"{r['flops_per_sample'] / 1e6:.1f}",
              f"{r['ceiling']:,.0f}", share(r, "nntrain"), share(r, "torch"), share(r, "jax")] for r in rows])
 
 

@@ -3,8 +3,10 @@ mlp and cnn presets on Fashion-MNIST-shaped data, against the same networks in P
 `jax.jit` step with optax Adam, bench/jax_models.py); and the peak memory of a whole Fashion-MNIST mlp
 epoch in each, measured in separate processes. Each row also gives the ceiling a step's FLOPs and the
 microkernel's peak set on samples/s (bench/flops.py) and every library's share of it. nntrain, PyTorch and
-JAX (in a process of its own, compiled once, timing a pass when asked) run in alternating passes and each
-gets its median."""
+JAX (in a process of its own, compiled once, timing a pass when asked) run in rounds of one short pass each:
+the samples/s columns are each library's median pass, and each ratio is the median over the rounds of the
+two passes' ratio within a round, so that a slow spell of the host, which lasts seconds here, falls on both
+sides of a ratio instead of on one library's passes."""
 
 import contextlib
 import os
@@ -23,7 +25,9 @@ from .flops import ceiling_samples_per_second, peak_gflops, training_flops
 from .peers import JaxPeer, jax_or_none, torch_or_none, torch_preset
 
 INPUT, CLASSES, BATCH = (1, 28, 28), 10, 64
-ROUNDS = 3  # alternating nntrain / PyTorch / JAX passes per row; the table gives each one's median
+# (preset, steps per pass, rounds of one pass per library), and the same when --quick
+PASSES = (("mlp", 100, 7), ("cnn", 10, 5))
+QUICK_PASSES = (("mlp", 100, 3), ("cnn", 10, 2))
 
 
 def _batches(steps, seed=0):
@@ -61,6 +65,13 @@ def torch_rate(torch, preset, steps, warmup):
     return _rate(step, _batches(steps + warmup), warmup)
 
 
+def paired_ratios(passes):
+    """{"vs_torch": ..., "vs_jax": ...}: for each peer that ran, the median over the rounds of nntrain's pass
+    over the peer's pass in the same round."""
+    return {f"vs_{peer}": statistics.median(ours / theirs for ours, theirs in zip(passes["nntrain"], passes[peer]))
+            for peer in ("torch", "jax") if passes.get(peer)}
+
+
 def with_ceiling(row, flops_per_sample, peak):
     """Adds the ceiling (samples/s at the microkernel's peak `peak` GFLOP/s) and each library's share of it."""
     ceiling = ceiling_samples_per_second(flops_per_sample, peak)
@@ -73,25 +84,23 @@ def run(threads_list=(1, 2), quick=False):
     rows = []
     has_jax = jax_or_none() is not None
     peak_one_thread = peak_gflops(1)
-    for preset, steps in (("mlp", 300 if quick else 600), ("cnn", 20 if quick else 50)):
+    for preset, steps, rounds in QUICK_PASSES if quick else PASSES:
         flops = training_flops(presets.build(preset, INPUT, CLASSES, rng=np.random.default_rng(0)), INPUT)
         for threads in threads_list:
             nntrain.set_num_threads(threads)
             torch = torch_or_none(threads)
-            # Alternating passes, each library's median: a burst of noise from the host lands in one pass of
-            # one library, not in the whole of its row, and a slow spell of the host in every library's.
             passes = {"nntrain": [], "torch": [], "jax": []}
             with contextlib.ExitStack() as stack:
-                jax = stack.enter_context(JaxPeer(preset, threads, steps // ROUNDS, 5, INPUT, CLASSES)) \
-                    if has_jax else None
-                for _ in range(ROUNDS):
-                    passes["nntrain"].append(nntrain_rate(preset, steps // ROUNDS, 5))
+                jax = stack.enter_context(JaxPeer(preset, threads, steps, 5, INPUT, CLASSES)) if has_jax else None
+                for _ in range(rounds):
+                    passes["nntrain"].append(nntrain_rate(preset, steps, 5))
                     if torch is not None:
-                        passes["torch"].append(torch_rate(torch, preset, steps // ROUNDS, 5))
+                        passes["torch"].append(torch_rate(torch, preset, steps, 5))
                     if jax is not None:
                         passes["jax"].append(jax.rate())
             row = {"model": preset, "threads": threads}
             row.update({lib: statistics.median(rates) for lib, rates in passes.items() if rates})
+            row.update(paired_ratios(passes))
             rows.append(with_ceiling(row, flops, peak_one_thread * threads))
     return rows
 

@@ -68,3 +68,4 @@ def test_the_training_family_reports_the_share_of_the_ceiling_in_json():
         assert r["share_of_ceiling"]["nntrain"] == pytest.approx(r["nntrain"] / r["ceiling"])
         assert 0 < r["share_of_ceiling"]["nntrain"] < 1  # the ceiling is an upper bound
         assert set(r["share_of_ceiling"]) == {lib for lib in ("nntrain", "torch", "jax") if lib in r}
+        assert {k for k in r if k.startswith("vs_")} == {f"vs_{lib}" for lib in ("torch", "jax") if lib in r}
