@@ -69,7 +69,7 @@ class ArrayLists {
   ArrayLists(const py::list& lead, const char* name) : lead_name_(name) {
     for (std::size_t i = 0; i < lead.size(); ++i) {
       py::array a = array_at(lead, name, i);
-      in<T>(a, item_name(name, i).c_str());
+      if (!is_contiguous_of<T>(a)) in<T>(a, item_name(name, i).c_str());
       shapes_.push_back(shape_of(a));
       sizes_.push_back(static_cast<index_t>(a.size()));
     }
@@ -81,10 +81,10 @@ class ArrayLists {
   // Arrays the kernel updates in place: writeable, exact dtype and shape.
   std::vector<T*> writeable(const py::list& l, const char* name) {
     std::vector<T*> ptrs;
-    for_each_checked(l, name, [&](py::array& a, const std::string& item) {
-      if (!a.writeable()) fail(item + ": array is read-only");
+    for_each_checked(l, name, [&](py::array& a, const char* list, std::size_t i) {
+      if (!a.writeable()) fail(item_name(list, i) + ": array is read-only");
       ptrs.push_back(static_cast<T*>(a.mutable_data()));
-      add_range(written_, a, item);
+      add_range(written_, a, list, i);
     });
     return ptrs;
   }
@@ -92,9 +92,9 @@ class ArrayLists {
   // Arrays the kernel only reads.
   std::vector<const T*> readonly(const py::list& l, const char* name) {
     std::vector<const T*> ptrs;
-    for_each_checked(l, name, [&](py::array& a, const std::string& item) {
+    for_each_checked(l, name, [&](py::array& a, const char* list, std::size_t i) {
       ptrs.push_back(static_cast<const T*>(a.data()));
-      add_range(read_, a, item);
+      add_range(read_, a, list, i);
     });
     return ptrs;
   }
@@ -119,32 +119,41 @@ class ArrayLists {
   struct Range {
     const char* lo;
     const char* hi;
-    std::string name;
+    const char* list;  // the argument, and the entry in it
+    std::size_t index;
   };
 
+  // Messages name an entry (`exp_avgs[3]`) only when one is needed: the checks run on every optimiser step.
   template <class F>
   void for_each_checked(const py::list& l, const char* name, F&& f) {
     if (static_cast<index_t>(l.size()) != count())
       fail(std::string(name) + ": expected " + std::to_string(count()) + " arrays, one per entry of " +
            lead_name_ + ", got " + std::to_string(l.size()));
     for (std::size_t i = 0; i < l.size(); ++i) {
-      const std::string item = item_name(name, i);
       py::array a = array_at(l, name, i);
-      in<T>(a, item.c_str());
-      if (shape_of(a) != shapes_[i])
-        fail(item + ": expected shape " + shape_str(shapes_[i]) + ", got " + shape_str(shape_of(a)));
-      f(a, item);
+      if (!is_contiguous_of<T>(a)) in<T>(a, item_name(name, i).c_str());
+      if (!same_shape(a, shapes_[i]))
+        fail(item_name(name, i) + ": expected shape " + shape_str(shapes_[i]) + ", got " + shape_str(shape_of(a)));
+      f(a, name, i);
     }
   }
 
-  static void add_range(std::vector<Range>& ranges, const py::array& a, const std::string& name) {
+  static bool same_shape(const py::array& a, const Shape& shape) {
+    if (static_cast<std::size_t>(a.ndim()) != shape.size()) return false;
+    for (std::size_t d = 0; d < shape.size(); ++d)
+      if (a.shape(d) != shape[d]) return false;
+    return true;
+  }
+
+  static void add_range(std::vector<Range>& ranges, const py::array& a, const char* list, std::size_t i) {
     if (a.size() == 0) return;
     const char* lo = static_cast<const char*>(a.data());
-    ranges.push_back({lo, lo + a.nbytes(), name});
+    ranges.push_back({lo, lo + a.nbytes(), list, i});
   }
 
   [[noreturn]] static void share_fail(const Range& a, const Range& b) {
-    fail(a.name + " and " + b.name + " share memory; each array of an update must be a separate buffer");
+    fail(item_name(a.list, a.index) + " and " + item_name(b.list, b.index) +
+         " share memory; each array of an update must be a separate buffer");
   }
 
   const char* lead_name_;

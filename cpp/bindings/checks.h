@@ -43,6 +43,13 @@ std::string dtype_name(const py::array& a);
 template <class T>
 const char* scalar_name();
 
+// Whether `a` is a C-contiguous array of T: the check of `in`, without a message.
+template <class T>
+bool is_contiguous_of(const py::array& a) {
+  return py::isinstance<py::array_t<T>>(a) && a.dtype().kind() == 'f' && a.itemsize() == sizeof(T) &&
+         (a.flags() & py::array::c_style);
+}
+
 // Checks dtype == T and C-contiguity of an input.
 template <class T>
 const T* in(const py::array& a, const char* name) {

@@ -327,7 +327,7 @@ class Trainer:
             loss_value += float(term)
             if loss is not None:
                 loss = loss + term
-        if not np.isfinite(loss_value):
+        if not math.isfinite(loss_value):
             where = first_non_finite_module(model, x) if count else None
             raise NonFiniteError(f"loss became {loss_value} at epoch {epoch}, step {step}"
                                  + (f": first non-finite output in layer {where}" if where else ""))
@@ -345,9 +345,9 @@ class Trainer:
                 self.last_grad_norm = F.clip_grad_norm(grads, self.clip_grad_norm)
             else:
                 self.last_grad_norm = F.grad_norm(grads)
-            if np.isfinite(self.last_grad_norm):
+            if math.isfinite(self.last_grad_norm):
                 self.optimizer.step()
-        if not np.isfinite(self.last_grad_norm):  # no step was taken
+        if not math.isfinite(self.last_grad_norm):  # no step was taken
             raise NonFiniteError(f"gradient became non-finite at epoch {epoch}, step {step}: first in "
                                  f"layer parameter '{self._first_non_finite_gradient()}'")
         return loss_value, correct

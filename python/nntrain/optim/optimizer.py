@@ -1,5 +1,6 @@
 """Optimizer base: parameter groups, per-parameter state, one fused C++ update per group per step."""
 
+import math
 import numbers
 
 import numpy as np
@@ -75,11 +76,13 @@ class Optimizer:
 
     def _work(self):
         """(group index, group, parameters with a gradient, their state lists) of each group that has any."""
-        work = []
+        # (once per step, inside a training step whose kernels have evicted Python's objects from the caches:
+        # each attribute and call here costs several times what it costs in a loop of its own)
+        work, state = [], self.state
         for gi, group in enumerate(self.param_groups):
-            params = [p for p in group["params"] if p.requires_grad and p.grad is not None]
+            params = [p for p in group["params"] if p.grad is not None and p._requires_grad]
             if params:
-                states = [self._state_arrays(p) for p in params]
+                states = [state.get(p) or self._state_arrays(p) for p in params]
                 work.append((gi, group, params, {name: [st[name] for st in states] for name in self._needed_state(group)}))
         return work
 
@@ -87,7 +90,7 @@ class Optimizer:
         """One group's update (with if_finite: only when the gradients' norm is finite; returns the norm)."""
         result = self._update(group, [p.data for p in params], [p.grad for p in params], state_lists,
                               self.steps[gi] + 1, if_finite=if_finite)
-        if not if_finite or np.isfinite(result):
+        if not if_finite or math.isfinite(result):
             self.steps[gi] += 1
             for p in params:  # changed in place: a backward through a graph that saved them must refuse to run
                 p._version[0] += 1
@@ -109,7 +112,7 @@ class Optimizer:
         if len(work) == 1:
             return self._apply(*work[0], if_finite=True)
         norm = F.grad_norm([p.grad for _, _, params, _ in work for p in params])
-        if np.isfinite(norm):
+        if math.isfinite(norm):
             for gi, group, params, state_lists in work:
                 self._apply(gi, group, params, state_lists)
         return norm
