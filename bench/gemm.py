@@ -1,7 +1,8 @@
-"""GEMM GFLOP/s: square sizes and the exact products of the mlp and cnn training steps, against NumPy
-(OpenBLAS) and PyTorch, each result checked against NumPy before it is timed. Beside each product computed by
-panels or blocks: which way round gemm_plan chose (as given, or turned: C^T = op(B)^T op(A)^T) and the rate
-the other way round, the evidence for the cost rule in cpp/gemm.cpp."""
+"""GEMM GFLOP/s: square sizes and the exact products of the mlp and cnn training steps (the im2col form of the
+cnn's Winograd layers), against NumPy (OpenBLAS) and PyTorch, each result checked against NumPy before it is
+timed. Beside each product computed by panels or blocks: which way round gemm_plan chose (as given, or
+turned: C^T = op(B)^T op(A)^T) and the rate the other way round, the evidence for the cost rule in
+cpp/gemm.cpp."""
 
 import numpy as np
 
@@ -21,14 +22,16 @@ MLP_SHAPES = [
     ("mlp fc2 dx = dy.W", 64, 256, 128, False, False),
     ("mlp fc2 dW", 128, 256, 64, True, False),
 ]
+# conv1 trains by im2col + GEMM; conv2-4 train by Winograd (cpp/conv2d_winograd.cpp), whose products are its
+# own, so their rows are the im2col form of the layer: what F.conv2d(..., algorithm="im2col") multiplies.
 CNN_SHAPES = [
     ("cnn conv1 forward (K=9)", 32, 64 * 784, 9, False, False),
     ("cnn conv1 dW", 32, 9, 64 * 784, False, True),
-    ("cnn conv2 forward", 64, 64 * 196, 288, False, False),
-    ("cnn conv2 dW", 64, 288, 64 * 196, False, True),
-    ("cnn conv2 dcol", 288, 64 * 196, 64, True, False),
-    ("cnn conv3 forward", 64, 64 * 196, 576, False, False),
-    ("cnn conv4 forward", 128, 64 * 49, 576, False, False),
+    ("cnn conv2 forward, im2col form", 64, 64 * 196, 288, False, False),
+    ("cnn conv2 dW, im2col form", 64, 288, 64 * 196, False, True),
+    ("cnn conv2 dcol, im2col form", 288, 64 * 196, 64, True, False),
+    ("cnn conv3 forward, im2col form", 64, 64 * 196, 576, False, False),
+    ("cnn conv4 forward, im2col form", 128, 64 * 49, 576, False, False),
     ("cnn fc1 forward", 64, 128, 1152, False, True),
 ]
 
