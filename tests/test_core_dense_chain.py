@@ -118,6 +118,12 @@ def test_a_non_finite_loss_writes_no_gradient_and_a_nan_logit_is_the_arg_max():
     assert np.isnan(loss) and correct == 1 and dweights is None and dbiases is None
 
 
+def test_an_empty_batch_has_a_nan_loss_and_no_gradient():
+    loss, correct, dweights, _ = _core.dense_chain_step(np.ones((0, 3), np.float32), np.zeros(0, np.int64),
+                                                        [("linear", 0.0)], [np.ones((2, 3), np.float32)], [None])
+    assert np.isnan(loss) and correct == 0 and dweights is None  # 0/0, the mean over no rows, as PyTorch
+
+
 def test_a_loss_beyond_the_dtype_is_reported_as_the_dtype_rounds_it():
     x = np.ones((1, 1), np.float32)
     weight = np.array([[3e38], [-3e38]], np.float32)
@@ -139,6 +145,7 @@ def good_args():
     (dict(target=np.array([0, 1, 0])), r"target: expected labels of shape \(4,\), got \(3,\)"),
     (dict(target=np.zeros((4, 2), np.float32)), "target: expected int64 class labels"),
     (dict(ops=[("linear", 0.0), ("swish", 0.0), ("linear", 0.0)]), "kind: unknown activation 'swish'"),
+    (dict(ops=[("linear", 0.0), "relu", ("linear", 0.0)]), r"ops\[1\]: expected a \(kind, parameter\) pair"),
     (dict(ops=[("relu", 0.0)]), "ops: 1 or more Linear ops but 0 weights|the chain needs at least one 'linear'"),
     (dict(ops=[("linear", 0.0)]), "weights: 2 weights but 1 Linear ops"),
     (dict(ops=[("linear", 0.0)] * 3), "ops: 3 or more Linear ops but 2 weights"),

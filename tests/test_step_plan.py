@@ -251,7 +251,8 @@ def test_a_layer_used_twice_sums_both_gradients_as_the_recorded_step_does():
         np.testing.assert_array_equal(a, b)
 
 
-@pytest.mark.parametrize("case", ["probabilities", "strided", "wrong width", "other dtype", "list", "no flatten"])
+@pytest.mark.parametrize("case", ["probabilities", "strided", "wrong width", "other dtype", "list", "no flatten",
+                                  "bias dtype"])
 def test_batches_the_plan_does_not_cover_run_recorded(case):
     plan = StepPlan.of(small_mlp(), nn.CrossEntropyLoss())
     x, y = np.ones((5, 4), np.float32), np.zeros(5, np.int64)
@@ -267,6 +268,8 @@ def test_batches_the_plan_does_not_cover_run_recorded(case):
         x = x.tolist()
     elif case == "no flatten":  # a Linear over (N, 1, 4) rows is the recorded step's to run
         x = x[:, None, :]
+    elif case == "bias dtype":
+        plan.linears[1].bias.data = plan.linears[1].bias.data.astype(np.float64)
     assert plan.run(x, y) is None
     assert all(p.grad is None for p in plan.linears[0].parameters())
 

@@ -33,7 +33,12 @@ py::tuple dense_chain_step_of(const py::array& x, const py::array& target, const
     index_t w = x.shape(1);
     std::size_t linears = 0;
     for (std::size_t i = 0; i < ops.size(); ++i) {
-      const auto spec = ops[i].cast<std::pair<std::string, double>>();
+      std::pair<std::string, double> spec;
+      try {
+        spec = ops[i].cast<std::pair<std::string, double>>();
+      } catch (const py::cast_error&) {
+        fail(nth("ops", i) + ": expected a (kind, parameter) pair, got " + std::string(py::repr(ops[i])));
+      }
       DenseOp<T> op;
       if (spec.first != "linear") {
         op.kind = activation_of(spec.first);

@@ -313,7 +313,7 @@ class Trainer:
         plan = self._step_plan() if dist is None and not self.penalties and count else None
         planned = plan.run(x, y) if plan is not None else None
         if planned is not None:
-            loss_value, correct = planned
+            loss_value, correct = planned[0], planned[1] if self._counts_correct else 0
         elif count:
             logits = _output(model, model(Tensor(x)))
             loss = self.loss_fn(logits, y)
