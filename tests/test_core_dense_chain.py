@@ -54,20 +54,22 @@ def separate_kernels(x, labels, ops, weights, biases, label_smoothing=0.0, ignor
 
 
 def chain(rng, widths, activations, dtype, bias=True):
+    """(ops, weights, biases) of Linear layers of `widths`, each followed by its entry of `activations` (a
+    (kind, parameter) pair, or None for none)."""
     weights = [(rng.standard_normal((o, i)) / np.sqrt(i)).astype(dtype) for i, o in zip(widths, widths[1:])]
     biases = [(rng.standard_normal(o) * 0.1).astype(dtype) if bias else None for o in widths[1:]]
     ops = []
-    for n, act in enumerate(activations):
-        ops += [("linear", 0.0)] + ([act] if n < len(activations) - 1 or act[0] != "none" else [])
-    return [op for op in ops if op[0] != "none"], weights, biases
+    for activation in activations:
+        ops += [("linear", 0.0)] + ([activation] if activation is not None else [])
+    return ops, weights, biases
 
 
 CHAINS = [
-    ([784, 256, 128, 10], [("relu", 0.0), ("relu", 0.0), ("none", 0.0)]),
-    ([36, 12, 5], [("leaky_relu", 0.2), ("none", 0.0)]),
+    ([784, 256, 128, 10], [("relu", 0.0), ("relu", 0.0), None]),
+    ([36, 12, 5], [("leaky_relu", 0.2), None]),
     ([20, 16, 7], [("elu", 0.7), ("sigmoid", 0.0)]),
-    ([20, 16, 7], [("tanh", 0.0), ("none", 0.0)]),
-    ([20, 16, 9, 3], [("gelu", 0.0), ("gelu_tanh", 0.0), ("none", 0.0)]),
+    ([20, 16, 7], [("tanh", 0.0), None]),
+    ([20, 16, 9, 3], [("gelu", 0.0), ("gelu_tanh", 0.0), None]),
 ]
 
 
