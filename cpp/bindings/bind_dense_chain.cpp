@@ -28,8 +28,7 @@ py::tuple dense_chain_step_of(const py::array& x, const py::array& target, const
     using T = decltype(tag);
     const index_t N = x.shape(0);
     std::vector<DenseOp<T>> chain;
-    std::vector<py::array_t<T>> dweights, dbiases;
-    py::list dbias_list;
+    py::list dweights, dbiases;  // new arrays, written by backward
     index_t w = x.shape(1);
     std::size_t linears = 0;
     for (std::size_t i = 0; i < ops.size(); ++i) {
@@ -49,27 +48,35 @@ py::tuple dense_chain_step_of(const py::array& x, const py::array& target, const
       if (linears == weights.size())
         fail("ops: " + std::to_string(linears + 1) + " or more Linear ops but " + std::to_string(weights.size()) +
              " weights");
-      const std::string wname = nth("weights", linears), bname = nth("biases", linears);
-      if (!py::isinstance<py::array>(weights[linears])) fail(wname + ": expected a NumPy array");
+      // (the names are built only for a message: this runs every training step)
+      if (!py::isinstance<py::array>(weights[linears])) fail(nth("weights", linears) + ": expected a NumPy array");
       const py::array weight = weights[linears].cast<py::array>();
-      op.linear = true;
-      op.weight = in<T>(weight, wname.c_str());
-      expect_ndim(weight, wname.c_str(), 2, "(out_features, in_features)");
+      if (!is_contiguous_of<T>(weight)) in<T>(weight, nth("weights", linears).c_str());
+      if (weight.ndim() != 2) expect_ndim(weight, nth("weights", linears).c_str(), 2, "(out_features, in_features)");
       if (weight.shape(1) != w)
-        fail(wname + ": expects " + std::to_string(weight.shape(1)) + " features but gets " + std::to_string(w));
+        fail(nth("weights", linears) + ": expects " + std::to_string(weight.shape(1)) + " features but gets " +
+             std::to_string(w));
+      op.linear = true;
+      op.weight = static_cast<const T*>(weight.data());
       op.in = w;
       op.out = w = weight.shape(0);
       const py::object bias = biases[linears];
-      op.bias = in_or_null<T>(bias, bname.c_str());
-      if (op.bias) expect_shape(py::reinterpret_borrow<py::array>(bias), bname.c_str(), {op.out});
-      dweights.push_back(empty<T>({op.out, op.in}));
-      op.dweight = data(dweights.back());
+      if (!bias.is_none()) {
+        if (!py::isinstance<py::array>(bias) || !is_contiguous_of<T>(py::reinterpret_borrow<py::array>(bias)))
+          in_or_null<T>(bias, nth("biases", linears).c_str());
+        const py::array b = py::reinterpret_borrow<py::array>(bias);
+        if (b.ndim() != 1 || b.shape(0) != op.out) expect_shape(b, nth("biases", linears).c_str(), {op.out});
+        op.bias = static_cast<const T*>(b.data());
+      }
+      auto dweight = empty<T>({op.out, op.in});
+      op.dweight = data(dweight);
+      dweights.append(dweight);
       if (op.bias) {
-        dbiases.push_back(empty<T>({op.out}));
-        op.dbias = data(dbiases.back());
-        dbias_list.append(dbiases.back());
+        auto dbias = empty<T>({op.out});
+        op.dbias = data(dbias);
+        dbiases.append(dbias);
       } else {
-        dbias_list.append(py::none());
+        dbiases.append(py::none());
       }
       chain.push_back(op);
       ++linears;
@@ -84,7 +91,7 @@ py::tuple dense_chain_step_of(const py::array& x, const py::array& target, const
     DenseStepResult result{};
     run_kernel([&] { result = dense_chain_step<T>(chain, xp, N, x.shape(1), t); });
     if (!result.backward) return py::make_tuple(result.loss, result.correct, py::none(), py::none());
-    return py::make_tuple(result.loss, result.correct, py::cast(dweights), dbias_list);
+    return py::make_tuple(result.loss, result.correct, dweights, dbiases);
   });
 }
 
