@@ -67,42 +67,49 @@ void for_each_position(index_t work, F&& body) {
   }
 }
 
+// The chunk's input rows r (input row 2 th0 - PH + r, r < 2R + 2) that lie inside the image: [first, last).
+struct InsideRows {
+  index_t y0, first, last;
+};
+InsideRows inside_rows(const Conv2dShape& s, const Chunk& ch) {
+  const index_t y0 = 2 * ch.th0 - s.win.PH, rows = 2 * ch.R() + 2;
+  const index_t first = std::clamp<index_t>(-y0, 0, rows);
+  return {y0, first, std::clamp<index_t>(s.H - y0, first, rows)};
+}
+
 // xt (C, 2R + 2, L, 16) := the input under the chunk's tile rows, zero in the padding: row r is input
 // row 2 th0 - PH + r, column u input column u - PW.
 template <class T>
 void input_to_lanes(const WinogradKernels<T>& k, T* xt, const T* x, const Conv2dShape& s, const WinogradPlan& p,
                     const Chunk& ch) {
-  const index_t rows = 2 * ch.R() + 2, L = p.L, PW = s.win.PW, HW = s.H * s.W;
-  for (index_t c = 0; c < s.C; ++c)
-    for (index_t r = 0; r < rows; ++r) {
-      T* row = xt + (c * rows + r) * L * kLanes;
-      const index_t y = 2 * ch.th0 - s.win.PH + r;
-      if (y < 0 || y >= s.H) {
-        std::fill(row, row + L * kLanes, T(0));
-        continue;
-      }
-      std::fill(row, row + PW * kLanes, T(0));
-      k.rows_to_lanes(row + PW * kLanes, x + (ch.n0 * s.C + c) * HW + y * s.W, s.C * HW, ch.lanes, s.W);
-      std::fill(row + (PW + s.W) * kLanes, row + L * kLanes, T(0));
+  const index_t rows = 2 * ch.R() + 2, pitch = p.L * kLanes, PW = s.win.PW, HW = s.H * s.W;
+  const InsideRows in = inside_rows(s, ch);
+  for (index_t c = 0; c < s.C; ++c) {
+    T* plane = xt + c * rows * pitch;
+    std::fill(plane, plane + in.first * pitch, T(0));
+    for (index_t r = in.first; r < in.last; ++r) {
+      std::fill(plane + r * pitch, plane + r * pitch + PW * kLanes, T(0));
+      std::fill(plane + r * pitch + (PW + s.W) * kLanes, plane + (r + 1) * pitch, T(0));
     }
+    std::fill(plane + in.last * pitch, plane + rows * pitch, T(0));
+    k.rows_to_lanes(plane + in.first * pitch + PW * kLanes, pitch, x + (ch.n0 * s.C + c) * HW + (in.y0 + in.first) * s.W,
+                    s.C * HW, ch.lanes, s.W, in.last - in.first, c + 1 < s.C ? HW : 0);
+  }
 }
 
 // gt (OC, 2R, 2 TW, 16) := dout under the chunk's tile rows, zero past the output's edges.
 template <class T>
 void output_grad_to_lanes(const WinogradKernels<T>& k, T* gt, const T* dout, const Conv2dShape& s,
                           const WinogradPlan& p, const Chunk& ch) {
-  const index_t rows = 2 * ch.R(), cols = 2 * p.TW, OH = s.OH(), OW = s.OW();
-  for (index_t oc = 0; oc < s.OC; ++oc)
-    for (index_t r = 0; r < rows; ++r) {
-      T* row = gt + (oc * rows + r) * cols * kLanes;
-      const index_t y = 2 * ch.th0 + r;
-      if (y >= OH) {
-        std::fill(row, row + cols * kLanes, T(0));
-        continue;
-      }
-      k.rows_to_lanes(row, dout + (ch.n0 * s.OC + oc) * OH * OW + y * OW, s.OC * OH * OW, ch.lanes, OW);
-      std::fill(row + OW * kLanes, row + cols * kLanes, T(0));
-    }
+  const index_t rows = 2 * ch.R(), pitch = 2 * p.TW * kLanes, OH = s.OH(), OW = s.OW();
+  const index_t inside = std::min(rows, OH - 2 * ch.th0);
+  for (index_t oc = 0; oc < s.OC; ++oc) {
+    T* plane = gt + oc * rows * pitch;
+    k.rows_to_lanes(plane, pitch, dout + (ch.n0 * s.OC + oc) * OH * OW + 2 * ch.th0 * OW, s.OC * OH * OW, ch.lanes, OW,
+                    inside, oc + 1 < s.OC ? OH * OW : 0);
+    for (index_t r = 0; r < inside; ++r) std::fill(plane + r * pitch + OW * kLanes, plane + (r + 1) * pitch, T(0));
+    std::fill(plane + inside * pitch, plane + rows * pitch, T(0));
+  }
 }
 
 // U = G g G^T for every (oc, c), stored (16, OC, C):  G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1].
@@ -217,11 +224,10 @@ void conv2d_winograd_forward(T* out, T* transformed, const T* x, const T* weight
                   false);
       });
       k.output_transform(lanes, M, bias, s.OC, ch.R(), p.TW);
-      const index_t ocols = 2 * p.TW;
+      const index_t pitch = 2 * p.TW * kLanes, inside = std::min(2 * ch.R(), OH - 2 * ch.th0);
       for (index_t oc = 0; oc < s.OC; ++oc)
-        for (index_t r = 0; r < 2 * ch.R() && 2 * ch.th0 + r < OH; ++r)
-          k.lanes_to_rows(out + (ch.n0 * s.OC + oc) * OH * OW + (2 * ch.th0 + r) * OW, s.OC * OH * OW,
-                          lanes + (oc * 2 * ch.R() + r) * ocols * kLanes, ch.lanes, OW, false);
+        k.lanes_to_rows(out + (ch.n0 * s.OC + oc) * OH * OW + 2 * ch.th0 * OW, s.OC * OH * OW,
+                        lanes + oc * 2 * ch.R() * pitch, pitch, ch.lanes, OW, inside, false, oc + 1 < s.OC ? OH * OW : 0);
     });
   });
 }
@@ -278,18 +284,22 @@ void conv2d_winograd_backward(T* dx, T* dweight, const T* dout, const T* x, cons
                     s.OC, false);
         });
         k.input_grad_transform(lanes, dV, s.C, ch.R(), p.TW);
-        const index_t HW = s.H * s.W, PW = s.win.PW;
+        const index_t HW = s.H * s.W, pitch = p.L * kLanes;
         // A chunk's patches reach two rows into the next chunk's: those rows get the next chunk's share
         // added; every other row is complete when its chunk is done. Written (not accumulate), each row
-        // is therefore written by the first chunk that reaches it and added to by the next.
-        for (index_t c = 0; c < s.C; ++c)
-          for (index_t r = 0; r < rows; ++r) {
-            const index_t y = 2 * ch.th0 - s.win.PH + r;
-            if (y < 0 || y >= s.H) continue;
-            const bool add = accumulate || (!first && r < 2);
-            k.lanes_to_rows(dx + (ch.n0 * s.C + c) * HW + y * s.W, s.C * HW,
-                            lanes + ((c * rows + r) * p.L + PW) * kLanes, ch.lanes, s.W, add);
-          }
+        // is therefore written by the first chunk that reaches it and added to by the next: the chunk's
+        // rows r < 2 are added to unless this is the group's first chunk.
+        const InsideRows in = inside_rows(s, ch);
+        const index_t split = std::clamp<index_t>(2, in.first, in.last);
+        for (index_t c = 0; c < s.C; ++c) {
+          T* image = dx + (ch.n0 * s.C + c) * HW + in.y0 * s.W;
+          const T* plane = lanes + c * rows * pitch + s.win.PW * kLanes;
+          const index_t ahead = c + 1 < s.C ? HW : 0;
+          k.lanes_to_rows(image + in.first * s.W, s.C * HW, plane + in.first * pitch, pitch, ch.lanes, s.W,
+                          split - in.first, accumulate || !first, ahead);
+          k.lanes_to_rows(image + split * s.W, s.C * HW, plane + split * pitch, pitch, ch.lanes, s.W, in.last - split,
+                          accumulate, ahead);
+        }
       }
       first = false;
     });

@@ -1,6 +1,7 @@
 // Winograd F(2x2, 3x3) kernels, AVX-512 build (compiled with -mavx512f...; a 16-lane float vector is one
 // zmm). 32 zmm registers: a product tile of 8 rows x 2 vectors (16 accumulators). The float transposes
-// (between NCHW rows and lanes, and V^T) are 16 x 16 register transposes.
+// (between NCHW rows and lanes, and V^T) are 16 x 16 register transposes, their loops unrolled so that the
+// 16 registers stay registers (rolled, GCC kept them on the stack and copied them out with rep movs).
 #include <immintrin.h>
 
 #include "kernels/winograd_f2.h"
@@ -32,30 +33,50 @@ inline void transpose16(__m512 r[16]) {
   }
 }
 
-void rows_to_lanes_avx512(float* lanes, const float* rows, index_t stride, index_t used, index_t count) {
-  for (index_t j0 = 0; j0 < count; j0 += kLanes) {
-    const index_t n = count - j0 < kLanes ? count - j0 : kLanes;
+void rows_to_lanes_avx512(float* lanes, index_t pitch, const float* rows, index_t stride, index_t used,
+                          index_t width, index_t height, index_t ahead) {
+  const index_t count = width * height;
+  LanePosition at;
+  for (index_t f0 = 0; f0 < count; f0 += kLanes) {
+    const index_t n = count - f0 < kLanes ? count - f0 : kLanes;
     const __mmask16 mask = static_cast<__mmask16>((1u << n) - 1u);
     __m512 r[16];
-    for (index_t l = 0; l < kLanes; ++l)
-      r[l] = l < used ? _mm512_maskz_loadu_ps(mask, rows + l * stride + j0) : _mm512_setzero_ps();
+#pragma GCC unroll 16
+    for (int l = 0; l < 16; ++l) {
+      r[l] = l < used ? _mm512_maskz_loadu_ps(mask, rows + l * stride + f0) : _mm512_setzero_ps();
+      if (ahead != 0 && l < used) _mm_prefetch(reinterpret_cast<const char*>(rows + l * stride + f0 + ahead), _MM_HINT_T0);
+    }
     transpose16(r);
-    for (index_t j = 0; j < n; ++j) _mm512_storeu_ps(lanes + (j0 + j) * kLanes, r[j]);
+#pragma GCC unroll 16
+    for (int j = 0; j < 16; ++j)
+      if (j < n) {
+        _mm512_storeu_ps(lanes + at.offset, r[j]);
+        at.next(width, pitch);
+      }
   }
 }
 
-void lanes_to_rows_avx512(float* rows, index_t stride, const float* lanes, index_t used, index_t count, bool add) {
-  for (index_t j0 = 0; j0 < count; j0 += kLanes) {
-    const index_t n = count - j0 < kLanes ? count - j0 : kLanes;
+void lanes_to_rows_avx512(float* rows, index_t stride, const float* lanes, index_t pitch, index_t used,
+                          index_t width, index_t height, bool add, index_t ahead) {
+  const index_t count = width * height;
+  LanePosition at;
+  for (index_t f0 = 0; f0 < count; f0 += kLanes) {
+    const index_t n = count - f0 < kLanes ? count - f0 : kLanes;
     const __mmask16 mask = static_cast<__mmask16>((1u << n) - 1u);
     __m512 r[16];
-    for (index_t j = 0; j < kLanes; ++j) r[j] = j < n ? _mm512_loadu_ps(lanes + (j0 + j) * kLanes) : _mm512_setzero_ps();
-    transpose16(r);
-    for (index_t l = 0; l < used; ++l) {
-      float* dst = rows + l * stride + j0;
-      const __m512 v = add ? _mm512_add_ps(_mm512_maskz_loadu_ps(mask, dst), r[l]) : r[l];
-      _mm512_mask_storeu_ps(dst, mask, v);
+#pragma GCC unroll 16
+    for (int j = 0; j < 16; ++j) {
+      r[j] = j < n ? _mm512_loadu_ps(lanes + at.offset) : _mm512_setzero_ps();
+      if (j < n) at.next(width, pitch);
     }
+    transpose16(r);
+#pragma GCC unroll 16
+    for (int l = 0; l < 16; ++l)
+      if (l < used) {
+        float* dst = rows + l * stride + f0;
+        if (ahead != 0) _mm_prefetch(reinterpret_cast<const char*>(dst + ahead), _MM_HINT_ET0);
+        _mm512_mask_storeu_ps(dst, mask, add ? _mm512_add_ps(_mm512_maskz_loadu_ps(mask, dst), r[l]) : r[l]);
+      }
   }
 }
 
@@ -63,10 +84,12 @@ void transpose_avx512(float* dst, index_t ldd, const float* src, index_t lds, in
   for (index_t i0 = 0; i0 < ldd; i0 += kLanes)
     for (index_t k0 = 0; k0 < cols; k0 += kLanes) {
       __m512 r[16];
-      for (index_t l = 0; l < kLanes; ++l)
+#pragma GCC unroll 16
+      for (int l = 0; l < 16; ++l)
         r[l] = i0 + l < rows ? _mm512_loadu_ps(src + (i0 + l) * lds + k0) : _mm512_setzero_ps();
       transpose16(r);
-      for (index_t j = 0; j < kLanes; ++j) _mm512_storeu_ps(dst + (k0 + j) * ldd + i0, r[j]);
+#pragma GCC unroll 16
+      for (int j = 0; j < 16; ++j) _mm512_storeu_ps(dst + (k0 + j) * ldd + i0, r[j]);
     }
 }
 

@@ -131,24 +131,43 @@ void input_grad_transform(T* dxt, const T* dV, index_t C, index_t R, index_t TW)
       }
 }
 
-template <class T>
-void rows_to_lanes(T* lanes, const T* rows, index_t stride, index_t used, index_t count) {
-  for (index_t l = 0; l < used; ++l) {
-    const T* r = rows + l * stride;
-    for (index_t j = 0; j < count; ++j) lanes[j * kLanes + l] = r[j];
+// Where value f of an image's run of rows_to_lanes / lanes_to_rows sits in the lanes: row f / width, column
+// f % width, as an offset advanced one value at a time (the ISA files' transposes move 16 or 8 at once).
+struct LanePosition {
+  index_t offset = 0, column = 0;
+  void next(index_t width, index_t pitch) {
+    offset += kLanes;
+    if (++column == width) {
+      column = 0;
+      offset += pitch - width * kLanes;
+    }
   }
-  for (index_t l = used; l < kLanes; ++l)
-    for (index_t j = 0; j < count; ++j) lanes[j * kLanes + l] = T(0);
+};
+
+template <class T>
+void rows_to_lanes(T* lanes, index_t pitch, const T* rows, index_t stride, index_t used, index_t width,
+                   index_t height, index_t /*ahead*/) {
+  for (index_t y = 0; y < height; ++y) {
+    T* dst = lanes + y * pitch;
+    for (index_t l = 0; l < kLanes; ++l) {
+      const T* r = rows + l * stride + y * width;
+      for (index_t j = 0; j < width; ++j) dst[j * kLanes + l] = l < used ? r[j] : T(0);
+    }
+  }
 }
 
 template <class T>
-void lanes_to_rows(T* rows, index_t stride, const T* lanes, index_t used, index_t count, bool add) {
-  for (index_t l = 0; l < used; ++l) {
-    T* r = rows + l * stride;
-    if (add) {
-      for (index_t j = 0; j < count; ++j) r[j] += lanes[j * kLanes + l];
-    } else {
-      for (index_t j = 0; j < count; ++j) r[j] = lanes[j * kLanes + l];
+void lanes_to_rows(T* rows, index_t stride, const T* lanes, index_t pitch, index_t used, index_t width,
+                   index_t height, bool add, index_t /*ahead*/) {
+  for (index_t y = 0; y < height; ++y) {
+    const T* src = lanes + y * pitch;
+    for (index_t l = 0; l < used; ++l) {
+      T* r = rows + l * stride + y * width;
+      if (add) {
+        for (index_t j = 0; j < width; ++j) r[j] += src[j * kLanes + l];
+      } else {
+        for (index_t j = 0; j < width; ++j) r[j] = src[j * kLanes + l];
+      }
     }
   }
 }

@@ -39,10 +39,18 @@ struct WinogradKernels {
                   index_t cols, index_t K, bool accumulate);
   // dst (cols, ldd) := src (rows, cols)^T with columns [rows, ldd) zero; ldd and cols multiples of 16.
   void (*transpose)(T* dst, index_t ldd, const T* src, index_t lds, index_t rows, index_t cols);
-  // lanes[j][l] = rows[l * stride + j] for j < count and l < used; lanes l >= used are zero.
-  void (*rows_to_lanes)(T* lanes, const T* rows, index_t stride, index_t used, index_t count);
-  // rows[l * stride + j] = lanes[j][l] (or += with add) for j < count and l < used.
-  void (*lanes_to_rows)(T* rows, index_t stride, const T* lanes, index_t used, index_t count, bool add);
+  // A block of `height` rows of `width` values of `used` images (image l's rows contiguous at l * stride)
+  // to lanes and back, the lanes' rows `pitch` values apart:
+  //   lanes[y pitch + 16 j + l] = rows[l stride + y width + j]   for y < height, j < width, l < used;
+  // lanes l >= used are zero. Each image's block is read as one run of height * width values, 16 at a time
+  // whatever the width, so narrow rows (7 wide at 7x7) cost no more per value than wide ones. `ahead`: the
+  // caller's next block starts this many values past this one (0: none); its cache lines are fetched while
+  // this block moves, since the blocks are a few lines per image, too short for the hardware's prefetcher.
+  void (*rows_to_lanes)(T* lanes, index_t pitch, const T* rows, index_t stride, index_t used, index_t width,
+                        index_t height, index_t ahead);
+  // rows[l stride + y width + j] = (or += with add) lanes[y pitch + 16 j + l], the same positions.
+  void (*lanes_to_rows)(T* rows, index_t stride, const T* lanes, index_t pitch, index_t used, index_t width,
+                        index_t height, bool add, index_t ahead);
   int mr, nr;                // product's register tile: rows by columns (whole vector registers)
   const char* compiled_for;  // NNTRAIN_COMPILED_ISA of the file that made this table (kernels/compiled_isa.h)
 };
