@@ -126,18 +126,18 @@ void batch_norm_relu_max_pool_forward(T* out, std::uint8_t* window, T* mean, T* 
                                       T* running_var, const T* x, const T* weight, const T* bias, index_t N, index_t C,
                                       index_t H, index_t W, bool training, double momentum, double eps) {
   const ElementwiseKernels<T>& k = elementwise_kernels<T>();
-  const index_t S = H * W, P = (H / 2) * (W / 2);
+  const index_t S = H * W, OH = H / 2, OW = W / 2, P = OH * OW;
   const std::int32_t* corners = pool_window_corners(H, W);
   parallel_for(C, N * C * S, [&](index_t c) {
     const Normalisation nm =
         channel_normalisation(k, c, mean, invstd, running_mean, running_var, x, N, C, S, training, momentum, eps);
     T scale, shift;
     affine_of(nm, weight, bias, c, scale, shift);
-    T* y = thread_scratch<T>(kScratchNormPool, S + P);  // one normalised plane, pooled from L1; the windows' choices
+    T* y = thread_scratch<T>(kScratchNormPool, S + P);  // a normalised plane, pooled from L1; the windows' choices
     T* at = y + S;
     for (index_t n = 0; n < N; ++n) {
       const index_t plane = n * C + c;
-      k.norm_relu_pool_forward(out + plane * P, window + plane * P, y, at, corners, x + plane * S, H, W, P, scale,
+      k.norm_relu_pool_forward(out + plane * P, window + plane * P, y, at, x + plane * S, corners, W, OH, OW, scale,
                                shift);
     }
   });
@@ -149,28 +149,33 @@ void batch_norm_relu_max_pool_backward(T* dx, T* dweight, T* dbias, const T* dou
                                        const T* invstd, index_t N, index_t C, index_t H, index_t W, bool training,
                                        bool accumulate) {
   const ElementwiseKernels<T>& k = elementwise_kernels<T>();
-  const index_t S = H * W, P = (H / 2) * (W / 2);
+  const index_t S = H * W, OH = H / 2, OW = W / 2, P = OH * OW;
   const std::int32_t* corners = pool_window_corners(H, W);
   parallel_for(C, N * C * S, [&](index_t c) {
-    // The gated gradients and picked inputs of the channel's planes (N P values each; g is kept for the dx
-    // pass), and one plane of dy.
-    T* g = thread_scratch<T>(kScratchNormPool, 2 * N * P + S);
+    // The channel's gated gradients and picked inputs (N P values each), and its dy planes (N S). Each step
+    // runs over all of the channel's planes before the next reads what it wrote: pick and spread write with
+    // scalar stores (gathers and scatters), which the vector loads of a pass right behind them cannot take
+    // from the store buffer (they wait for the stores to retire).
+    T* g = thread_scratch<T>(kScratchNormPool, 2 * N * P + N * S);
     T* x_at = g + N * P;
     T* dy = x_at + N * P;
-    std::int32_t* at = thread_scratch<std::int32_t>(kScratchPoolChoices, P);
-    double sums[2] = {0.0, 0.0};
     for (index_t n = 0; n < N; ++n) {
       const index_t plane = n * C + c;
-      k.norm_relu_pool_backward_sums(g + n * P, x_at + n * P, at, corners, dout + plane * P, out + plane * P,
-                                     window + plane * P, x + plane * S, W, P, mean[c], sums);
+      k.norm_relu_pool_pick(g + n * P, x_at + n * P, dout + plane * P, out + plane * P, window + plane * P,
+                            x + plane * S, corners, W, OH, OW);
     }
+    double sum_dy = 0.0, sum_dy_dx = 0.0;
+    for (index_t n = 0; n < N; ++n)
+      k.norm_backward_sums(g + n * P, x_at + n * P, nullptr, P, double(mean[c]), &sum_dy, &sum_dy_dx);
     const DxCoefficients<T> d =
-        channel_gradients(c, sums[0], sums[1], dweight, dbias, weight, mean, invstd, N * S, training, accumulate);
+        channel_gradients(c, sum_dy, sum_dy_dx, dweight, dbias, weight, mean, invstd, N * S, training, accumulate);
     if (!dx) return;
+    for (index_t n = 0; n < N; ++n)
+      k.norm_relu_pool_spread(dy + n * S, g + n * P, window + (n * C + c) * P, corners, H, W, OH, OW);
     for (index_t n = 0; n < N; ++n) {
       const index_t plane = n * C + c;
-      k.norm_relu_pool_backward_dx(dx + plane * S, g + n * P, window + plane * P, corners,
-                                   d.with_x ? x + plane * S : nullptr, dy, H, W, P, d.k, d.a, d.b, accumulate);
+      k.norm_backward_dx(dx + plane * S, dy + n * S, d.with_x ? x + plane * S : nullptr, nullptr, S, d.k, d.a, d.b,
+                         accumulate);
     }
   });
 }

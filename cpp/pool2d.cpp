@@ -103,7 +103,7 @@ void max_pool2d_forward(T* out, std::int64_t* indices, const T* x, index_t N, in
     const std::int32_t* corners = pool_window_corners(H, W);
     parallel_for(N * C, N * C * P * 4, [&](index_t p) {
       T* at = thread_scratch<T>(kScratchNormPool, P);
-      k.max_pool_2x2(out + p * P, indices + p * P, at, corners, x + p * H * W, W, P);
+      k.max_pool_2x2(out + p * P, indices + p * P, at, x + p * H * W, corners, W, OH, OW);
     });
     return;
   }

@@ -29,9 +29,8 @@ enum ScratchSlot : int {
   kScratchWinogradLanes,    // Winograd conv: a chunk of images, outputs or gradients in 16-image lanes
   kScratchWinogradVT,       // Winograd conv: a chunk's transformed input transposed, (16, columns, C padded)
   kScratchWinogradFilters,  // Winograd conv: one output channel's 3x3 filters (or their gradients), (9, C)
-  kScratchNormPool,   // 2x2 max-pool (alone or after BatchNorm+ReLU): a plane of window choices, a normalised
-                       // plane, or a channel's gated gradients and picks
-  kScratchPoolChoices, // BatchNorm+ReLU+max-pool backward: one plane's window choices as int32
+  kScratchNormPool,   // 2x2 max-pool (alone or after BatchNorm+ReLU): a plane of window choices and a
+                       // normalised plane, or a channel's gated gradients, picks and dy planes
   kScratchPoolCorners, // 2x2 max-pool: the windows' corners (the calling thread's, shared by the team)
   kScratchDenseChain,  // a dense chain's step: every op's output, the probabilities and two gradient buffers
   kScratchCount

@@ -14,8 +14,9 @@ from reference.numgrad import check_backward
 pytestmark = pytest.mark.usefixtures("isa")
 
 # (N, C, H, W): even and odd sides (a last row or column no window takes), the smallest image, a batch of
-# one, and the cnn preset's first stage
-SHAPES = [(4, 3, 6, 8), (5, 2, 7, 9), (3, 2, 2, 3), (1, 4, 5, 4), (64, 32, 28, 28)]
+# one, the cnn preset's first stage, and for AVX-512's blocks of 16 windows: rows of 7 windows two to a
+# block with a last block of one row, and rows of 17 windows (a block of 16 and one of 1)
+SHAPES = [(4, 3, 6, 8), (5, 2, 7, 9), (3, 2, 2, 3), (1, 4, 5, 4), (64, 32, 28, 28), (3, 2, 11, 14), (2, 3, 5, 34)]
 
 
 def args_of(rng, shape, dtype, affine=True):

@@ -42,28 +42,27 @@ struct ElementwiseKernels {
   void (*norm_backward_dx)(T* dinp, const T* dout, const T* x, const T* gate, index_t n, T k, T a, T b,
                            bool accumulate);
 
-  // 2x2 max-pool (stride 2) of one plane x of width W, by the windows' corners (below): out and the flat
-  // position in the plane of each maximum; at is scratch of P values. Ties and NaN as max_pool2d's rule.
-  void (*max_pool_2x2)(T* out, std::int64_t* indices, T* at, const std::int32_t* corners, const T* x, index_t W,
-                       index_t P);
+  // 2x2 max-pool (stride 2) of one plane x of width W into OH x OW: out and the flat position in the plane of
+  // each maximum; at is scratch of OH OW values. Ties and NaN as max_pool2d's rule. corners[p] = 2 (p / OW)
+  // W + 2 (p % OW), window p's top-left value (pool_window_corners in pool2d.h), here and below.
+  void (*max_pool_2x2)(T* out, std::int64_t* indices, T* at, const T* x, const std::int32_t* corners, index_t W,
+                       index_t OH, index_t OW);
 
-  // Batch norm + ReLU + 2x2 max-pool (stride 2) on one image plane x (H, W); the pooled plane has P = OH OW
-  // = (H / 2) (W / 2) values, and `window` says which of a window's four values (0..3: row * 2 + column)
-  // each took. corners[p] = 2 (p / OW) W + 2 (p % OW), window p's top-left value. y and dy are scratch
-  // planes of H W values, at scratch of P.
-  // forward: out = the window's max of max(x * scale + shift, 0), ties and NaN as max_pool2d's 2x2 kernel.
-  void (*norm_relu_pool_forward)(T* out, std::uint8_t* window, T* y, T* at, const std::int32_t* corners,
-                                 const T* x, index_t H, index_t W, index_t P, T scale, T shift);
-  // g = dout where out > 0, else 0, and x_at = the x each window took, both (P) written to g, x_at (the
-  // sums' operands, and g again for dx); returns += sum g and += sum g (x_at - mean) in sums.
-  void (*norm_relu_pool_backward_sums)(T* g, T* x_at, std::int32_t* at, const std::int32_t* corners, const T* dout,
-                                       const T* out, const std::uint8_t* window, const T* x, index_t W, index_t P,
-                                       T mean, double sums[2]);
-  // dinp (H, W) = dy * k + x * a + b, dy = g at the position each window took and 0 elsewhere (x null:
-  // dy * k); += instead of = when accumulate.
-  void (*norm_relu_pool_backward_dx)(T* dinp, const T* g, const std::uint8_t* window, const std::int32_t* corners,
-                                     const T* x, T* dy, index_t H, index_t W, index_t P, T k, T a, T b,
-                                     bool accumulate);
+  // Batch norm + ReLU + 2x2 max-pool (stride 2) on one image plane x (H, W); the pooled plane has OH x OW =
+  // (H / 2) x (W / 2) values, and `window` says which of a window's four values (0..3: row * 2 + column)
+  // each took (only a byte's low two bits are read, so any byte stays inside its window).
+  // forward: out = the window's max of max(x * scale + shift, 0), ties and NaN as max_pool2d's 2x2 kernel;
+  // y and at are scratch of H W and OH OW values.
+  void (*norm_relu_pool_forward)(T* out, std::uint8_t* window, T* y, T* at, const T* x, const std::int32_t* corners,
+                                 index_t W, index_t OH, index_t OW, T scale, T shift);
+  // backward, the sums' operands (OH OW each): g = dout where out > 0, else 0, and x_at = the x each window
+  // took; norm_backward_sums(g, x_at, ...) then gives the channel's sums.
+  void (*norm_relu_pool_pick)(T* g, T* x_at, const T* dout, const T* out, const std::uint8_t* window, const T* x,
+                              const std::int32_t* corners, index_t W, index_t OH, index_t OW);
+  // backward, the gradient reaching the normalisation: dy (H, W) = g at the position each window took, zero
+  // elsewhere; norm_backward_dx(dinp, dy, x, ...) then gives dx, the unfused ops' values.
+  void (*norm_relu_pool_spread)(T* dy, const T* g, const std::uint8_t* window, const std::int32_t* corners, index_t H,
+                                index_t W, index_t OH, index_t OW);
 };
 
 ElementwiseKernels<float> elementwise_kernels_float_ref();

@@ -246,11 +246,11 @@ void norm_backward_dx_loop(T* dinp, const T* dout, const T* x, const T* gate, in
 }
 
 // ---- 2x2 max-pool, alone and after batch norm + ReLU, one image plane ------------------------------------
-// A CNN's planes are small (7 to 28 values a row): too narrow for vectors along a row. So the plane is first
-// normalised into a scratch plane y that stays in L1 (contiguous, vectorised), and the windows are then
-// taken in one flat loop over the pooled positions, loading each window's corners through `corners`
-// (the top-left corner of window p: 2 (p / OW) W + 2 (p % OW), the same for every plane, so the caller
-// computes it once): gathers on AVX2 and AVX-512.
+// The kernels below hand a plane's windows to a `Windows` policy. PortableWindows takes them in one flat
+// loop, loading each window's values through `corners` (window p's top-left value: 2 (p / OW) W + 2 (p % OW),
+// the same for every plane, so the caller computes it once); GCC emulates those gathers with scalar loads
+// (its x86 tuning turns vector gathers off). An ISA file may replace a step: AVX-512's forward fills whole
+// vectors with windows by masked loads and in-register shuffles (elementwise_avx512.cpp).
 
 // The window's maximum and where it is (row * 2 + column), as max_pool_2x2 in pool2d.cpp decides: the first
 // of equal values in the order top-left, top-right, bottom-left, bottom-right, and the first NaN if any (a
@@ -273,88 +273,105 @@ inline void window_max(T a, T b, T c, T d, T& best, T& at) {
   at = a != a ? T(0) : at;
 }
 
+// The normalised, rectified value of batch norm + ReLU: exactly affine_loop's expression, so the fused
+// kernels give the unfused ops' values bit for bit.
 template <class T>
-inline void pool_windows(T* __restrict out, T* __restrict at, const T* __restrict y,
-                         const std::int32_t* __restrict corners, index_t W, index_t P) {
-#pragma omp simd
-  for (index_t p = 0; p < P; ++p) {
-    const std::int32_t c = corners[p];
-    window_max(y[c], y[c + 1], y[c + W], y[c + W + 1], out[p], at[p]);
-  }
+inline T norm_relu(T x, T scale, T shift) {
+  const T v = x * scale + shift;
+  return v < T(0) ? T(0) : v;
 }
 
-template <class T>
-void max_pool_2x2_loop(T* out, std::int64_t* indices, T* at, const std::int32_t* corners, const T* x, index_t W,
-                       index_t P) {
-  pool_windows(out, at, x, corners, W, P);
-#pragma omp simd
-  for (index_t p = 0; p < P; ++p) {
-    const std::int32_t a = std::int32_t(at[p]);
-    indices[p] = std::int64_t(corners[p]) + (a >> 1) * W + (a & 1);
-  }
-}
-
-// at: scratch of P values.
-template <class T>
-void norm_relu_pool_forward_loop(T* out, std::uint8_t* window, T* y, T* at, const std::int32_t* corners, const T* x,
-                                 index_t H, index_t W, index_t P, T scale, T shift) {
-  affine_loop(y, x, H * W, scale, shift, true);
-  pool_windows(out, at, y, corners, W, P);
-#pragma omp simd
-  for (index_t p = 0; p < P; ++p) window[p] = static_cast<std::uint8_t>(std::int32_t(at[p]));
-}
-
-// The position inside its window that `at` names, from the window's corner; only the low two bits of the
-// byte are read, so any byte stays inside its window.
+// The position in the plane of window p's value that `window` names (0..3): only the low two bits of the byte
+// are read, so any byte stays inside its window.
 inline std::int32_t window_position(std::int32_t corner, std::int32_t at, index_t W) {
   return corner + ((at >> 1) & 1) * std::int32_t(W) + (at & 1);
 }
 
-template <class T>
-inline void pick_windows(T* __restrict g, T* __restrict x_at, const T* __restrict dout, const T* __restrict out,
-                         const std::int32_t* __restrict at, const std::int32_t* __restrict corners,
-                         const T* __restrict x, index_t W, index_t P) {
+// The OH x OW windows of a plane x with rows of W; out, at, picked are (OH, OW), dy (2 OH, W); P = OH OW.
+struct PortableWindows {
+  // out, at: each window's max and where (window_max) of the values, normalised and rectified first when
+  // kNormalise (into y, scratch of 2 OH W values, in one contiguous pass that vectorises); where again as a
+  // byte in `window` unless it is null (then at holds it; at and y are scratch otherwise, which an ISA's
+  // version need not write).
+  template <bool kNormalise, class T>
+  static void pool(T* __restrict out, T* __restrict at, std::uint8_t* __restrict window, T* __restrict y,
+                   const T* __restrict x, const std::int32_t* __restrict corners, index_t W, index_t OH, index_t OW,
+                   T scale, T shift) {
+    const index_t P = OH * OW;
+    if (kNormalise) {
 #pragma omp simd
-  for (index_t p = 0; p < P; ++p) {
-    g[p] = gated(dout, out, p);
-    x_at[p] = x[window_position(corners[p], at[p], W)];
+      for (index_t i = 0; i < 2 * OH * W; ++i) y[i] = norm_relu(x[i], scale, shift);
+    }
+    const T* __restrict v = kNormalise ? y : x;
+#pragma omp simd
+    for (index_t p = 0; p < P; ++p) {
+      const std::int32_t c = corners[p];
+      window_max(v[c], v[c + 1], v[c + W], v[c + W + 1], out[p], at[p]);
+    }
+    if (window)
+#pragma omp simd
+      for (index_t p = 0; p < P; ++p) window[p] = static_cast<std::uint8_t>(std::int32_t(at[p]));
   }
-}
-
-// at: scratch of P int32.
-template <class T>
-void norm_relu_pool_backward_sums_loop(T* g, T* x_at, std::int32_t* at, const std::int32_t* corners, const T* dout,
-                                       const T* out, const std::uint8_t* window, const T* x, index_t W, index_t P,
-                                       T mean, double sums[2]) {
+  // picked = the value at the position `window` names of each window.
+  template <class T>
+  static void pick(T* __restrict picked, const std::uint8_t* __restrict window, const T* __restrict x,
+                   const std::int32_t* __restrict corners, index_t W, index_t OH, index_t OW) {
 #pragma omp simd
-  for (index_t p = 0; p < P; ++p) at[p] = window[p];
-  pick_windows(g, x_at, dout, out, at, corners, x, W, P);
-  lane_sums2<T>(P, [=](index_t i, T& dy, T& dy_dx) {
-    dy += g[i];
-    dy_dx += g[i] * (x_at[i] - mean);
-  }, sums);
-}
-
-// dy (H, W): g routed to the positions the windows took, zero elsewhere; then dx over the whole plane by
-// norm_backward_dx's loop, so the values are those of the unfused ops.
-template <class T>
-void norm_relu_pool_backward_dx_loop(T* dinp, const T* g, const std::uint8_t* window, const std::int32_t* corners,
-                                     const T* x, T* dy, index_t H, index_t W, index_t P, T k, T a, T b,
-                                     bool accumulate) {
+    for (index_t p = 0; p < OH * OW; ++p) picked[p] = x[window_position(corners[p], window[p], W)];
+  }
+  // dy (2 OH, W): g at the position `window` names of each window, zero elsewhere.
+  template <class T>
+  static void spread(T* __restrict dy, const T* __restrict g, const std::uint8_t* __restrict window,
+                     const std::int32_t* __restrict corners, index_t W, index_t OH, index_t OW) {
 #pragma omp simd
-  for (index_t i = 0; i < H * W; ++i) dy[i] = T(0);
-  for (index_t p = 0; p < P; ++p) dy[window_position(corners[p], window[p], W)] = g[p];
-  norm_backward_dx_loop(dinp, dy, x, static_cast<const T*>(nullptr), H * W, k, a, b, accumulate);
+    for (index_t i = 0; i < 2 * OH * W; ++i) dy[i] = T(0);
+    for (index_t p = 0; p < OH * OW; ++p) dy[window_position(corners[p], window[p], W)] = g[p];
+  }
+};
+
+template <class T, class Windows>
+void max_pool_2x2_loop(T* out, std::int64_t* indices, T* at, const T* x, const std::int32_t* corners, index_t W,
+                       index_t OH, index_t OW) {
+  Windows::template pool<false>(out, at, static_cast<std::uint8_t*>(nullptr), static_cast<T*>(nullptr), x, corners, W,
+                                OH, OW, T(1), T(0));
+#pragma omp simd
+  for (index_t p = 0; p < OH * OW; ++p) indices[p] = window_position(corners[p], std::int32_t(at[p]), W);
 }
 
-template <class T>
+template <class T, class Windows>
+void norm_relu_pool_forward_loop(T* out, std::uint8_t* window, T* y, T* at, const T* x, const std::int32_t* corners,
+                                 index_t W, index_t OH, index_t OW, T scale, T shift) {
+  Windows::template pool<true>(out, at, window, y, x, corners, W, OH, OW, scale, shift);
+}
+
+template <class T, class Windows>
+void norm_relu_pool_pick_loop(T* g, T* x_at, const T* dout, const T* out, const std::uint8_t* window, const T* x,
+                              const std::int32_t* corners, index_t W, index_t OH, index_t OW) {
+#pragma omp simd
+  for (index_t p = 0; p < OH * OW; ++p) g[p] = gated(dout, out, p);
+  Windows::pick(x_at, window, x, corners, W, OH, OW);
+}
+
+template <class T, class Windows>
+void norm_relu_pool_spread_loop(T* dy, const T* g, const std::uint8_t* window, const std::int32_t* corners,
+                                index_t H, index_t W, index_t OH, index_t OW) {
+  Windows::spread(dy, g, window, corners, W, OH, OW);
+  for (index_t i = 2 * OH * W; i < H * W; ++i) dy[i] = T(0);
+}
+
+// The table of an ISA file; `Windows` the 2x2 max-pool kernels' steps over a plane's windows
+// (PortableWindows or the file's own).
+template <class T, class Windows = PortableWindows>
 ElementwiseKernels<T> elementwise_table() {
-  return {activation_forward_loop<T>,      activation_backward_loop<T>,     softmax_row_exp_loop<T>,
-          scale_loop<T>,                   softmax_forward_row_loop<T>,     softmax_backward_row_loop<T>,
-          log_softmax_forward_row_loop<T>, log_softmax_backward_row_loop<T>, sum_loop<T>,
-          sum_squared_deviation_loop<T>,   affine_loop<T>,                  norm_backward_sums_loop<T>,
-          norm_backward_dx_loop<T>,        max_pool_2x2_loop<T>,            norm_relu_pool_forward_loop<T>,
-          norm_relu_pool_backward_sums_loop<T>, norm_relu_pool_backward_dx_loop<T>};
+  return {activation_forward_loop<T>,           activation_backward_loop<T>,
+          softmax_row_exp_loop<T>,              scale_loop<T>,
+          softmax_forward_row_loop<T>,          softmax_backward_row_loop<T>,
+          log_softmax_forward_row_loop<T>,      log_softmax_backward_row_loop<T>,
+          sum_loop<T>,                          sum_squared_deviation_loop<T>,
+          affine_loop<T>,                       norm_backward_sums_loop<T>,
+          norm_backward_dx_loop<T>,             max_pool_2x2_loop<T, Windows>,
+          norm_relu_pool_forward_loop<T, Windows>, norm_relu_pool_pick_loop<T, Windows>,
+          norm_relu_pool_spread_loop<T, Windows>};
 }
 
 }  // namespace
