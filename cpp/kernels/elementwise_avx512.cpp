@@ -85,7 +85,7 @@ inline void window_max16(__m512 a, __m512 b, __m512 c, __m512 d, __m512& best, _
   }
 }
 
-// norm_relu on 16 values: x * scale + shift fused as the compiler fuses the portable expression.
+// norm_relu (elementwise_loops.h) on 16 values: its mul_add is a fused multiply-add in this file.
 inline __m512 norm_relu16(__m512 x, __m512 scale, __m512 shift) {
   const __m512 v = _mm512_fmadd_ps(x, scale, shift);
   return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_LT_OQ), v, _mm512_setzero_ps());

@@ -171,17 +171,40 @@ double sum_squared_deviation_loop(const T* x, index_t n, double mean) {
   return sums[0];
 }
 
+// x a + b rounded once where the ISA file has fused multiply-add (the operation the AVX-512 max-pool kernel's
+// intrinsics use) and twice where it has not (the ref build). Written out because the compiler contracts
+// `x * a + b` only when it optimises: the sanitizers' debug build would otherwise round the portable
+// expression differently from the intrinsics.
+inline float mul_add(float x, float a, float b) {
+#if defined(__FMA__)
+  return __builtin_fmaf(x, a, b);
+#else
+  return x * a + b;
+#endif
+}
+inline double mul_add(double x, double a, double b) {
+#if defined(__FMA__)
+  return __builtin_fma(x, a, b);
+#else
+  return x * a + b;
+#endif
+}
+
+// The normalised, rectified value of batch norm + ReLU, in the unfused op's loop and the fused ones alike.
+template <class T>
+inline T norm_relu(T x, T scale, T shift) {
+  const T v = mul_add(x, scale, shift);
+  return v < T(0) ? T(0) : v;
+}
+
 template <class T>
 void affine_loop(T* out, const T* x, index_t n, T scale, T shift, bool relu) {
   if (relu) {
 #pragma omp simd
-    for (index_t i = 0; i < n; ++i) {
-      const T v = x[i] * scale + shift;
-      out[i] = v < T(0) ? T(0) : v;
-    }
+    for (index_t i = 0; i < n; ++i) out[i] = norm_relu(x[i], scale, shift);
   } else {
 #pragma omp simd
-    for (index_t i = 0; i < n; ++i) out[i] = x[i] * scale + shift;
+    for (index_t i = 0; i < n; ++i) out[i] = mul_add(x[i], scale, shift);
   }
 }
 
@@ -271,14 +294,6 @@ inline void window_max(T a, T b, T c, T d, T& best, T& at) {
   at = b != b ? T(1) : at;
   best = a != a ? a : best;
   at = a != a ? T(0) : at;
-}
-
-// The normalised, rectified value of batch norm + ReLU: exactly affine_loop's expression, so the fused
-// kernels give the unfused ops' values bit for bit.
-template <class T>
-inline T norm_relu(T x, T scale, T shift) {
-  const T v = x * scale + shift;
-  return v < T(0) ? T(0) : v;
 }
 
 // The position in the plane of window p's value that `window` names (0..3): only the low two bits of the byte
