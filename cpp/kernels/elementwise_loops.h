@@ -175,16 +175,11 @@ double sum_squared_deviation_loop(const T* x, index_t n, double mean) {
 // intrinsics use) and twice where it has not (the ref build). Written out because the compiler contracts
 // `x * a + b` only when it optimises: the sanitizers' debug build would otherwise round the portable
 // expression differently from the intrinsics.
-inline float mul_add(float x, float a, float b) {
+template <class T>
+inline T mul_add(T x, T a, T b) {
 #if defined(__FMA__)
-  return __builtin_fmaf(x, a, b);
-#else
-  return x * a + b;
-#endif
-}
-inline double mul_add(double x, double a, double b) {
-#if defined(__FMA__)
-  return __builtin_fma(x, a, b);
+  if constexpr (sizeof(T) == sizeof(float)) return __builtin_fmaf(x, a, b);
+  else return __builtin_fma(x, a, b);
 #else
   return x * a + b;
 #endif

@@ -47,10 +47,11 @@ inline __m256i first_lanes(index_t n) {
   return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(n)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
 }
 
-// rows_to_lanes (winograd_kernels.h) 8 values at a time, as two 8 x 8 transposes: images 0-7 to the
-// first ymm of each lanes position, images 8-15 to the second.
-void rows_to_lanes_avx2(float* lanes, index_t pitch, const float* rows, index_t stride, index_t used, index_t width,
-                        index_t height, index_t ahead) {
+// The blocks of 8 values of each image's run of height * width values, twice each: body(f0, n, mask, half, at)
+// for images 8 half .. 8 half + 7, with n values from f0 (mask: the first n lanes) whose lanes position
+// starts at `at`, which the body advances past them.
+template <class F>
+inline void for_each_block_half(index_t width, index_t height, F&& body) {
   const index_t count = width * height;
   LanePosition at;
   for (index_t f0 = 0; f0 < count; f0 += 8) {
@@ -59,50 +60,51 @@ void rows_to_lanes_avx2(float* lanes, index_t pitch, const float* rows, index_t 
     const LanePosition start = at;
     for (int half = 0; half < 2; ++half) {
       at = start;
-      __m256 r[8];
-#pragma GCC unroll 8
-      for (int i = 0; i < 8; ++i) {
-        const float* src = rows + (8 * half + i) * stride + f0;
-        r[i] = 8 * half + i < used ? _mm256_maskload_ps(src, mask) : _mm256_setzero_ps();
-        if (ahead != 0 && 8 * half + i < used) _mm_prefetch(reinterpret_cast<const char*>(src + ahead), _MM_HINT_T0);
-      }
-      transpose8(r);
-#pragma GCC unroll 8
-      for (int j = 0; j < 8; ++j)
-        if (j < n) {
-          _mm256_storeu_ps(lanes + at.offset + 8 * half, r[j]);
-          at.next(width, pitch);
-        }
+      body(f0, n, mask, half, at);
     }
   }
 }
 
+// rows_to_lanes (winograd_kernels.h) 8 values at a time, as two 8 x 8 transposes: images 0-7 to the
+// first ymm of each lanes position, images 8-15 to the second.
+void rows_to_lanes_avx2(float* lanes, index_t pitch, const float* rows, index_t stride, index_t used, index_t width,
+                        index_t height, index_t ahead) {
+  for_each_block_half(width, height, [&](index_t f0, index_t n, __m256i mask, int half, LanePosition& at) {
+    __m256 r[8];
+#pragma GCC unroll 8
+    for (int i = 0; i < 8; ++i) {
+      const float* src = rows + (8 * half + i) * stride + f0;
+      r[i] = 8 * half + i < used ? _mm256_maskload_ps(src, mask) : _mm256_setzero_ps();
+      if (ahead != 0 && 8 * half + i < used) _mm_prefetch(reinterpret_cast<const char*>(src + ahead), _MM_HINT_T0);
+    }
+    transpose8(r);
+#pragma GCC unroll 8
+    for (int j = 0; j < 8; ++j)
+      if (j < n) {
+        _mm256_storeu_ps(lanes + at.offset + 8 * half, r[j]);
+        at.next(width, pitch);
+      }
+  });
+}
+
 void lanes_to_rows_avx2(float* rows, index_t stride, const float* lanes, index_t pitch, index_t used, index_t width,
                         index_t height, bool add, index_t ahead) {
-  const index_t count = width * height;
-  LanePosition at;
-  for (index_t f0 = 0; f0 < count; f0 += 8) {
-    const index_t n = count - f0 < 8 ? count - f0 : 8;
-    const __m256i mask = first_lanes(n);
-    const LanePosition start = at;
-    for (int half = 0; half < 2; ++half) {
-      at = start;
-      __m256 r[8];
+  for_each_block_half(width, height, [&](index_t f0, index_t n, __m256i mask, int half, LanePosition& at) {
+    __m256 r[8];
 #pragma GCC unroll 8
-      for (int j = 0; j < 8; ++j) {
-        r[j] = j < n ? _mm256_loadu_ps(lanes + at.offset + 8 * half) : _mm256_setzero_ps();
-        if (j < n) at.next(width, pitch);
-      }
-      transpose8(r);
-#pragma GCC unroll 8
-      for (int i = 0; i < 8; ++i)
-        if (8 * half + i < used) {
-          float* dst = rows + (8 * half + i) * stride + f0;
-          if (ahead != 0) _mm_prefetch(reinterpret_cast<const char*>(dst + ahead), _MM_HINT_T0);
-          _mm256_maskstore_ps(dst, mask, add ? _mm256_add_ps(_mm256_maskload_ps(dst, mask), r[i]) : r[i]);
-        }
+    for (int j = 0; j < 8; ++j) {
+      r[j] = j < n ? _mm256_loadu_ps(lanes + at.offset + 8 * half) : _mm256_setzero_ps();
+      if (j < n) at.next(width, pitch);
     }
-  }
+    transpose8(r);
+#pragma GCC unroll 8
+    for (int i = 0; i < 8; ++i)
+      if (8 * half + i < used) {
+        float* dst = rows + (8 * half + i) * stride + f0;
+        if (ahead != 0) _mm_prefetch(reinterpret_cast<const char*>(dst + ahead), _MM_HINT_T0);
+        _mm256_maskstore_ps(dst, mask, add ? _mm256_add_ps(_mm256_maskload_ps(dst, mask), r[i]) : r[i]);
+      }
+  });
 }
 
 }  // namespace
