@@ -92,8 +92,9 @@ void input_to_lanes(const WinogradKernels<T>& k, T* xt, const T* x, const Conv2d
       std::fill(plane + r * pitch + (PW + s.W) * kLanes, plane + (r + 1) * pitch, T(0));
     }
     std::fill(plane + in.last * pitch, plane + rows * pitch, T(0));
-    k.rows_to_lanes(plane + in.first * pitch + PW * kLanes, pitch, x + (ch.n0 * s.C + c) * HW + (in.y0 + in.first) * s.W,
-                    s.C * HW, ch.lanes, s.W, in.last - in.first, c + 1 < s.C ? HW : 0);
+    const T* image = x + (ch.n0 * s.C + c) * HW;
+    k.rows_to_lanes(plane + in.first * pitch + PW * kLanes, pitch, image + (in.y0 + in.first) * s.W, s.C * HW, ch.lanes,
+                    s.W, in.last - in.first, c + 1 < s.C ? HW : 0);
   }
 }
 
@@ -227,7 +228,8 @@ void conv2d_winograd_forward(T* out, T* transformed, const T* x, const T* weight
       const index_t pitch = 2 * p.TW * kLanes, inside = std::min(2 * ch.R(), OH - 2 * ch.th0);
       for (index_t oc = 0; oc < s.OC; ++oc)
         k.lanes_to_rows(out + (ch.n0 * s.OC + oc) * OH * OW + 2 * ch.th0 * OW, s.OC * OH * OW,
-                        lanes + oc * 2 * ch.R() * pitch, pitch, ch.lanes, OW, inside, false, oc + 1 < s.OC ? OH * OW : 0);
+                        lanes + oc * 2 * ch.R() * pitch, pitch, ch.lanes, OW, inside, false,
+                        oc + 1 < s.OC ? OH * OW : 0);
     });
   });
 }
@@ -292,13 +294,13 @@ void conv2d_winograd_backward(T* dx, T* dweight, const T* dout, const T* x, cons
         const InsideRows in = inside_rows(s, ch);
         const index_t split = std::clamp<index_t>(2, in.first, in.last);
         for (index_t c = 0; c < s.C; ++c) {
-          T* image = dx + (ch.n0 * s.C + c) * HW + in.y0 * s.W;
+          T* image = dx + (ch.n0 * s.C + c) * HW;
           const T* plane = lanes + c * rows * pitch + s.win.PW * kLanes;
           const index_t ahead = c + 1 < s.C ? HW : 0;
-          k.lanes_to_rows(image + in.first * s.W, s.C * HW, plane + in.first * pitch, pitch, ch.lanes, s.W,
+          k.lanes_to_rows(image + (in.y0 + in.first) * s.W, s.C * HW, plane + in.first * pitch, pitch, ch.lanes, s.W,
                           split - in.first, accumulate || !first, ahead);
-          k.lanes_to_rows(image + split * s.W, s.C * HW, plane + split * pitch, pitch, ch.lanes, s.W, in.last - split,
-                          accumulate, ahead);
+          k.lanes_to_rows(image + (in.y0 + split) * s.W, s.C * HW, plane + split * pitch, pitch, ch.lanes, s.W,
+                          in.last - split, accumulate, ahead);
         }
       }
       first = false;

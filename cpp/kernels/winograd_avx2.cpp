@@ -73,9 +73,13 @@ void rows_to_lanes_avx2(float* lanes, index_t pitch, const float* rows, index_t 
     __m256 r[8];
 #pragma GCC unroll 8
     for (int i = 0; i < 8; ++i) {
+      if (8 * half + i >= used) {  // (no address is formed past the images there are)
+        r[i] = _mm256_setzero_ps();
+        continue;
+      }
       const float* src = rows + (8 * half + i) * stride + f0;
-      r[i] = 8 * half + i < used ? _mm256_maskload_ps(src, mask) : _mm256_setzero_ps();
-      if (ahead != 0 && 8 * half + i < used) _mm_prefetch(reinterpret_cast<const char*>(src + ahead), _MM_HINT_T0);
+      r[i] = _mm256_maskload_ps(src, mask);
+      if (ahead != 0) _mm_prefetch(reinterpret_cast<const char*>(src + ahead), _MM_HINT_T0);
     }
     transpose8(r);
 #pragma GCC unroll 8

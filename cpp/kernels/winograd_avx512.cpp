@@ -43,8 +43,13 @@ void rows_to_lanes_avx512(float* lanes, index_t pitch, const float* rows, index_
     __m512 r[16];
 #pragma GCC unroll 16
     for (int l = 0; l < 16; ++l) {
-      r[l] = l < used ? _mm512_maskz_loadu_ps(mask, rows + l * stride + f0) : _mm512_setzero_ps();
-      if (ahead != 0 && l < used) _mm_prefetch(reinterpret_cast<const char*>(rows + l * stride + f0 + ahead), _MM_HINT_T0);
+      if (l >= used) {  // (no address is formed past the images there are)
+        r[l] = _mm512_setzero_ps();
+        continue;
+      }
+      const float* src = rows + l * stride + f0;
+      r[l] = _mm512_maskz_loadu_ps(mask, src);
+      if (ahead != 0) _mm_prefetch(reinterpret_cast<const char*>(src + ahead), _MM_HINT_T0);
     }
     transpose16(r);
 #pragma GCC unroll 16

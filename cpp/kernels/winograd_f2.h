@@ -150,8 +150,12 @@ void rows_to_lanes(T* lanes, index_t pitch, const T* rows, index_t stride, index
   for (index_t y = 0; y < height; ++y) {
     T* dst = lanes + y * pitch;
     for (index_t l = 0; l < kLanes; ++l) {
+      if (l >= used) {
+        for (index_t j = 0; j < width; ++j) dst[j * kLanes + l] = T(0);
+        continue;
+      }
       const T* r = rows + l * stride + y * width;
-      for (index_t j = 0; j < width; ++j) dst[j * kLanes + l] = l < used ? r[j] : T(0);
+      for (index_t j = 0; j < width; ++j) dst[j * kLanes + l] = r[j];
     }
   }
 }
