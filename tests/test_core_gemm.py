@@ -278,6 +278,34 @@ def test_operands_at_odd_offsets_and_row_strides(isa, rng, ta, tb):
     close(F.matmul(a, b, ta, tb), c, np.float64, K)
 
 
+def rows_4kib_apart(values):
+    """values (2-D) as a column slice of a wider array whose rows are a multiple of 4 KiB apart."""
+    pages = -(-values.shape[1] * values.itemsize // 4096)
+    wide = np.zeros((values.shape[0], pages * 4096 // values.itemsize), values.dtype)
+    wide[:, : values.shape[1]] = values
+    return wide[:, : values.shape[1]]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("ta,tb", [(False, False), (True, False), (False, True), (True, True)])
+@pytest.mark.parametrize("orientation", ["as_given", "transposed"])
+def test_operand_rows_4kib_apart_give_the_bits_of_rows_that_are_not(isa, rng, dtype, ta, tb, orientation):
+    # Rows of the panels' A (either operand, by the way round) a multiple of 4 KiB apart are copied to an
+    # alias-free pitch, or packed when A runs by columns, before the microkernels read them (gemm.cpp,
+    # rows_alias_in_l1): the same kernels on the same values. M has full tiles and edge rows on every ISA,
+    # K two K blocks.
+    M, N, K = 41, 70, 600
+    a, b = operands(rng, M, N, K, ta, tb, dtype)
+    want = np.empty((M, N), dtype)
+    got = np.empty((M, N), dtype)
+    with num_threads(2):
+        _core.gemm(want, a, b, ta, tb, orientation=orientation)
+        _core.gemm(got, rows_4kib_apart(a), rows_4kib_apart(b), ta, tb, orientation=orientation)
+    assert _core.gemm_plan(M, N, K, ta, tb)["strategy"] == "panels"
+    np.testing.assert_array_equal(got, want)
+    close(got, ref_matmul(a, b, ta, tb), dtype, K)
+
+
 def test_column_slices_must_keep_rows_contiguous(rng):
     a = rng.standard_normal((6, 8))
     with pytest.raises(ValueError, match="a: rows must be contiguous"):
