@@ -79,11 +79,29 @@ void pack_b(T* dst, const GemmKernel<T>& kern, const Product<T>& P, index_t p0, 
   kern.pack(dst, P.b_at(p0, j0), P.trans_b ? P.ldb : 1, P.trans_b ? 1 : P.ldb, cols, kern.nr, kb);
 }
 
+// The inner loop runs along whichever way C is contiguous, so that it vectorises: along j for a C stored
+// by rows, along i for one stored by columns (a product computed as its transpose). The scalar loop across
+// a transposed C's columns took 1.7% of the mlp's training step.
 template <class T>
 void add_bias_tile(const Product<T>& P, index_t i0, index_t j0, int m, int n) {
-  for (int i = 0; i < m; ++i)
-    for (int j = 0; j < n; ++j)
-      *P.c_at(i0 + i, j0 + j) += P.bias_along == BiasAlong::Rows ? P.bias[i0 + i] : P.bias[j0 + j];
+  const bool along_rows = P.bias_along == BiasAlong::Rows;
+  if (P.rs_c == 1) {
+    for (int j = 0; j < n; ++j) {
+      T* c = P.c_at(i0, j0 + j);
+      if (along_rows)
+        for (int i = 0; i < m; ++i) c[i] += P.bias[i0 + i];
+      else
+        for (int i = 0; i < m; ++i) c[i] += P.bias[j0 + j];
+    }
+    return;
+  }
+  for (int i = 0; i < m; ++i) {  // (cs_c == 1: gemm() stores C by rows or by columns)
+    T* c = P.c_at(i0 + i, j0);
+    if (along_rows)
+      for (int j = 0; j < n; ++j) c[j] += P.bias[i0 + i];
+    else
+      for (int j = 0; j < n; ++j) c[j] += P.bias[j0 + j];
+  }
 }
 
 // One microkernel call on the tile at (i0, j0), then the bias if this was the last K block; `edge` picks
