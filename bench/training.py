@@ -6,7 +6,8 @@ microkernel's peak set on samples/s (bench/flops.py) and every library's share o
 JAX (in a process of its own, compiled once, timing a pass when asked) run in rounds of one short pass each:
 the samples/s columns are each library's median pass, and each ratio is the median over the rounds of the
 two passes' ratio within a round, so that a slow spell of the host, which lasts seconds here, falls on both
-sides of a ratio instead of on one library's passes."""
+sides of a ratio instead of on one library's passes. Within a round nntrain's pass sits between the peers',
+next to each (round_order)."""
 
 import contextlib
 import os
@@ -25,9 +26,10 @@ from .flops import ceiling_samples_per_second, peak_gflops, training_flops
 from .peers import JaxPeer, jax_or_none, torch_or_none, torch_preset
 
 INPUT, CLASSES, BATCH = (1, 28, 28), 10, 64
-# (preset, steps per pass, rounds of one pass per library), and the same when --quick
-PASSES = (("mlp", 100, 7), ("cnn", 10, 5))
-QUICK_PASSES = (("mlp", 100, 3), ("cnn", 10, 2))
+# (preset, steps per pass, rounds of one pass per library), and the same when --quick; even round counts,
+# so that each peer runs as often before nntrain's pass as after it (round_order)
+PASSES = (("mlp", 100, 8), ("cnn", 10, 6))
+QUICK_PASSES = (("mlp", 100, 4), ("cnn", 10, 2))
 
 
 def _batches(steps, seed=0):
@@ -65,6 +67,13 @@ def torch_rate(torch, preset, steps, warmup):
     return _rate(step, _batches(steps + warmup), warmup)
 
 
+def round_order(round_index):
+    """The libraries' passes in a round: nntrain's in the middle, next to each peer's, and the peers taking
+    turns before and after it, so that a host drifting faster or slower within a round favours neither side
+    of a ratio over two rounds."""
+    return ("torch", "nntrain", "jax") if round_index % 2 == 0 else ("jax", "nntrain", "torch")
+
+
 def paired_ratios(passes):
     """{"vs_torch": ..., "vs_jax": ...}: for each peer that ran, the median over the rounds of nntrain's pass
     over the peer's pass in the same round."""
@@ -92,12 +101,13 @@ def run(threads_list=(1, 2), quick=False):
             passes = {"nntrain": [], "torch": [], "jax": []}
             with contextlib.ExitStack() as stack:
                 jax = stack.enter_context(JaxPeer(preset, threads, steps, 5, INPUT, CLASSES)) if has_jax else None
-                for _ in range(rounds):
-                    passes["nntrain"].append(nntrain_rate(preset, steps, 5))
-                    if torch is not None:
-                        passes["torch"].append(torch_rate(torch, preset, steps, 5))
-                    if jax is not None:
-                        passes["jax"].append(jax.rate())
+                runs = {"nntrain": lambda: nntrain_rate(preset, steps, 5),
+                        "torch": (lambda: torch_rate(torch, preset, steps, 5)) if torch is not None else None,
+                        "jax": jax.rate if jax is not None else None}
+                for r in range(rounds):
+                    for library in round_order(r):
+                        if runs[library] is not None:
+                            passes[library].append(runs[library]())
             row = {"model": preset, "threads": threads}
             row.update({lib: statistics.median(rates) for lib, rates in passes.items() if rates})
             row.update(paired_ratios(passes))

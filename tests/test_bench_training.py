@@ -22,3 +22,13 @@ def test_ratios_pair_the_passes_of_a_round():
 
 def test_a_peer_that_did_not_run_has_no_ratio():
     assert training.paired_ratios({"nntrain": [1.0, 2.0], "torch": [], "jax": []}) == {}
+
+
+def test_nntrain_runs_next_to_each_peer_and_the_peers_take_turns_before_it():
+    orders = [training.round_order(r) for r in range(4)]
+    assert all(order[1] == "nntrain" and sorted(order) == ["jax", "nntrain", "torch"] for order in orders)
+    assert orders[0] != orders[1] and orders[0] == orders[2]  # each peer before nntrain every other round
+
+
+def test_round_counts_are_even():
+    assert all(rounds % 2 == 0 for _, _, rounds in training.PASSES + training.QUICK_PASSES)
