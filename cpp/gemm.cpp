@@ -3,8 +3,9 @@
 //
 //   gemm_panels   the usual one. Each thread takes a contiguous share of the result's nr-wide column
 //                 panels and never waits for another (a shared packed block costs two barriers per K
-//                 block, a large part of the small products of a training step). For each group of nc
-//                 columns and each K block of kc:
+//                 block, a large part of the small products of a training step); the last 15% of each
+//                 share is a tail that any thread done with its own may take (PanelTails). For each group
+//                 of nc columns and each K block of kc:
 //                   pack the group's B panels      (kc x nc, in L2; read row by row across the panels)
 //                   for ir over mr-row panels:     A read in place (mr x kc, stays in L1)
 //                     for jr over the group:       microkernel
@@ -27,6 +28,8 @@
 #include "gemm.h"
 
 #include <algorithm>
+#include <atomic>
+#include <vector>
 #include <chrono>
 #include <utility>
 
@@ -181,6 +184,40 @@ index_t alias_free_pitch(index_t kb) {
   return kb + index_t(64 / sizeof(T));
 }
 
+// The last part of each thread's share of the column panels, which any thread may take in runs once its
+// own work is done. This machine's two vCPUs run at different speeds at times (one single-thread GEMM per
+// vCPU: 137 and 100 GFLOP/s at once), and with shares fixed the faster thread waited for the slower at
+// the end of every product (5% of a 2-thread 64 x 12544 x 576 in libgomp's barrier). A tail of 15% absorbs
+// a speed ratio up to 1.35 (57.5% of the work against 42.5%). A run is a quarter of a tail, or a quarter of
+// a column group if that is more: each run streams all of A once more. Every C element is still computed
+// whole by one thread, so results do not change.
+constexpr index_t kSharedTailPercent = 15;
+
+class PanelTails {
+ public:
+  PanelTails(index_t panels, int threads, index_t min_run)
+      : panels_(panels), threads_(threads), min_run_(min_run), next_(threads) {
+    for (int t = 0; t < threads; ++t) next_[t].store(from(t), std::memory_order_relaxed);
+  }
+  // Thread t's share is [begin(t), end(t)); its tail starts at from(t).
+  index_t begin(int t) const { return panels_ * t / threads_; }
+  index_t end(int t) const { return panels_ * (t + 1) / threads_; }
+  index_t from(int t) const { return end(t) - (end(t) - begin(t)) * kSharedTailPercent / 100; }
+  // The next run [j, j_end) of thread t's tail; false once all of it is taken.
+  bool claim(int t, index_t& j, index_t& j_end) {
+    const index_t run = std::max(min_run_, ceil_div(end(t) - from(t), 4));
+    j = next_[t].fetch_add(run, std::memory_order_relaxed);
+    j_end = std::min(end(t), j + run);
+    return j < end(t);
+  }
+
+ private:
+  index_t panels_;
+  int threads_;
+  index_t min_run_;
+  std::vector<std::atomic<index_t>> next_;
+};
+
 template <class T>
 void gemm_panels(const Product<T>& P, const GemmKernel<T>& kern, bool split_rows) {
   const int mr = kern.mr, nr = kern.nr;
@@ -189,7 +226,9 @@ void gemm_panels(const Product<T>& P, const GemmKernel<T>& kern, bool split_rows
   const index_t edge_from = edge_rows_from(M, mr, kern.edge_mr);
   const index_t row_panels = row_panel_count(M, mr, kern.edge_mr, edge_from);
   const bool aliasing = rows_alias_in_l1(P.lda * index_t(sizeof(T)));
-#pragma omp parallel num_threads(threads_for(M * N * K))
+  const int threads = threads_for(M * N * K);
+  PanelTails tails(n_panels, threads, std::max<index_t>(1, group / 4));
+#pragma omp parallel num_threads(threads)
   {
     const int team = team_size(), me = current_thread();
     // A contiguous share of the column panels, or (split_rows) of the row panels with every column
@@ -199,8 +238,7 @@ void gemm_panels(const Product<T>& P, const GemmKernel<T>& kern, bool split_rows
     const index_t row1 = split_rows ? panel_row(row_panels * (me + 1) / team, M, mr, kern.edge_mr, edge_from) : M;
     T* bgroup = thread_scratch<T>(kScratchGemmB, static_cast<std::size_t>(std::min(K, kc) * nr * group));
     T* aedge = thread_scratch<T>(kScratchGemmA, static_cast<std::size_t>(alias_free_pitch<T>(std::min(K, kc)) * mr));
-    for (index_t jg = row0 < row1 ? jp0 : jp1; jg < jp1; jg += group) {
-      const index_t jg_end = std::min(jp1, jg + group);
+    auto run_group = [&](index_t jg, index_t jg_end) {
       for (index_t pc = 0; pc < K; pc += kc) {
         const index_t kb = std::min(kc, K - pc);
         const T beta = pc == 0 ? P.beta : T(1);
@@ -229,6 +267,16 @@ void gemm_panels(const Product<T>& P, const GemmKernel<T>& kern, bool split_rows
           ir += height;
         }
       }
+    };
+    if (!split_rows && team == threads && team > 1) {
+      const index_t own_end = tails.from(me);
+      for (index_t jg = jp0; jg < own_end; jg += group) run_group(jg, std::min(own_end, jg + group));
+      for (int k = 0; k < team; ++k) {  // this thread's tail first, then the others'
+        const int t = (me + k) % team;
+        for (index_t j, j_end; tails.claim(t, j, j_end);) run_group(j, j_end);
+      }
+    } else {
+      for (index_t jg = row0 < row1 ? jp0 : jp1; jg < jp1; jg += group) run_group(jg, std::min(jp1, jg + group));
     }
   }
 }

@@ -101,6 +101,24 @@ def test_results_identical_for_any_thread_count(rng, dtype):
     np.testing.assert_array_equal(two, again)
 
 
+def test_shared_tails_of_the_threads_shares_compute_every_column_once(isa, rng):
+    # At 2 threads the last 15% of each thread's column panels go to whichever thread is free (gemm.cpp,
+    # PanelTails): with beta != 0 a panel computed twice or never would show, and the bits must be those of
+    # one thread. Widths: a tail of one run and tails of several, on 32- and 16-column panels.
+    for N in (70 * 32, 2000):
+        a, b = operands(rng, 37, N, 50, False, False, np.float32)
+        c0 = rng.standard_normal((37, N)).astype(np.float32)
+        want = 0.5 * c0 + ref_matmul(a, b, False, False)
+        results = {}
+        for threads in (1, 2):
+            c = c0.copy()
+            with num_threads(threads):
+                _core.gemm(c, a, b, beta=0.5, orientation="as_given")
+            results[threads] = c
+        np.testing.assert_array_equal(results[2], results[1])
+        close(results[2], want, np.float32, 50)
+
+
 def test_bad_arguments_raise_value_error(rng):
     a = rng.standard_normal((3, 4)).astype(np.float32)
     with pytest.raises(ValueError, match=r"inner dimensions do not match: op\(a\) is \(3, 4\) and op\(b\) is \(5, 2\)"):
