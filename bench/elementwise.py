@@ -1,16 +1,18 @@
 """Activations, softmax and the fused softmax-cross-entropy in GB/s (bytes each must move at least)
 against the same formulas in NumPy and, when installed, JAX (each op `jax.jit`-compiled, inputs already
 on the device), on the cnn preset's largest activation (64x32x28x28 floats). Every peer's result is
-checked against nntrain's before anything is timed."""
+checked against nntrain's before anything is timed. The libraries are timed in interleaved rounds, the best
+of each kept."""
 
 import numpy as np
 
 from nntrain import functional as F
 
 from .peers import jax_or_none
-from .timing import best_seconds
+from .timing import interleaved_best_seconds
 
 SHAPE = (64, 32, 28, 28)
+ROUNDS = 3  # passes over nntrain and its peers, interleaved; the best of each is kept
 
 
 def _np_gelu(x):
@@ -99,11 +101,12 @@ def run(threads, quick=False):
     peers = jax_cases(jax, rng) if jax is not None else {}
     rows = []
     for name, ours, theirs, nbytes in cases(np.random.default_rng(0)):
-        row = {"op": name, "nntrain_gbs": nbytes / best_seconds(ours) / 1e9,
-               "numpy_gbs": nbytes / best_seconds(theirs) / 1e9}
+        fns = {"nntrain": ours, "numpy": theirs}
         if name in peers:
             fn, args = peers[name]
             np.testing.assert_allclose(_output(fn(*args)), _output(ours()), rtol=2e-4, atol=2e-6, err_msg=f"jax {name}")
-            row["jax_gbs"] = nbytes / best_seconds(lambda: jax.block_until_ready(fn(*args))) / 1e9
-        rows.append(row)
+            fns["jax"] = lambda fn=fn, args=args: jax.block_until_ready(fn(*args))
+        # interleaved rounds, as the GEMM table's: a slow spell of the host falls on every library alike
+        seconds = interleaved_best_seconds(fns, ROUNDS)
+        rows.append({"op": name, **{f"{library}_gbs": nbytes / s / 1e9 for library, s in seconds.items()}})
     return rows
