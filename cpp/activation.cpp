@@ -28,18 +28,20 @@ void activation_forward(Activation kind, T* out, const T* x, index_t n, double p
 
 template <class T>
 void activation_backward(Activation kind, T* dinp, const T* dout, const T* x, const T* y, index_t n,
-                         double param) {
+                         double param, bool accumulate) {
   const ElementwiseKernels<T>& k = elementwise_kernels<T>();
   const T a = static_cast<T>(param);
   const T* v = derivative_reads_output(kind) ? y : x;
-  for_each_chunk(n, [&](index_t b, index_t e) { k.activation_backward(kind, dinp + b, dout + b, v + b, e - b, a); });
+  for_each_chunk(n, [&](index_t b, index_t e) {
+    k.activation_backward(kind, dinp + b, dout + b, v + b, e - b, a, accumulate);
+  });
 }
 
 template void activation_forward<float>(Activation, float*, const float*, index_t, double);
 template void activation_forward<double>(Activation, double*, const double*, index_t, double);
 template void activation_backward<float>(Activation, float*, const float*, const float*, const float*, index_t,
-                                         double);
+                                         double, bool);
 template void activation_backward<double>(Activation, double*, const double*, const double*, const double*,
-                                          index_t, double);
+                                          index_t, double, bool);
 
 }  // namespace nntrain

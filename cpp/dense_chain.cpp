@@ -69,9 +69,9 @@ DenseStepResult dense_chain_step(const std::vector<DenseOp<T>>& ops, const T* x,
     if (op.linear) {
       linear_backward<T>(i == first_linear ? nullptr : next_grad, op.dweight, op.dbias, grad, input_of(i), op.weight,
                          N, op.in, op.out, /*accumulate=*/false);
-    } else {  // the recorded step's activation backward adds into a zeroed gradient
-      std::fill_n(next_grad, N * widths[i], T(0));
-      activation_backward<T>(op.kind, next_grad, grad, input_of(i), outputs[i], N * widths[i], op.param);
+    } else {  // a new gradient, written as the recorded step's activation backward writes it
+      activation_backward<T>(op.kind, next_grad, grad, input_of(i), outputs[i], N * widths[i], op.param,
+                             /*accumulate=*/false);
     }
     std::swap(grad, next_grad);
   }

@@ -67,6 +67,22 @@ def test_backward_accumulates_into_given_buffer(rng):
     assert F.relu_backward(g, x, dx=False) is None
 
 
+@pytest.mark.parametrize("name,fwd,bwd,param", ACTIVATIONS, ids=IDS)
+def test_a_new_gradient_is_written_not_added_to_what_the_buffer_held(rng, name, fwd, bwd, param):
+    # With no dx the kernel writes a fresh array (no zero-fill pass), whatever memory the array reuses: the
+    # NaN-filled array just freed is what the allocator hands out next, so a kernel that added to its
+    # buffer would return NaN.
+    x = rng.standard_normal((3, 40000)).astype(np.float32)  # several chunks, on the threads
+    g = rng.standard_normal(x.shape).astype(np.float32)
+    y = fwd(x)
+    want = bwd(g, x, y).copy()
+    np.testing.assert_allclose(want, g * ref.derivative(name, x, param), rtol=2e-5, atol=1e-6)
+    for _ in range(3):
+        poison = np.full_like(x, np.nan)
+        del poison
+        np.testing.assert_array_equal(bwd(g, x, y), want)
+
+
 def test_sigmoid_and_tanh_backward_recompute_y_from_x(rng):
     x = rng.standard_normal(10)
     g = rng.standard_normal(10)

@@ -21,24 +21,27 @@ py::array activation_fwd(const std::string& kind, const py::array& x, double par
   });
 }
 
-void activation_bwd(const std::string& kind, const py::array& dout, const py::object& x, const py::object& y,
-                    const py::object& dx, double param) {
+// Adds into dx when one is given; otherwise writes a new array and returns it (no zero-fill pass).
+py::object activation_bwd(const std::string& kind, const py::array& dout, const py::object& x, const py::object& y,
+                          const py::object& dx, double param) {
   const Activation a = activation_of(kind);
   const char* wanted = derivative_reads_output(a) ? "y" : "x";
   const py::object& given = derivative_reads_output(a) ? y : x;
   if (given.is_none()) fail(std::string(wanted) + ": " + kind + "_backward needs the forward's " +
                             (derivative_reads_output(a) ? "output" : "input"));
   const py::array ref = py::reinterpret_borrow<py::array>(given);
-  with_float_type(dout, "dout", [&](auto tag) {
+  return with_float_type(dout, "dout", [&](auto tag) -> py::object {
     using T = decltype(tag);
     const T* gp = in<T>(dout, "dout");
     const T* refp = in<T>(ref, wanted);
     expect_same_shape(dout, "dout", ref, wanted);
-    T* dp = out_or_null<T>(dx, "dx", shape_of(dout));
-    if (dp == nullptr) fail("dx: expected a NumPy array to accumulate into");
+    const bool accumulate = !dx.is_none();
+    py::object result = accumulate ? dx : py::object(empty<T>(shape_of(dout)));
+    T* dp = out_or_null<T>(result, "dx", shape_of(dout));
     const T* xp = derivative_reads_output(a) ? nullptr : refp;
     const T* yp = derivative_reads_output(a) ? refp : nullptr;
-    run_kernel([&] { activation_backward<T>(a, dp, gp, xp, yp, dout.size(), param); });
+    run_kernel([&] { activation_backward<T>(a, dp, gp, xp, yp, dout.size(), param, accumulate); });
+    return result;
   });
 }
 
@@ -99,7 +102,8 @@ void bind_activation(py::module_& m) {
         "tanh, gelu or gelu_tanh.");
   m.def("activation_backward", &activation_bwd, py::arg("kind"), py::arg("dout"), py::arg("x"), py::arg("y"),
         py::arg("dx"), py::arg("param") = 0.0,
-        "dx += dout * f'(x); sigmoid and tanh read the forward output y, the others the input x.");
+        "dx += dout * f'(x) and returns dx; with dx=None, a new array of dout * f'(x). Sigmoid and tanh read "
+        "the forward output y, the others the input x.");
   m.def("softmax_forward", &softmax_fwd<false>, py::arg("x"), py::arg("temperature") = 1.0,
         "softmax(x / temperature) over the last axis.");
   m.def("softmax_backward", &softmax_bwd<false>, py::arg("dout"), py::arg("y"), py::arg("dx"),

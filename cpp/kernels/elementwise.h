@@ -19,9 +19,10 @@ namespace nntrain {
 
 template <class T>
 struct ElementwiseKernels {
-  // out[i] = f(x[i]);  dinp[i] += df(dout[i], v[i]), v = x or y as activation.h says
+  // out[i] = f(x[i]);  dinp[i] (+)= df(dout[i], v[i]), v = x or y as activation.h says
   void (*activation_forward)(Activation kind, T* out, const T* x, index_t n, T param);
-  void (*activation_backward)(Activation kind, T* dinp, const T* dout, const T* v, index_t n, T param);
+  void (*activation_backward)(Activation kind, T* dinp, const T* dout, const T* v, index_t n, T param,
+                              bool accumulate);
 
   // One row of n values. row_exp writes e = exp((x - max) * inv_t) and returns max and sum(e) (in double).
   void (*softmax_row_exp)(T* e, const T* x, index_t n, T inv_t, T* max_out, double* sum_out);

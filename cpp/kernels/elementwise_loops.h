@@ -26,10 +26,16 @@ void map_forward(T* out, const T* x, index_t n, F f) {
   for (index_t i = 0; i < n; ++i) out[i] = f(x[i]);
 }
 
+// dinp = df(dout, v), or += when accumulating: a new gradient is written, not zero-filled and added to.
 template <class T, class F>
-void map_backward(T* dinp, const T* dout, const T* v, index_t n, F df) {
+void map_backward(T* dinp, const T* dout, const T* v, index_t n, bool accumulate, F df) {
+  if (accumulate) {
 #pragma omp simd
-  for (index_t i = 0; i < n; ++i) dinp[i] += df(dout[i], v[i]);
+    for (index_t i = 0; i < n; ++i) dinp[i] += df(dout[i], v[i]);
+  } else {
+#pragma omp simd
+    for (index_t i = 0; i < n; ++i) dinp[i] = df(dout[i], v[i]);
+  }
 }
 
 template <class T>
@@ -58,21 +64,21 @@ void activation_forward_loop(Activation kind, T* out, const T* x, index_t n, T a
 }
 
 template <class T>
-void activation_backward_loop(Activation kind, T* dinp, const T* dout, const T* v, index_t n, T a) {
+void activation_backward_loop(Activation kind, T* dinp, const T* dout, const T* v, index_t n, T a, bool accumulate) {
   switch (kind) {
     case Activation::Relu:
-      return map_backward(dinp, dout, v, n, [](T g, T x) { return x > T(0) ? g : T(0); });
+      return map_backward(dinp, dout, v, n, accumulate, [](T g, T x) { return x > T(0) ? g : T(0); });
     case Activation::LeakyRelu:
-      return map_backward(dinp, dout, v, n, [a](T g, T x) { return x > T(0) ? g : g * a; });
+      return map_backward(dinp, dout, v, n, accumulate, [a](T g, T x) { return x > T(0) ? g : g * a; });
     case Activation::Elu:
-      return map_backward(dinp, dout, v, n, [a](T g, T x) { return x > T(0) ? g : g * a * fast_exp(x); });
+      return map_backward(dinp, dout, v, n, accumulate, [a](T g, T x) { return x > T(0) ? g : g * a * fast_exp(x); });
     case Activation::Sigmoid:
-      return map_backward(dinp, dout, v, n, [](T g, T s) { return g * (T(1) - s) * s; });
+      return map_backward(dinp, dout, v, n, accumulate, [](T g, T s) { return g * (T(1) - s) * s; });
     case Activation::Tanh:
-      return map_backward(dinp, dout, v, n, [](T g, T t) { return g * (T(1) - t * t); });
+      return map_backward(dinp, dout, v, n, accumulate, [](T g, T t) { return g * (T(1) - t * t); });
     case Activation::GeluErf:
       // d/dx x*Phi(x) = Phi(x) + x*phi(x)
-      return map_backward(dinp, dout, v, n, [](T g, T x) {
+      return map_backward(dinp, dout, v, n, accumulate, [](T g, T x) {
         const T cdf = T(0.5) * (T(1) + fast_erf(x * T(kSqrt1_2)));
         const T pdf = T(kInvSqrt2Pi) * fast_exp(T(-0.5) * x * x);
         return g * (cdf + x * pdf);
@@ -80,7 +86,7 @@ void activation_backward_loop(Activation kind, T* dinp, const T* dout, const T* 
     case Activation::GeluTanh:
       // d/dx x s(x), s = sigmoid(2u) = 0.5 (1 + tanh u): s + 2 x u' s (1 - s), with e = exp(-2|u|) so that
       // s (1 - s) = e / (1 + e)^2 keeps its digits where 1 - tanh^2 u would cancel
-      return map_backward(dinp, dout, v, n, [](T g, T x) {
+      return map_backward(dinp, dout, v, n, accumulate, [](T g, T x) {
         const T u = T(kSqrt2_Pi) * (x + T(kGeluCubic) * x * x * x);
         const T du = T(kSqrt2_Pi) * (T(1) + T(3 * kGeluCubic) * x * x);
         const T e = fast_exp(T(-2) * (u < T(0) ? -u : u)), d = T(1) + e;

@@ -17,6 +17,8 @@ from ._grads import single_grad
 
 def _backward(kind, dout, x, y, dx, param=0.0):
     dout = np.asarray(dout)
+    if dx is None:  # a new gradient: the kernel writes it (no zeros to add to)
+        return _core.activation_backward(kind, dout, x, y, None, param)
     return single_grad(dx, dout.shape, dout.dtype, lambda d: _core.activation_backward(kind, dout, x, y, d, param))
 
 
