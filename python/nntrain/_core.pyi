@@ -11,9 +11,8 @@ NDArray = np.ndarray
 
 OPTIM_CHUNK: int
 
-def activation_backward(kind: str, dout: NDArray, x: Any, y: Any, dx: Any, param: float = 0.0) -> NDArray:
-    """dx += dout * f'(x) and returns dx; with dx=None, a new array of dout * f'(x). Sigmoid and tanh read
-    the forward output y, the others the input x."""
+def activation_backward(kind: str, dout: NDArray, x: Any, y: Any, dx: Any, param: float = 0.0) -> Any:
+    """dx += dout * f'(x) and returns dx; with dx=None, a new array of dout * f'(x). Sigmoid and tanh read the forward output y, the others the input x."""
 
 def activation_forward(kind: str, x: NDArray, param: float = 0.0) -> NDArray:
     """f(x) elementwise; kind is relu, leaky_relu (param: negative_slope), elu (param: alpha), sigmoid, tanh, gelu or gelu_tanh."""
