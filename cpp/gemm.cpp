@@ -29,9 +29,9 @@
 
 #include <algorithm>
 #include <atomic>
-#include <vector>
 #include <chrono>
 #include <utility>
+#include <vector>
 
 #include "dispatch.h"
 #include "scratch.h"
