@@ -25,17 +25,19 @@ void dropout_forward(T* out, const T* x, index_t n, double p, std::uint64_t seed
 }
 
 template <class T>
-void dropout_backward(T* dinp, const T* dout, index_t n, double p, std::uint64_t seed) {
+void dropout_backward(T* dinp, const T* dout, index_t n, double p, std::uint64_t seed, bool accumulate) {
   const std::uint32_t threshold = threshold_of(p);
   const T scale = scale_of<T>(p);
 #pragma omp parallel for schedule(static) num_threads(num_threads()) if(parallel_worth(n))
-  for (index_t i = 0; i < n; ++i)
-    if (counter_uniform24(seed, std::uint64_t(i)) >= threshold) dinp[i] += dout[i] * scale;
+  for (index_t i = 0; i < n; ++i) {
+    const T d = counter_uniform24(seed, std::uint64_t(i)) >= threshold ? dout[i] * scale : T(0);
+    dinp[i] = accumulate ? dinp[i] + d : d;
+  }
 }
 
 template void dropout_forward<float>(float*, const float*, index_t, double, std::uint64_t);
 template void dropout_forward<double>(double*, const double*, index_t, double, std::uint64_t);
-template void dropout_backward<float>(float*, const float*, index_t, double, std::uint64_t);
-template void dropout_backward<double>(double*, const double*, index_t, double, std::uint64_t);
+template void dropout_backward<float>(float*, const float*, index_t, double, std::uint64_t, bool);
+template void dropout_backward<double>(double*, const double*, index_t, double, std::uint64_t, bool);
 
 }  // namespace nntrain

@@ -3,8 +3,9 @@
 // mask depends on (seed, i) only, never on the thread count.
 //
 //   dropout_forward (out,  x,    n, p, seed)   out  = keep ? x / (1 - p) : 0
-//   dropout_backward(dinp, dout, n, p, seed)   dinp += keep ? dout / (1 - p) : 0
+//   dropout_backward(dinp, dout, n, p, seed, accumulate)   dinp (+)= keep ? dout / (1 - p) : 0
 //
+// The backward writes dinp, or adds to it when accumulating (a new gradient needs no zero-fill pass).
 // p = 1 drops everything (scale 0, as PyTorch).
 #pragma once
 
@@ -17,6 +18,6 @@ namespace nntrain {
 template <class T>
 void dropout_forward(T* out, const T* x, index_t n, double p, std::uint64_t seed);
 template <class T>
-void dropout_backward(T* dinp, const T* dout, index_t n, double p, std::uint64_t seed);
+void dropout_backward(T* dinp, const T* dout, index_t n, double p, std::uint64_t seed, bool accumulate);
 
 }  // namespace nntrain

@@ -15,11 +15,12 @@ void softmax_forward(T* out, const T* x, index_t rows, index_t cols, double temp
 }
 
 template <class T>
-void softmax_backward(T* dinp, const T* dout, const T* y, index_t rows, index_t cols, double temperature) {
+void softmax_backward(T* dinp, const T* dout, const T* y, index_t rows, index_t cols, double temperature,
+                      bool accumulate) {
   const ElementwiseKernels<T>& k = elementwise_kernels<T>();
   const T inv_t = static_cast<T>(1.0 / temperature);
   parallel_for(rows, rows * cols, [&](index_t r) {
-    k.softmax_backward_row(dinp + r * cols, dout + r * cols, y + r * cols, cols, inv_t);
+    k.softmax_backward_row(dinp + r * cols, dout + r * cols, y + r * cols, cols, inv_t, accumulate);
   });
 }
 
@@ -31,19 +32,20 @@ void log_softmax_forward(T* out, const T* x, index_t rows, index_t cols, double 
 }
 
 template <class T>
-void log_softmax_backward(T* dinp, const T* dout, const T* y, index_t rows, index_t cols, double temperature) {
+void log_softmax_backward(T* dinp, const T* dout, const T* y, index_t rows, index_t cols, double temperature,
+                          bool accumulate) {
   const ElementwiseKernels<T>& k = elementwise_kernels<T>();
   const T inv_t = static_cast<T>(1.0 / temperature);
   parallel_for(rows, rows * cols, [&](index_t r) {
-    k.log_softmax_backward_row(dinp + r * cols, dout + r * cols, y + r * cols, cols, inv_t);
+    k.log_softmax_backward_row(dinp + r * cols, dout + r * cols, y + r * cols, cols, inv_t, accumulate);
   });
 }
 
 #define NNTRAIN_INSTANTIATE(T)                                                                     \
   template void softmax_forward<T>(T*, const T*, index_t, index_t, double);                         \
-  template void softmax_backward<T>(T*, const T*, const T*, index_t, index_t, double);              \
+  template void softmax_backward<T>(T*, const T*, const T*, index_t, index_t, double, bool);              \
   template void log_softmax_forward<T>(T*, const T*, index_t, index_t, double);                     \
-  template void log_softmax_backward<T>(T*, const T*, const T*, index_t, index_t, double);
+  template void log_softmax_backward<T>(T*, const T*, const T*, index_t, index_t, double, bool);
 NNTRAIN_INSTANTIATE(float)
 NNTRAIN_INSTANTIATE(double)
 #undef NNTRAIN_INSTANTIATE

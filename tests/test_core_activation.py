@@ -127,6 +127,25 @@ def test_softmax_backward_matches_central_differences(rng, temperature):
                    {"x": F.log_softmax_backward(g, F.log_softmax(x, temperature=temperature), temperature)})
 
 
+@pytest.mark.parametrize("log", [False, True])
+def test_softmax_backward_writes_a_new_gradient_and_adds_into_a_given_one(rng, log):
+    # As the activations: no dx, a new array written whatever memory it reuses; a dx, added into.
+    forward, backward = (F.log_softmax, F.log_softmax_backward) if log else (F.softmax, F.softmax_backward)
+    x = rng.standard_normal((300, 333)).astype(np.float32)
+    g = rng.standard_normal(x.shape).astype(np.float32)
+    y = forward(x)
+    want = backward(g, y).copy()
+    np.testing.assert_allclose(want, backward(g.astype(np.float64), y.astype(np.float64)), rtol=1e-4, atol=1e-6)
+    for _ in range(3):
+        poison = np.full_like(x, np.nan)
+        del poison
+        np.testing.assert_array_equal(backward(g, y), want)
+    acc = np.ones_like(x)
+    assert backward(g, y, dx=acc) is acc
+    np.testing.assert_allclose(acc, 1 + want, rtol=1e-6, atol=1e-6)
+    assert backward(g, y, dx=False) is None
+
+
 def test_softmax_backward_matches_numpy_float32(rng):
     x = rng.standard_normal((8, 12)).astype(np.float32)
     g = rng.standard_normal(x.shape).astype(np.float32)

@@ -27,6 +27,21 @@ def test_backward_uses_the_same_mask(rng):
     np.testing.assert_allclose(dx[y != 0], g[y != 0] / 0.7, rtol=1e-6)
 
 
+def test_backward_writes_a_new_gradient_and_adds_into_a_given_one(rng):
+    # No dx: the kernel writes a new array (no zero-fill pass), whatever memory it reuses: the NaN-filled
+    # array just freed is what the allocator hands out next, so a kernel that added to it would give NaN.
+    g = rng.standard_normal(100_000).astype(np.float32)
+    want = F.dropout(g, 0.3, seed=11)  # the same mask and scale
+    for _ in range(3):
+        poison = np.full_like(g, np.nan)
+        del poison
+        np.testing.assert_array_equal(F.dropout_backward(g, 0.3, 11), want)
+    acc = np.ones_like(g)
+    assert F.dropout_backward(g, 0.3, 11, dx=acc) is acc
+    np.testing.assert_array_equal(acc, 1 + want)
+    assert F.dropout_backward(g, 0.3, 11, dx=False) is None
+
+
 def test_seeds_give_reproducible_and_distinct_masks(rng):
     x = np.ones(10_000)
     assert np.array_equal(F.dropout(x, 0.5, seed=1), F.dropout(x, 0.5, seed=1))

@@ -21,7 +21,6 @@ py::array activation_fwd(const std::string& kind, const py::array& x, double par
   });
 }
 
-// Adds into dx when one is given; otherwise writes a new array and returns it (no zero-fill pass).
 py::object activation_bwd(const std::string& kind, const py::array& dout, const py::object& x, const py::object& y,
                           const py::object& dx, double param) {
   const Activation a = activation_of(kind);
@@ -35,13 +34,12 @@ py::object activation_bwd(const std::string& kind, const py::array& dout, const 
     const T* gp = in<T>(dout, "dout");
     const T* refp = in<T>(ref, wanted);
     expect_same_shape(dout, "dout", ref, wanted);
-    const bool accumulate = !dx.is_none();
-    py::object result = accumulate ? dx : py::object(empty<T>(shape_of(dout)));
-    T* dp = out_or_null<T>(result, "dx", shape_of(dout));
+    const GradArg grad = grad_or_new<T>(dx, shape_of(dout));
+    T* dp = out_or_null<T>(grad.array, "dx", shape_of(dout));
     const T* xp = derivative_reads_output(a) ? nullptr : refp;
     const T* yp = derivative_reads_output(a) ? refp : nullptr;
-    run_kernel([&] { activation_backward<T>(a, dp, gp, xp, yp, dout.size(), param, accumulate); });
-    return result;
+    run_kernel([&] { activation_backward<T>(a, dp, gp, xp, yp, dout.size(), param, grad.accumulate); });
+    return grad.array;
   });
 }
 
@@ -77,20 +75,21 @@ py::array softmax_fwd(const py::array& x, double temperature) {
 }
 
 template <bool Log>
-void softmax_bwd(const py::array& dout, const py::array& y, const py::object& dx, double temperature) {
+py::object softmax_bwd(const py::array& dout, const py::array& y, const py::object& dx, double temperature) {
   check_temperature(temperature);
   const Rows r = rows_of(y, "y");
   expect_same_shape(dout, "dout", y, "y");
-  with_float_type(y, "y", [&](auto tag) {
+  return with_float_type(y, "y", [&](auto tag) -> py::object {
     using T = decltype(tag);
     const T* gp = in<T>(dout, "dout");
     const T* yp = in<T>(y, "y");
-    T* dp = out_or_null<T>(dx, "dx", shape_of(y));
-    if (dp == nullptr) fail("dx: expected a NumPy array to accumulate into");
+    const GradArg grad = grad_or_new<T>(dx, shape_of(y));
+    T* dp = out_or_null<T>(grad.array, "dx", shape_of(y));
     run_kernel([&] {
-      if constexpr (Log) log_softmax_backward<T>(dp, gp, yp, r.rows, r.cols, temperature);
-      else softmax_backward<T>(dp, gp, yp, r.rows, r.cols, temperature);
+      if constexpr (Log) log_softmax_backward<T>(dp, gp, yp, r.rows, r.cols, temperature, grad.accumulate);
+      else softmax_backward<T>(dp, gp, yp, r.rows, r.cols, temperature, grad.accumulate);
     });
+    return grad.array;
   });
 }
 
@@ -107,11 +106,15 @@ void bind_activation(py::module_& m) {
   m.def("softmax_forward", &softmax_fwd<false>, py::arg("x"), py::arg("temperature") = 1.0,
         "softmax(x / temperature) over the last axis.");
   m.def("softmax_backward", &softmax_bwd<false>, py::arg("dout"), py::arg("y"), py::arg("dx"),
-        py::arg("temperature") = 1.0, "dx += y * (dout - sum(dout * y)) / temperature, y the softmax output.");
+        py::arg("temperature") = 1.0,
+        "dx += y * (dout - sum(dout * y)) / temperature, y the softmax output, and returns dx; with dx=None, a "
+        "new array of it.");
   m.def("log_softmax_forward", &softmax_fwd<true>, py::arg("x"), py::arg("temperature") = 1.0,
         "log softmax(x / temperature) over the last axis.");
   m.def("log_softmax_backward", &softmax_bwd<true>, py::arg("dout"), py::arg("y"), py::arg("dx"),
-        py::arg("temperature") = 1.0, "dx += (dout - exp(y) * sum(dout)) / temperature, y the log-softmax output.");
+        py::arg("temperature") = 1.0,
+        "dx += (dout - exp(y) * sum(dout)) / temperature, y the log-softmax output, and returns dx; with "
+        "dx=None, a new array of it.");
 }
 
 }  // namespace nntrain::bind

@@ -23,14 +23,15 @@ py::array dropout_fwd(const py::array& x, double p, std::uint64_t seed) {
   });
 }
 
-void dropout_bwd(const py::array& dout, const py::object& dx, double p, std::uint64_t seed) {
+py::object dropout_bwd(const py::array& dout, const py::object& dx, double p, std::uint64_t seed) {
   check_p(p);
-  with_float_type(dout, "dout", [&](auto tag) {
+  return with_float_type(dout, "dout", [&](auto tag) -> py::object {
     using T = decltype(tag);
     const T* gp = in<T>(dout, "dout");
-    T* dp = out_or_null<T>(dx, "dx", shape_of(dout));
-    if (dp == nullptr) fail("dx: expected a NumPy array to accumulate into");
-    run_kernel([&] { dropout_backward<T>(dp, gp, dout.size(), p, seed); });
+    const GradArg grad = grad_or_new<T>(dx, shape_of(dout));
+    T* dp = out_or_null<T>(grad.array, "dx", shape_of(dout));
+    run_kernel([&] { dropout_backward<T>(dp, gp, dout.size(), p, seed, grad.accumulate); });
+    return grad.array;
   });
 }
 
@@ -40,7 +41,7 @@ void bind_dropout(py::module_& m) {
   m.def("dropout_forward", &dropout_fwd, py::arg("x"), py::arg("p"), py::arg("seed"),
         "x / (1 - p) where the mask of (seed, element index) keeps it, else 0.");
   m.def("dropout_backward", &dropout_bwd, py::arg("dout"), py::arg("dx"), py::arg("p"), py::arg("seed"),
-        "dx += dout / (1 - p) where the same mask keeps it.");
+        "dx += dout / (1 - p) where the same mask keeps it, and returns dx; with dx=None, a new array of it.");
 }
 
 }  // namespace nntrain::bind

@@ -124,6 +124,18 @@ T* data(py::array_t<T>& a) {
   return a.mutable_data();
 }
 
+// The gradient argument of a backward whose kernel can write or add: the given array, which the kernel
+// adds into, or (None) a new uninitialised one, which it writes (no zero-fill pass). Either is returned.
+struct GradArg {
+  py::object array;
+  bool accumulate;
+};
+template <class T>
+GradArg grad_or_new(const py::object& given, const Shape& shape) {
+  if (!given.is_none()) return {given, true};
+  return {empty<T>(shape), false};
+}
+
 // Calls f(float{}) or f(double{}) by the dtype of `a`; any other dtype is a ValueError.
 template <class F>
 auto with_float_type(const py::array& a, const char* name, F&& f) {

@@ -28,9 +28,9 @@ struct ElementwiseKernels {
   void (*softmax_row_exp)(T* e, const T* x, index_t n, T inv_t, T* max_out, double* sum_out);
   void (*scale)(T* x, index_t n, T s);  // x *= s
   void (*softmax_forward_row)(T* out, const T* x, index_t n, T inv_t);
-  void (*softmax_backward_row)(T* dinp, const T* dout, const T* y, index_t n, T inv_t);
+  void (*softmax_backward_row)(T* dinp, const T* dout, const T* y, index_t n, T inv_t, bool accumulate);
   void (*log_softmax_forward_row)(T* out, const T* x, index_t n, T inv_t);
-  void (*log_softmax_backward_row)(T* dinp, const T* dout, const T* y, index_t n, T inv_t);
+  void (*log_softmax_backward_row)(T* dinp, const T* dout, const T* y, index_t n, T inv_t, bool accumulate);
 
   // Batch norm on one run of a channel's values. `gate` (may be null) is the fused ReLU's output: where it
   // is not > 0 the gradient is taken as 0.

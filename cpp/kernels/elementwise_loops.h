@@ -131,10 +131,9 @@ void softmax_forward_row_loop(T* out, const T* x, index_t n, T inv_t) {
 }
 
 template <class T>
-void softmax_backward_row_loop(T* dinp, const T* dout, const T* y, index_t n, T inv_t) {
+void softmax_backward_row_loop(T* dinp, const T* dout, const T* y, index_t n, T inv_t, bool accumulate) {
   const T d = static_cast<T>(lane_sum(n, [dout, y](index_t j) { return double(dout[j]) * double(y[j]); }));
-#pragma omp simd
-  for (index_t j = 0; j < n; ++j) dinp[j] += y[j] * (dout[j] - d) * inv_t;
+  map_backward(dinp, dout, y, n, accumulate, [d, inv_t](T g, T v) { return v * (g - d) * inv_t; });
 }
 
 template <class T>
@@ -148,10 +147,9 @@ void log_softmax_forward_row_loop(T* out, const T* x, index_t n, T inv_t) {
 }
 
 template <class T>
-void log_softmax_backward_row_loop(T* dinp, const T* dout, const T* y, index_t n, T inv_t) {
+void log_softmax_backward_row_loop(T* dinp, const T* dout, const T* y, index_t n, T inv_t, bool accumulate) {
   const T s = static_cast<T>(lane_sum(n, [dout](index_t j) { return double(dout[j]); }));
-#pragma omp simd
-  for (index_t j = 0; j < n; ++j) dinp[j] += (dout[j] - fast_exp(y[j]) * s) * inv_t;
+  map_backward(dinp, dout, y, n, accumulate, [s, inv_t](T g, T v) { return (g - fast_exp(v) * s) * inv_t; });
 }
 
 // ---- batch-norm runs ---------------------------------------------------------------------------------

@@ -77,8 +77,8 @@ def detect_cache_sizes(sysfs_dir: str = '/sys/devices/system/cpu/cpu0/cache', us
 def dispatched_kernels() -> dict:
     """Each entry of the kernel table in use: the instruction set its code was compiled for and, for GEMM, the register tile (mr x nr); 0 where a kernel has none."""
 
-def dropout_backward(dout: NDArray, dx: Any, p: float, seed: int) -> None:
-    """dx += dout / (1 - p) where the same mask keeps it."""
+def dropout_backward(dout: NDArray, dx: Any, p: float, seed: int) -> Any:
+    """dx += dout / (1 - p) where the same mask keeps it, and returns dx; with dx=None, a new array of it."""
 
 def dropout_forward(x: NDArray, p: float, seed: int) -> NDArray:
     """x / (1 - p) where the mask of (seed, element index) keeps it, else 0."""
@@ -113,8 +113,8 @@ def linear_backward(dout: NDArray, x: NDArray, weight: NDArray, dx: Any = None, 
 def linear_forward(x: NDArray, weight: NDArray, bias: Any = None) -> NDArray:
     """x (N, IN), weight (OUT, IN), bias (OUT) -> x @ weight.T + bias (N, OUT)."""
 
-def log_softmax_backward(dout: NDArray, y: NDArray, dx: Any, temperature: float = 1.0) -> None:
-    """dx += (dout - exp(y) * sum(dout)) / temperature, y the log-softmax output."""
+def log_softmax_backward(dout: NDArray, y: NDArray, dx: Any, temperature: float = 1.0) -> Any:
+    """dx += (dout - exp(y) * sum(dout)) / temperature, y the log-softmax output, and returns dx; with dx=None, a new array of it."""
 
 def log_softmax_forward(x: NDArray, temperature: float = 1.0) -> NDArray:
     """log softmax(x / temperature) over the last axis."""
@@ -152,8 +152,8 @@ def set_num_threads(n: int) -> None:
 def sgd_update(params: Any, grads: Any, momentum_buffers: Any, lr: float, momentum: float, dampening: float, weight_decay: float, nesterov: bool, first_step: bool, if_finite: bool = False) -> Any:
     """torch.optim.SGD's step on every array of params in place (momentum_buffers: None when momentum == 0). With if_finite=True, returns the gradients' norm (grad_norm's value, taken in the same pass) and updates only when it is finite: a NaN or Inf gradient leaves every array as it was."""
 
-def softmax_backward(dout: NDArray, y: NDArray, dx: Any, temperature: float = 1.0) -> None:
-    """dx += y * (dout - sum(dout * y)) / temperature, y the softmax output."""
+def softmax_backward(dout: NDArray, y: NDArray, dx: Any, temperature: float = 1.0) -> Any:
+    """dx += y * (dout - sum(dout * y)) / temperature, y the softmax output, and returns dx; with dx=None, a new array of it."""
 
 def softmax_forward(x: NDArray, temperature: float = 1.0) -> NDArray:
     """softmax(x / temperature) over the last axis."""

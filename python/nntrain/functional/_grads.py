@@ -21,6 +21,13 @@ def single_grad(given, shape, dtype, compute):
     return buffer
 
 
+def written_grad(given, compute):
+    """The whole backward of an op with one input whose kernel makes a new gradient itself:
+    ``compute(None)`` returns a new array the kernel wrote (no zero-fill pass), ``compute(array)`` adds into
+    the array and returns it; ``False`` skips (None)."""
+    return None if given is False else compute(given)
+
+
 def grad_buffers(given, shapes, dtype):
     """Resolve the gradient arguments of one kernel call that computes several: (buffers, accumulate).
 

@@ -12,14 +12,11 @@ import numpy as np
 
 from .. import _core
 from ..autograd.function import Function
-from ._grads import single_grad
+from ._grads import written_grad
 
 
 def _backward(kind, dout, x, y, dx, param=0.0):
-    dout = np.asarray(dout)
-    if dx is None:  # a new gradient: the kernel writes it (no zeros to add to)
-        return _core.activation_backward(kind, dout, x, y, None, param)
-    return single_grad(dx, dout.shape, dout.dtype, lambda d: _core.activation_backward(kind, dout, x, y, d, param))
+    return written_grad(dx, lambda d: _core.activation_backward(kind, np.asarray(dout), x, y, d, param))
 
 
 class _Activation(Function):
@@ -194,8 +191,7 @@ def softmax(x, dim=-1, temperature=1.0):
 
 def softmax_backward(dout, y, temperature=1.0, *, dx=None):
     """Gradient w.r.t. x of softmax over the last axis, from its output y."""
-    y = np.asarray(y)
-    return single_grad(dx, y.shape, y.dtype, lambda d: _core.softmax_backward(dout, y, d, float(temperature)))
+    return written_grad(dx, lambda d: _core.softmax_backward(dout, np.asarray(y), d, float(temperature)))
 
 
 def log_softmax(x, dim=-1, temperature=1.0):
@@ -205,5 +201,4 @@ def log_softmax(x, dim=-1, temperature=1.0):
 
 def log_softmax_backward(dout, y, temperature=1.0, *, dx=None):
     """Gradient w.r.t. x of log_softmax over the last axis, from its output y."""
-    y = np.asarray(y)
-    return single_grad(dx, y.shape, y.dtype, lambda d: _core.log_softmax_backward(dout, y, d, float(temperature)))
+    return written_grad(dx, lambda d: _core.log_softmax_backward(dout, np.asarray(y), d, float(temperature)))
