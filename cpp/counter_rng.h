@@ -4,9 +4,13 @@
 // Weyl sequence seed + (i+1)*gamma through its 64-bit finaliser, which passes BigCrush.
 #pragma once
 
+//
+// Internal linkage: the elementwise kernels include this in each ISA file, and an inline function with
+// external linkage compiled there could be the copy the linker keeps for code that runs on an older CPU.
 #include <cstdint>
 
 namespace nntrain {
+namespace {
 
 inline std::uint64_t counter_random(std::uint64_t seed, std::uint64_t i) {
   std::uint64_t z = seed + (i + 1) * 0x9E3779B97F4A7C15ull;
@@ -20,4 +24,5 @@ inline std::uint32_t counter_uniform24(std::uint64_t seed, std::uint64_t i) {
   return static_cast<std::uint32_t>(counter_random(seed, i) >> 40);
 }
 
+}  // namespace
 }  // namespace nntrain

@@ -1,8 +1,9 @@
 #include "dropout.h"
 
+#include <algorithm>
 #include <cmath>
 
-#include "counter_rng.h"
+#include "dispatch.h"
 
 namespace nntrain {
 
@@ -14,25 +15,30 @@ inline std::uint32_t threshold_of(double p) { return static_cast<std::uint32_t>(
 template <class T>
 inline T scale_of(double p) { return p < 1.0 ? T(1.0 / (1.0 - p)) : T(0); }
 
+// Fixed chunks, each handed to the kernels of the ISA in use: an element's mask depends on (seed, its index)
+// only, so neither the chunking nor the thread count changes a result.
+template <class T>
+void dropout_apply(T* out, const T* in, index_t n, double p, std::uint64_t seed, bool accumulate) {
+  const ElementwiseKernels<T>& k = elementwise_kernels<T>();
+  const std::uint32_t threshold = threshold_of(p);
+  const T scale = scale_of<T>(p);
+  constexpr index_t kChunk = 16384;
+  parallel_for(ceil_div(n, kChunk), n, [&](index_t c) {
+    const index_t b = c * kChunk, e = std::min(n, b + kChunk);
+    k.dropout(out + b, in + b, e - b, seed, std::uint64_t(b), threshold, scale, accumulate);
+  });
+}
+
 }  // namespace
 
 template <class T>
 void dropout_forward(T* out, const T* x, index_t n, double p, std::uint64_t seed) {
-  const std::uint32_t threshold = threshold_of(p);
-  const T scale = scale_of<T>(p);
-#pragma omp parallel for schedule(static) num_threads(num_threads()) if(parallel_worth(n))
-  for (index_t i = 0; i < n; ++i) out[i] = counter_uniform24(seed, std::uint64_t(i)) >= threshold ? x[i] * scale : T(0);
+  dropout_apply(out, x, n, p, seed, /*accumulate=*/false);
 }
 
 template <class T>
 void dropout_backward(T* dinp, const T* dout, index_t n, double p, std::uint64_t seed, bool accumulate) {
-  const std::uint32_t threshold = threshold_of(p);
-  const T scale = scale_of<T>(p);
-#pragma omp parallel for schedule(static) num_threads(num_threads()) if(parallel_worth(n))
-  for (index_t i = 0; i < n; ++i) {
-    const T d = counter_uniform24(seed, std::uint64_t(i)) >= threshold ? dout[i] * scale : T(0);
-    dinp[i] = accumulate ? dinp[i] + d : d;
-  }
+  dropout_apply(dinp, dout, n, p, seed, accumulate);
 }
 
 template void dropout_forward<float>(float*, const float*, index_t, double, std::uint64_t);

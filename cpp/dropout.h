@@ -5,7 +5,9 @@
 //   dropout_forward (out,  x,    n, p, seed)   out  = keep ? x / (1 - p) : 0
 //   dropout_backward(dinp, dout, n, p, seed, accumulate)   dinp (+)= keep ? dout / (1 - p) : 0
 //
-// The backward writes dinp, or adds to it when accumulating (a new gradient needs no zero-fill pass).
+// The backward writes dinp, or adds to it when accumulating (a new gradient needs no zero-fill pass). Both
+// run in fixed chunks on the elementwise kernels of the ISA in use (kernels/elementwise.h), whose AVX-512
+// build vectorises the 64-bit hash.
 // p = 1 drops everything (scale 0, as PyTorch).
 #pragma once
 

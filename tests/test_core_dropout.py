@@ -7,6 +7,20 @@ from nntrain import functional as F
 
 from conftest import num_threads
 
+# Every test runs once per instruction set the CPU offers: the masks are drawn by the elementwise kernels.
+pytestmark = pytest.mark.usefixtures("isa")
+
+
+def splitmix_keep(n, p, seed):
+    """The mask of counter_rng.h in NumPy's wrapping uint64 arithmetic: element i kept when the 24-bit draw
+    of (seed, i) is >= round(p 2^24)."""
+    with np.errstate(over="ignore"):
+        z = np.uint64(seed) + (np.arange(n, dtype=np.uint64) + np.uint64(1)) * np.uint64(0x9E3779B97F4A7C15)
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        z = z ^ (z >> np.uint64(31))
+    return (z >> np.uint64(40)) >= np.uint64(round(p * 2**24))
+
 
 @pytest.mark.parametrize("p", [0.1, 0.5, 0.9])
 def test_drops_the_expected_fraction_and_scales_the_rest(p):
@@ -40,6 +54,15 @@ def test_backward_writes_a_new_gradient_and_adds_into_a_given_one(rng):
     assert F.dropout_backward(g, 0.3, 11, dx=acc) is acc
     np.testing.assert_array_equal(acc, 1 + want)
     assert F.dropout_backward(g, 0.3, 11, dx=False) is None
+
+
+def test_the_mask_is_splitmix64_of_seed_and_index_on_every_isa(rng):
+    # Runs of 16384 go to the kernels: 70001 elements end in a partial run, each run starting its counter
+    # where the last stopped.
+    x = rng.standard_normal(70001).astype(np.float32) + 10  # no zeros of its own
+    y = F.dropout(x, 0.3, seed=2**40 + 17)
+    np.testing.assert_array_equal(y != 0, splitmix_keep(x.size, 0.3, 2**40 + 17))
+    np.testing.assert_array_equal(F.dropout_backward(x, 0.3, 2**40 + 17), y)
 
 
 def test_seeds_give_reproducible_and_distinct_masks(rng):

@@ -1,6 +1,6 @@
-// The elementwise kernels (activations, softmax rows, batch-norm channel runs, 2x2 max-pool planes) as a
-// table per instruction set, like the GEMM microkernels: the op files (activation.cpp, softmax.cpp, loss.cpp,
-// batch_norm.cpp, pool2d.cpp) keep the loops over rows, channels, planes and thread chunks and call these on
+// The elementwise kernels (activations, softmax rows, batch-norm channel runs, 2x2 max-pool planes, dropout)
+// as a table per instruction set, like the GEMM microkernels: the op files (activation.cpp, softmax.cpp,
+// loss.cpp, batch_norm.cpp, pool2d.cpp, dropout.cpp) keep the loops over rows, channels, planes and thread chunks and call these on
 // contiguous runs or whole planes. Each ISA file
 // compiles the same plain-C loops (kernels/*_loops.h, with fast_math.h's vectorisable exp/tanh/erf) with
 // its own flags, so the compiler turns them into 4-, 8- or 16-lane code; the float and double tables
@@ -64,6 +64,11 @@ struct ElementwiseKernels {
   // elsewhere; norm_backward_dx(dinp, dy, x, ...) then gives dx, the unfused ops' values.
   void (*norm_relu_pool_spread)(T* dy, const T* g, const std::uint8_t* window, const std::int32_t* corners, index_t H,
                                 index_t W, index_t OH, index_t OW);
+
+  // Dropout on a run whose first element has the counter index `first` (counter_rng.h): out (+)= keep ? in
+  // * scale : 0, keep when the element's 24-bit draw is >= threshold. Forward and backward alike.
+  void (*dropout)(T* out, const T* in, index_t n, std::uint64_t seed, std::uint64_t first, std::uint32_t threshold,
+                  T scale, bool accumulate);
 };
 
 ElementwiseKernels<float> elementwise_kernels_float_ref();
