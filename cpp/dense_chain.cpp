@@ -62,8 +62,7 @@ DenseStepResult dense_chain_step(const std::vector<DenseOp<T>>& ops, const T* x,
   // Backward stops at the first Linear: what comes before it has no parameters, and x needs no gradient.
   std::size_t first_linear = 0;
   while (!ops[first_linear].linear) ++first_linear;
-  std::fill_n(grad, N * C, T(0));
-  cross_entropy_backward<T>(grad, probs, target, nullptr, 1.0 / divisor, N, C);
+  cross_entropy_backward<T>(grad, probs, target, nullptr, 1.0 / divisor, N, C, /*accumulate=*/false);
   for (std::size_t i = count; i-- > first_linear;) {
     const DenseOp<T>& op = ops[i];
     if (op.linear) {

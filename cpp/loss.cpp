@@ -72,7 +72,7 @@ double cross_entropy_divisor(const CrossEntropyTarget<T>& t, index_t N) {
 
 template <class T>
 void cross_entropy_backward(T* dlogits, const T* probs, const CrossEntropyTarget<T>& t, const T* row_grad,
-                            double grad, index_t N, index_t C) {
+                            double grad, index_t N, index_t C, bool accumulate) {
   const T keep = static_cast<T>(1.0 - t.label_smoothing), spread = static_cast<T>(t.label_smoothing / double(C));
   const T* w = t.class_weight;
   double weight_sum = double(C);  // sum_c w_c, for the smoothing term of labels
@@ -81,10 +81,11 @@ void cross_entropy_backward(T* dlogits, const T* probs, const CrossEntropyTarget
     for (index_t c = 0; c < C; ++c) weight_sum += w[c];
   }
   parallel_for(N, N * C, [&](index_t i) {
+    T* d = dlogits + i * C;
+    if (!accumulate) std::fill_n(d, C, T(0));  // the row's terms are added below
     if (ignored(t.labels, t.ignore_index, i)) return;
     const T g = row_grad ? row_grad[i] : static_cast<T>(grad);
     const T* p = probs + i * C;
-    T* d = dlogits + i * C;
     if (t.labels != nullptr) {
       const index_t y = t.labels[i];
       const T wy = class_weight_of(t, y);
@@ -129,19 +130,19 @@ double mse_forward(const T* pred, const T* target, index_t n) {
 }
 
 template <class T>
-void mse_backward(T* dpred, const T* pred, const T* target, index_t n, double grad) {
+void mse_backward(T* dpred, const T* pred, const T* target, index_t n, double grad, bool accumulate) {
   const T scale = static_cast<T>(2.0 * grad / double(n));
 #pragma omp parallel for schedule(static) num_threads(num_threads()) if(parallel_worth(n))
-  for (index_t i = 0; i < n; ++i) dpred[i] += scale * (pred[i] - target[i]);
+  for (index_t i = 0; i < n; ++i) dpred[i] = (accumulate ? dpred[i] : T(0)) + scale * (pred[i] - target[i]);
 }
 
 #define NNTRAIN_INSTANTIATE(T)                                                                                 \
   template double cross_entropy_forward<T>(T*, double*, const T*, const CrossEntropyTarget<T>&, index_t, index_t); \
   template double cross_entropy_divisor<T>(const CrossEntropyTarget<T>&, index_t);                              \
   template void cross_entropy_backward<T>(T*, const T*, const CrossEntropyTarget<T>&, const T*, double, index_t,   \
-                                          index_t);                                                             \
+                                          index_t, bool);                                                       \
   template double mse_forward<T>(const T*, const T*, index_t);                                                 \
-  template void mse_backward<T>(T*, const T*, const T*, index_t, double);
+  template void mse_backward<T>(T*, const T*, const T*, index_t, double, bool);
 NNTRAIN_INSTANTIATE(float)
 NNTRAIN_INSTANTIATE(double)
 #undef NNTRAIN_INSTANTIATE

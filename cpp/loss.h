@@ -40,14 +40,15 @@ double cross_entropy_forward(T* probs, double* row_loss, const T* logits, const 
                              index_t N, index_t C);
 template <class T>
 double cross_entropy_divisor(const CrossEntropyTarget<T>& target, index_t N);
-// dlogits_i += g_i dL_i/dz_i, with g_i = row_grad[i], or `grad` for every row when row_grad is null.
+// dlogits_i (+)= g_i dL_i/dz_i, with g_i = row_grad[i], or `grad` for every row when row_grad is null;
+// written (an ignored row's zeros too), or added to when accumulating.
 template <class T>
 void cross_entropy_backward(T* dlogits, const T* probs, const CrossEntropyTarget<T>& target, const T* row_grad,
-                            double grad, index_t N, index_t C);
+                            double grad, index_t N, index_t C, bool accumulate);
 
 template <class T>
 double mse_forward(const T* pred, const T* target, index_t n);
 template <class T>
-void mse_backward(T* dpred, const T* pred, const T* target, index_t n, double grad);
+void mse_backward(T* dpred, const T* pred, const T* target, index_t n, double grad, bool accumulate);
 
 }  // namespace nntrain

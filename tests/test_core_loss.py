@@ -114,3 +114,27 @@ def test_thread_count_does_not_change_results(rng):
     assert runs[0][0] == runs[1][0] and runs[0][3] == runs[1][3]
     np.testing.assert_array_equal(runs[0][1], runs[1][1])
     np.testing.assert_array_equal(runs[0][2], runs[1][2])
+
+
+def test_backwards_write_a_new_gradient_and_add_into_a_given_one(rng):
+    # No buffer: the kernels write a new array, an ignored row's zeros too, whatever memory it reuses (the
+    # NaN-filled array just freed is what the allocator hands out next); a given buffer is added into.
+    logits = rng.standard_normal((3000, 10)).astype(np.float32)
+    labels = rng.integers(0, 10, 3000)
+    labels[::7] = -100  # ignored rows
+    _, probs = F.cross_entropy(logits, labels, return_probs=True)
+    pred = rng.standard_normal((300, 100)).astype(np.float32)
+    target = rng.standard_normal(pred.shape).astype(np.float32)
+    cases = [(lambda **kw: F.cross_entropy_backward(probs, labels, **kw), "dlogits", probs.shape),
+             (lambda **kw: F.mse_loss_backward(pred, target, **kw), "dpred", pred.shape)]
+    for backward, name, shape in cases:
+        want = backward().copy()
+        for _ in range(3):
+            poison = np.full(shape, np.nan, np.float32)
+            del poison
+            np.testing.assert_array_equal(backward(), want)
+        acc = np.ones(shape, np.float32)
+        assert backward(**{name: acc}) is acc
+        np.testing.assert_allclose(acc, 1 + want, rtol=1e-6, atol=1e-7)
+        assert backward(**{name: False}) is None
+    np.testing.assert_array_equal(cases[0][0]()[::7], 0)

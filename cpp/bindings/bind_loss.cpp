@@ -45,18 +45,18 @@ py::tuple cross_entropy_fwd(const py::array& logits, const py::array& target, do
   });
 }
 
-void cross_entropy_bwd(const py::array& probs, const py::array& target, const py::object& dlogits,
-                       double label_smoothing, const py::object& grad, const py::object& weight,
-                       std::int64_t ignore_index, const std::string& reduction) {
+py::object cross_entropy_bwd(const py::array& probs, const py::array& target, const py::object& dlogits,
+                             double label_smoothing, const py::object& grad, const py::object& weight,
+                             std::int64_t ignore_index, const std::string& reduction) {
   const Reduction r = reduction_of(reduction);
   expect_ndim(probs, "probs", 2, "(batch, classes)");
   const index_t N = probs.shape(0), C = probs.shape(1);
-  with_float_type(probs, "probs", [&](auto tag) {
+  return with_float_type(probs, "probs", [&](auto tag) -> py::object {
     using T = decltype(tag);
     const T* pp = in<T>(probs, "probs");
     const CrossEntropyTarget<T> t = target_of<T>(target, weight, ignore_index, label_smoothing, N, C);
-    T* dp = out_or_null<T>(dlogits, "dlogits", {N, C});
-    if (dp == nullptr) fail("dlogits: expected a NumPy array to accumulate into");
+    const GradArg out = grad_or_new<T>(dlogits, {N, C});
+    T* dp = out_or_null<T>(out.array, "dlogits", {N, C});
     const T* row_grad = nullptr;
     double g = 0;
     if (r == Reduction::None) {
@@ -68,8 +68,9 @@ void cross_entropy_bwd(const py::array& probs, const py::array& target, const py
     }
     run_kernel([&] {
       const double scale = r == Reduction::Mean ? g / cross_entropy_divisor<T>(t, N) : g;
-      cross_entropy_backward<T>(dp, pp, t, row_grad, scale, N, C);
+      cross_entropy_backward<T>(dp, pp, t, row_grad, scale, N, C, out.accumulate);
     });
+    return out.array;
   });
 }
 
@@ -85,15 +86,16 @@ double mse_fwd(const py::array& pred, const py::array& target) {
   });
 }
 
-void mse_bwd(const py::array& pred, const py::array& target, const py::object& dpred, double grad) {
+py::object mse_bwd(const py::array& pred, const py::array& target, const py::object& dpred, double grad) {
   expect_same_shape(target, "target", pred, "pred");
-  with_float_type(pred, "pred", [&](auto tag) {
+  return with_float_type(pred, "pred", [&](auto tag) -> py::object {
     using T = decltype(tag);
     const T* pp = in<T>(pred, "pred");
     const T* tp = in<T>(target, "target");
-    T* dp = out_or_null<T>(dpred, "dpred", shape_of(pred));
-    if (dp == nullptr) fail("dpred: expected a NumPy array to accumulate into");
-    run_kernel([&] { mse_backward<T>(dp, pp, tp, pred.size(), grad); });
+    const GradArg out = grad_or_new<T>(dpred, shape_of(pred));
+    T* dp = out_or_null<T>(out.array, "dpred", shape_of(pred));
+    run_kernel([&] { mse_backward<T>(dp, pp, tp, pred.size(), grad, out.accumulate); });
+    return out.array;
   });
 }
 
@@ -109,10 +111,11 @@ void bind_loss(py::module_& m) {
   m.def("cross_entropy_backward", &cross_entropy_bwd, py::arg("probs"), py::arg("target"), py::arg("dlogits"),
         py::arg("label_smoothing") = 0.0, py::arg("grad") = 1.0, py::arg("weight") = py::none(),
         py::arg("ignore_index") = -100, py::arg("reduction") = "mean",
-        "dlogits += d(grad * loss)/dlogits; grad is a number, or an array (N,) for reduction='none'.");
+        "dlogits += d(grad * loss)/dlogits and returns dlogits; with dlogits=None, a new array of it. grad is a "
+        "number, or an array (N,) for reduction='none'.");
   m.def("mse_forward", &mse_fwd, py::arg("pred"), py::arg("target"), "mean((pred - target)^2).");
   m.def("mse_backward", &mse_bwd, py::arg("pred"), py::arg("target"), py::arg("dpred"), py::arg("grad") = 1.0,
-        "dpred += grad * 2 / n * (pred - target).");
+        "dpred += grad * 2 / n * (pred - target) and returns dpred; with dpred=None, a new array of it.");
 }
 
 }  // namespace nntrain::bind

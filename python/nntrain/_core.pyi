@@ -62,8 +62,8 @@ def conv2d_backward(dout: NDArray, x: NDArray, weight: NDArray, dx: Any = None, 
 def conv2d_forward(x: NDArray, weight: NDArray, bias: Any = None, stride: tuple[int, int] = (1, 1), padding: tuple[int, int] = (0, 0), dilation: tuple[int, int] = (1, 1), groups: int = 1, naive: bool = False, algorithm: str = 'auto', return_transformed: bool = False) -> Any:
     """x (N, C, H, W), weight (OC, C / groups, KH, KW), bias (OC) -> (N, OC, OH, OW). naive=True runs the direct loop twin; algorithm is auto, im2col or winograd. With return_transformed, (out, transformed): the winograd algorithm's transformed input for conv2d_backward, None for im2col."""
 
-def cross_entropy_backward(probs: NDArray, target: NDArray, dlogits: Any, label_smoothing: float = 0.0, grad: Any = 1.0, weight: Any = None, ignore_index: int = -100, reduction: str = 'mean') -> None:
-    """dlogits += d(grad * loss)/dlogits; grad is a number, or an array (N,) for reduction='none'."""
+def cross_entropy_backward(probs: NDArray, target: NDArray, dlogits: Any, label_smoothing: float = 0.0, grad: Any = 1.0, weight: Any = None, ignore_index: int = -100, reduction: str = 'mean') -> Any:
+    """dlogits += d(grad * loss)/dlogits and returns dlogits; with dlogits=None, a new array of it. grad is a number, or an array (N,) for reduction='none'."""
 
 def cross_entropy_forward(logits: NDArray, target: NDArray, label_smoothing: float = 0.0, weight: Any = None, ignore_index: int = -100, reduction: str = 'mean') -> tuple:
     """Softmax-cross-entropy of logits (N, C) against int64 labels (N,) or probabilities (N, C), with optional class weights (C,) and an ignored label: (loss, softmax(logits)); the loss is the weighted mean, the sum, or the row losses (N,) for reduction='none'."""
@@ -134,8 +134,8 @@ def max_pool2d_backward(dout: NDArray, indices: NDArray, dx: Any, kernel_size: t
 def max_pool2d_forward(x: NDArray, kernel_size: tuple[int, int], stride: tuple[int, int], padding: tuple[int, int] = (0, 0), dilation: tuple[int, int] = (1, 1), ceil_mode: bool = False) -> tuple:
     """(out, indices): the max of each window and its flat position ih*W + iw in the input plane."""
 
-def mse_backward(pred: NDArray, target: NDArray, dpred: Any, grad: float = 1.0) -> None:
-    """dpred += grad * 2 / n * (pred - target)."""
+def mse_backward(pred: NDArray, target: NDArray, dpred: Any, grad: float = 1.0) -> Any:
+    """dpred += grad * 2 / n * (pred - target) and returns dpred; with dpred=None, a new array of it."""
 
 def mse_forward(pred: NDArray, target: NDArray) -> float:
     """mean((pred - target)^2)."""

@@ -12,15 +12,6 @@ def grad_buffer(given, shape, dtype):
     return given
 
 
-def single_grad(given, shape, dtype, compute):
-    """The whole backward of an op with one input: resolve its gradient argument, let ``compute(buffer)``
-    accumulate into it unless it is skipped, and return it (None when skipped)."""
-    buffer = grad_buffer(given, shape, dtype)
-    if buffer is not None:
-        compute(buffer)
-    return buffer
-
-
 def written_grad(given, compute):
     """The whole backward of an op with one input whose kernel makes a new gradient itself:
     ``compute(None)`` returns a new array the kernel wrote (no zero-fill pass), ``compute(array)`` adds into

@@ -165,10 +165,9 @@ def mse_loss(input, target, reduction="mean"):
 
 def mse_loss_backward(pred, target, grad=1.0, *, dpred=None):
     """Gradient of grad * mse_loss (mean) w.r.t. pred: grad * 2 / n * (pred - target)."""
-    from ._grads import single_grad
+    from ._grads import written_grad
 
-    pred = np.asarray(pred)
-    return single_grad(dpred, pred.shape, pred.dtype, lambda d: _core.mse_backward(pred, target, d, float(grad)))
+    return written_grad(dpred, lambda d: _core.mse_backward(np.asarray(pred), target, d, float(grad)))
 
 
 def l1_loss(input, target, reduction="mean"):

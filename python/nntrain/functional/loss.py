@@ -17,7 +17,7 @@ import numpy as np
 
 from .. import _core
 from ..autograd.function import Function
-from ._grads import single_grad
+from ._grads import written_grad
 from ._reduction import as_result, check_reduction
 
 
@@ -185,7 +185,7 @@ def cross_entropy_backward(probs, target, label_smoothing=0.0, grad=1.0, *, weig
     grad = np.ascontiguousarray(grad, dtype=probs.dtype) if np.ndim(grad) else float(grad)
     if weight is not None:
         weight = np.ascontiguousarray(getattr(weight, "data", weight), dtype=probs.dtype)
-    return single_grad(dlogits, probs.shape, probs.dtype, lambda d: _core.cross_entropy_backward(
+    return written_grad(dlogits, lambda d: _core.cross_entropy_backward(
         probs, _target(target), d, float(label_smoothing), grad, weight, int(ignore_index), reduction))
 
 
