@@ -43,7 +43,7 @@ void log_softmax_backward(T* dinp, const T* dout, const T* y, index_t rows, inde
 
 #define NNTRAIN_INSTANTIATE(T)                                                                     \
   template void softmax_forward<T>(T*, const T*, index_t, index_t, double);                         \
-  template void softmax_backward<T>(T*, const T*, const T*, index_t, index_t, double, bool);              \
+  template void softmax_backward<T>(T*, const T*, const T*, index_t, index_t, double, bool);        \
   template void log_softmax_forward<T>(T*, const T*, index_t, index_t, double);                     \
   template void log_softmax_backward<T>(T*, const T*, const T*, index_t, index_t, double, bool);
 NNTRAIN_INSTANTIATE(float)

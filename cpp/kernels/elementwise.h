@@ -1,10 +1,9 @@
 // The elementwise kernels (activations, softmax rows, batch-norm channel runs, 2x2 max-pool planes, dropout)
 // as a table per instruction set, like the GEMM microkernels: the op files (activation.cpp, softmax.cpp,
-// loss.cpp, batch_norm.cpp, pool2d.cpp, dropout.cpp) keep the loops over rows, channels, planes and thread chunks and call these on
-// contiguous runs or whole planes. Each ISA file
-// compiles the same plain-C loops (kernels/*_loops.h, with fast_math.h's vectorisable exp/tanh/erf) with
-// its own flags, so the compiler turns them into 4-, 8- or 16-lane code; the float and double tables
-// come from the same templates.
+// loss.cpp, batch_norm.cpp, pool2d.cpp, dropout.cpp) keep the loops over rows, channels, planes and thread
+// chunks and call these on contiguous runs or whole planes. Each ISA file compiles the same plain-C loops
+// (kernels/*_loops.h, with fast_math.h's vectorisable exp/tanh/erf) with its own flags, so the compiler
+// turns them into 4-, 8- or 16-lane code; the float and double tables come from the same templates.
 //
 // Every function works on one contiguous run and its result depends on the run's values and length
 // only, so the callers' fixed chunking keeps results identical for any thread count.
