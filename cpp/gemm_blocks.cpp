@@ -6,13 +6,19 @@ namespace nntrain {
 
 namespace {
 index_t round_down(index_t v, index_t step) { return std::max(step, v / step * step); }
+
+// A group brings each A micro-panel into L1 once, and the first of its tiles runs at the speed of those
+// misses: a group takes up to all of L2 to reach 16 panels (AMD Zen 4, 1 MiB L2: nc 256 -> 512 gained 3%
+// at 1024^3 on 1 thread).
+constexpr index_t kMinGroupPanels = 16;
 }  // namespace
 
 GemmBlocks gemm_blocks(int mr, int nr, index_t element_bytes, const CacheSizes& caches) {
-  const index_t kc = std::clamp<index_t>(round_down(caches.l1d / 2 / (mr * element_bytes), 16), 128, 512);
+  const index_t kc = std::clamp<index_t>(round_down(caches.l1d * 3 / 4 / (mr * element_bytes), 16), 128, 512);
   const index_t l2_rows = caches.l2 / 2 / (kc * element_bytes);  // rows of kc values in half of L2
+  const index_t group_rows = std::max(l2_rows, std::min(kMinGroupPanels * nr, 2 * l2_rows));
   return {round_down(std::clamp<index_t>(l2_rows, 4 * mr, 1024), mr), kc,
-          round_down(std::clamp<index_t>(l2_rows, 2 * nr, 1024), nr)};
+          round_down(std::clamp<index_t>(group_rows, 2 * nr, 1024), nr)};
 }
 
 }  // namespace nntrain

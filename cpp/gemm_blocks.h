@@ -2,14 +2,18 @@
 // modeling is enough for high-performance BLIS", ACM TOMS 2016), simplified to three rules for the
 // column-panel loops of gemm.cpp:
 //
-//   kc: the A micro-panel (mr x kc) the microkernel reuses across a group of B panels takes half of L1;
-//   nc: the group of B panels packed together (kc x nc) takes half of L2, a multiple of nr;
-//   mc: the blocked path's packed A block (mc x kc) takes half of L2 too, a multiple of mr.
+//   kc: the A micro-panel (mr x kc) the microkernel reuses across a group of B panels takes 3/4 of L1;
+//   nc: the group of B panels packed together (kc x nc) takes half of L2, or up to all of it to reach 16
+//       panels (each group brings every A micro-panel into L1 once; 16 tiles amortise those misses), a
+//       multiple of nr;
+//   mc: the blocked path's packed A block (mc x kc) takes half of L2, a multiple of mr.
 //
 // Each is clamped to a range measured to work (kc in [128, 512]: shorter blocks pay a C tile load and store
 // too often, longer ones gain nothing; mc and nc at most 1024). The dispatch table fills these in once
-// per kernel from cache_sizes(); on a 48 KiB L1 / 2 MiB L2 core, kc = 512 and nc = 512 for float32 on AVX2
-// and AVX-512 alike; on a 32 KiB / 512 KiB Zen 3, kc = 512 and nc = 128 for the AVX2 float kernel.
+// per kernel from cache_sizes(). For float32: on a 48 KiB L1 / 2 MiB L2 Sapphire Rapids, kc = 512 and
+// nc = 512 on AVX2 and AVX-512 alike; on a 32 KiB / 1 MiB Zen 4, kc = 512 and nc = 512 for AVX-512 (half
+// of L1 gave kc = 336 and nc = 384: 1024^3 and 2048^3 ran 5-10% slower); on a 32 KiB / 512 KiB Zen 3,
+// kc = 512 and nc = 256 for AVX2.
 #pragma once
 
 #include "cache_sizes.h"
