@@ -47,6 +47,12 @@ def mpiexec_or_none():
     return shutil.which("mpiexec")
 
 
+def first_message(stderr):
+    """The first line of an mpiexec failure that says something (Open MPI frames its messages in dashes)."""
+    lines = [line.strip() for line in stderr.splitlines() if line.strip().strip("-")]
+    return lines[0] if lines else "no message"
+
+
 def run(quick=False):
     mpiexec = mpiexec_or_none()
     if mpiexec is None:
@@ -57,8 +63,10 @@ def run(quick=False):
         for ranks, threads in CONFIGS:
             out = subprocess.run([mpiexec, "-n", str(ranks), sys.executable, "-m", "bench.scaling", preset,
                                   str(threads), str(quick_steps if quick else full_steps)],
-                                 capture_output=True, text=True, env=env, check=True)
-            rate = json.loads(out.stdout.strip().splitlines()[-1])["samples_per_second"]
+                                 capture_output=True, text=True, env=env)
+            rate = json.loads(out.stdout.strip().splitlines()[-1])["samples_per_second"] if out.returncode == 0 else None
+            if rate is None:
+                print(f"scaling: {mpiexec} -n {ranks} failed: {first_message(out.stderr)}", file=sys.stderr)
             rows.append({"model": preset, "ranks": ranks, "threads": threads, "samples_per_second": rate})
     return rows
 
