@@ -34,6 +34,7 @@
 #include <vector>
 
 #include "dispatch.h"
+#include "gemm_tuning.h"
 #include "scratch.h"
 
 namespace nntrain {
@@ -461,6 +462,21 @@ double panels_cost(const GemmKernel<T>& kern, index_t M, index_t N, index_t K, b
 
 }  // namespace
 
+namespace {
+
+// A product whose way round is settled by timing (gemm_tuning.h): large, and free to turn (a caller's split
+// is kept as asked).
+bool tuned(index_t M, index_t N, index_t K, GemmSplit split) {
+  return split == GemmSplit::Auto && M * N * K >= kTunedMinMultiplyAdds;
+}
+
+}  // namespace
+
+template <class T>
+GemmShapeKey gemm_shape_key(index_t M, index_t N, index_t K, bool trans_a, bool trans_b) {
+  return {M, N, K, trans_a, trans_b, threads_for(M * N * K), int(sizeof(T)), static_cast<int>(active_isa())};
+}
+
 template <class T>
 GemmPlan gemm_plan(index_t M, index_t N, index_t K, bool trans_a, bool trans_b, GemmOrientation orientation,
                    GemmSplit split) {
@@ -488,10 +504,12 @@ GemmPlan gemm_plan(index_t M, index_t N, index_t K, bool trans_a, bool trans_b, 
   }
   // Panels or blocked: every element is the same sum of the same products either way round, so the way
   // round may depend on the threads, and is the cheaper one by panels_cost.
-  if (orientation == GemmOrientation::Auto)
+  if (orientation == GemmOrientation::Auto) {
     plan.transposed = panels_cost(kern, N, M, K, !trans_b, !trans_a, true, threads) <
                       panels_cost(kern, M, N, K, trans_a, trans_b, false, threads);
-  else
+    if (tuned(M, N, K, split))
+      plan.transposed = settled_orientation(gemm_shape_key<T>(M, N, K, trans_a, trans_b), plan.transposed);
+  } else
     plan.transposed = orientation == GemmOrientation::Transposed;
   const index_t rows = plan.transposed ? N : M, edge_from = edge_rows_from(rows, kern.mr, kern.edge_mr);
   // The caller's split, when it asks for the rows of the product as computed and there are enough of them
@@ -516,6 +534,21 @@ const char* gemm_strategy_name(GemmStrategy strategy) {
   return "panels";
 }
 
+namespace {
+
+template <class T>
+void run_plan(Product<T> P, const GemmKernel<T>& kern, const GemmPlan& plan) {
+  if (plan.transposed) P = P.transposed();
+  switch (plan.strategy) {
+    case GemmStrategy::SplitK: return gemm_split_k(P, kern, plan.k_parts, plan.dot);
+    case GemmStrategy::Dot: return gemm_dot(P, kern);
+    case GemmStrategy::Blocked: return gemm_blocked(P, kern);
+    case GemmStrategy::Panels: return gemm_panels(P, kern, plan.split_rows);
+  }
+}
+
+}  // namespace
+
 template <class T>
 void gemm(T* C, index_t ldc, const T* A, index_t lda, const T* B, index_t ldb, index_t M, index_t N,
           index_t K, bool trans_a, bool trans_b, T alpha, T beta, const T* bias, BiasAlong bias_along,
@@ -525,14 +558,20 @@ void gemm(T* C, index_t ldc, const T* A, index_t lda, const T* B, index_t ldb, i
   Product<T> P{C, ldc, 1, A, lda, trans_a, B, ldb, trans_b, M, N, K, alpha, beta, bias, bias_along};
   if (K <= 0 || alpha == T(0)) return scale_and_bias(P);
   const GemmKernel<T>& kern = gemm_kernel<T>();
-  const GemmPlan plan = gemm_plan<T>(M, N, K, trans_a, trans_b, orientation, split);
-  if (plan.transposed) P = P.transposed();
-  switch (plan.strategy) {
-    case GemmStrategy::SplitK: return gemm_split_k(P, kern, plan.k_parts, plan.dot);
-    case GemmStrategy::Dot: return gemm_dot(P, kern);
-    case GemmStrategy::Blocked: return gemm_blocked(P, kern);
-    case GemmStrategy::Panels: return gemm_panels(P, kern, plan.split_rows);
-  }
+  GemmPlan plan = gemm_plan<T>(M, N, K, trans_a, trans_b, orientation, split);
+  const bool by_panels = plan.strategy == GemmStrategy::Panels || plan.strategy == GemmStrategy::Blocked;
+  if (!by_panels || orientation != GemmOrientation::Auto || !tuned(M, N, K, split)) return run_plan(P, kern, plan);
+  // A large product's first calls run both ways round, timed, until its way is settled (gemm_tuning.h).
+  const GemmShapeKey key = gemm_shape_key<T>(M, N, K, trans_a, trans_b);
+  const OrientationTrial trial = next_orientation(key, plan.transposed);
+  if (trial.transposed != plan.transposed)
+    plan = gemm_plan<T>(M, N, K, trans_a, trans_b,
+                        trial.transposed ? GemmOrientation::Transposed : GemmOrientation::AsGiven, split);
+  if (!trial.timed) return run_plan(P, kern, plan);
+  const auto start = std::chrono::steady_clock::now();
+  run_plan(P, kern, plan);
+  record_orientation_seconds(key, trial.transposed,
+                             std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
 }
 
 template <class T>
@@ -579,7 +618,8 @@ double ukernel_peak_gflops() {
   template void gemm_naive<T>(T*, index_t, const T*, index_t, const T*, index_t, index_t, index_t,   \
                               index_t, bool, bool, T, T, const T*, BiasAlong);                       \
   template bool gemm_prefers_transposed<T>(index_t, index_t, index_t);                               \
-  template GemmPlan gemm_plan<T>(index_t, index_t, index_t, bool, bool, GemmOrientation, GemmSplit);
+  template GemmPlan gemm_plan<T>(index_t, index_t, index_t, bool, bool, GemmOrientation, GemmSplit); \
+  template GemmShapeKey gemm_shape_key<T>(index_t, index_t, index_t, bool, bool);
 NNTRAIN_INSTANTIATE_GEMM(float)
 NNTRAIN_INSTANTIATE_GEMM(double)
 #undef NNTRAIN_INSTANTIATE_GEMM

@@ -1,7 +1,9 @@
 // GEMM, matmul and the Linear layer.
 #include "bindings/bind.h"
 #include "bindings/checks.h"
+#include "dispatch.h"
 #include "gemm.h"
+#include "gemm_tuning.h"
 #include "linear.h"
 
 namespace nntrain::bind {
@@ -184,6 +186,30 @@ void bind_gemm(py::module_& m) {
         "('panels', 'blocked', 'split_k', 'dot'), whether it runs transposed, K parts, whether the dot kernel "
         "computes them, register tile, cache blocks, and (panels) the row panels: (mr-row, edge_mr-row) counts, and "
         "whether the threads share them out (split_rows) rather than the column panels.");
+  m.def("gemm_tuning", [] {
+    py::list out;
+    for (const OrientationRecord& r : orientation_records()) {
+      py::dict d;
+      d["shape"] = py::make_tuple(r.key.M, r.key.N, r.key.K);
+      d["trans"] = py::make_tuple(r.key.trans_a, r.key.trans_b);
+      d["threads"] = r.key.threads;
+      d["dtype"] = r.key.element_bytes == 4 ? "float32" : "float64";
+      d["isa"] = isa_name(static_cast<Isa>(r.key.isa));
+      d["model"] = r.model_transposed ? "transposed" : "as_given";
+      d["best_seconds"] = py::make_tuple(r.best_seconds[0], r.best_seconds[1]);
+      d["settled"] = r.settled < 0 ? py::object(py::none()) : py::str(r.settled ? "transposed" : "as_given");
+      out.append(d);
+    }
+    return out;
+  }, "Products of at least 2^25 multiply-adds whose way round gemm settles by timing their first calls: shape, "
+     "(trans_a, trans_b), threads, dtype, isa, the cost rule's way ('model'), the fastest call each way "
+     "(as_given, transposed; 0 before any) and the settled way (None while trials are open).");
+  m.attr("GEMM_TUNING_CALLS") = kTuningCalls;
+  m.def("_gemm_tuning_record", [](index_t M, index_t N, index_t K, bool trans_a, bool trans_b, bool transposed,
+                                  double seconds) {
+    record_orientation_seconds(gemm_shape_key<float>(M, N, K, trans_a, trans_b), transposed, seconds);
+  }, "Tests only: reports a float32 trial's seconds as gemm would, to check the choice the timings settle.");
+  m.def("gemm_tuning_clear", &clear_orientation_records, "Forgets every timed product (their trials start again).");
   m.def("matmul", &matmul, py::arg("a"), py::arg("b"), py::arg("trans_a") = false, py::arg("trans_b") = false,
         "op(a) @ op(b) as a new array (a and b may be column slices of wider arrays).");
   m.def("linear_forward", &linear_fwd, py::arg("x"), py::arg("weight"), py::arg("bias") = py::none(),

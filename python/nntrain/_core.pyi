@@ -9,6 +9,7 @@ import numpy as np
 
 NDArray = np.ndarray
 
+GEMM_TUNING_CALLS: int
 OPTIM_CHUNK: int
 
 def activation_backward(kind: str, dout: NDArray, x: Any, y: Any, dx: Any, param: float = 0.0) -> Any:
@@ -91,6 +92,12 @@ def gemm_blocks(mr: int, nr: int, element_bytes: int, l1d: int, l2: int, l3: int
 
 def gemm_plan(m: int, n: int, k: int, trans_a: bool = False, trans_b: bool = False, dtype: str = 'float32', orientation: str = 'auto', split: str = 'auto') -> dict:
     """How gemm computes an (m, n, k) product with the current ISA and thread count: strategy ('panels', 'blocked', 'split_k', 'dot'), whether it runs transposed, K parts, whether the dot kernel computes them, register tile, cache blocks, and (panels) the row panels: (mr-row, edge_mr-row) counts, and whether the threads share them out (split_rows) rather than the column panels."""
+
+def gemm_tuning() -> list:
+    """Products of at least 2^25 multiply-adds whose way round gemm settles by timing their first calls: shape, (trans_a, trans_b), threads, dtype, isa, the cost rule's way ('model'), the fastest call each way (as_given, transposed; 0 before any) and the settled way (None while trials are open)."""
+
+def gemm_tuning_clear() -> None:
+    """Forgets every timed product (their trials start again)."""
 
 def get_num_threads() -> int:
     """Threads the kernels use."""
