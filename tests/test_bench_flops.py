@@ -66,6 +66,8 @@ def test_the_training_family_reports_the_share_of_the_ceiling_in_json():
     for r in rows:
         assert r["ceiling"] == pytest.approx(r["peak_gflops"] * 1e9 / r["flops_per_sample"])
         assert r["share_of_ceiling"]["nntrain"] == pytest.approx(r["nntrain"] / r["ceiling"])
-        assert 0 < r["share_of_ceiling"]["nntrain"] < 1  # the ceiling is an upper bound
+        # the ceiling bounds products computed as counted; the cnn's 3x3 layers run by Winograd need fewer
+        bound = 1 if r["model"] == "mlp" else flops.WINOGRAD_F2_SAVING
+        assert 0 < r["share_of_ceiling"]["nntrain"] < bound
         assert set(r["share_of_ceiling"]) == {lib for lib in ("nntrain", "torch", "jax") if lib in r}
         assert {k for k in r if k.startswith("vs_")} == {f"vs_{lib}" for lib in ("torch", "jax") if lib in r}
