@@ -16,6 +16,7 @@ constexpr std::size_t kAlignment = 64;
 enum ScratchSlot : int {
   kScratchGemmA = 0,   // packed A block (one per thread)
   kScratchGemmB,       // packed B block (the calling thread's, shared with its team)
+  kScratchGemmACopy,   // an A whose rows alias in L1, copied whole (the calling thread's, shared by the team)
   kScratchGemmTile,    // a thread's own B panels (GEMMs whose M fits one block)
   kScratchGemmSplitK,  // partial products of a GEMM split along K (the calling thread's, shared by the team)
   kScratchIm2col,      // column matrix of one image

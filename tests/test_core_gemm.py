@@ -316,9 +316,9 @@ def rows_4kib_apart(values):
 @pytest.mark.parametrize("ta,tb", [(False, False), (True, False), (False, True), (True, True)])
 @pytest.mark.parametrize("orientation", ["as_given", "transposed"])
 def test_operand_rows_4kib_apart_give_the_bits_of_rows_that_are_not(isa, rng, dtype, ta, tb, orientation):
-    # Rows of the panels' A (either operand, by the way round) a multiple of 4 KiB apart are copied to an
-    # alias-free pitch, or packed when A runs by columns, before the microkernels read them (gemm.cpp,
-    # rows_alias_in_l1): the same kernels on the same values. M has full tiles and edge rows on every ISA,
+    # Rows of the panels' A (either operand, by the way round) a multiple of 4 KiB apart are copied whole to
+    # an alias-free pitch (by columns on a tile narrower than half a line, each micro-panel is packed instead)
+    # before the microkernels read them (gemm.cpp, rows_alias_in_l1): the same kernels on the same values. M has full tiles and edge rows on every ISA,
     # K two K blocks.
     M, N, K = 41, 70, 600
     a, b = operands(rng, M, N, K, ta, tb, dtype)
@@ -330,6 +330,26 @@ def test_operand_rows_4kib_apart_give_the_bits_of_rows_that_are_not(isa, rng, dt
     assert _core.gemm_plan(M, N, K, ta, tb)["strategy"] == "panels"
     np.testing.assert_array_equal(got, want)
     close(got, ref_matmul(a, b, ta, tb), dtype, K)
+
+
+@pytest.mark.parametrize("ta", [False, True])
+def test_an_aliasing_a_too_large_to_copy_whole_gives_the_bits_of_one_that_does_not_alias(isa, rng, ta):
+    # An A whose rows are 4 KiB apart is copied whole to an alias-free pitch when the copy takes at most
+    # 32 MiB (kWholeACopyBytes, the case above); a larger one is copied, or packed by columns, a row panel at
+    # a time in every column group. 8200 stored rows of 1024 floats: 33.6 MB.
+    M, N, K = (8200, 256, 1024) if not ta else (1024, 256, 8200)
+    a, b = operands(rng, M, N, K, ta, False, np.float32)
+    padded = np.zeros((a.shape[0], a.shape[1] + 16), np.float32)
+    padded[:, : a.shape[1]] = a
+    want = np.empty((M, N), np.float32)
+    got = np.empty((M, N), np.float32)
+    with num_threads(2):
+        assert _core.gemm_plan(M, N, K, ta, False, orientation="as_given")["strategy"] == "panels"
+        _core.gemm(want, padded[:, : a.shape[1]], b, ta, False, orientation="as_given")
+        _core.gemm(got, a, b, ta, False, orientation="as_given")
+    np.testing.assert_array_equal(got, want)
+    rows = slice(0, 64)  # a float64 product of the whole is slow; 64 rows of the result check the values
+    close(got[rows], ref_matmul(a[:, rows] if ta else a[rows], b, ta, False), np.float32, K)
 
 
 def test_column_slices_must_keep_rows_contiguous(rng):
