@@ -57,8 +57,8 @@ CacheSizes detect_cache_sizes(const std::string& sysfs_dir, bool use_sysconf) {
   index_t chosen[3];
   std::string source;
   for (int l = 0; l < 3; ++l) {
-    const char* from = conf[l] > 0 ? "sysconf" : fs[l] > 0 ? "sysfs" : "fallback";
-    chosen[l] = conf[l] > 0 ? conf[l] : fs[l] > 0 ? fs[l] : fallback[l];
+    const char* from = fs[l] > 0 ? "sysfs" : conf[l] > 0 ? "sysconf" : "fallback";
+    chosen[l] = fs[l] > 0 ? fs[l] : conf[l] > 0 ? conf[l] : fallback[l];
     source += (l ? "," : "") + std::string(from);
   }
   return {chosen[0], chosen[1], chosen[2], source};

@@ -1,6 +1,8 @@
-// The data-cache sizes GEMM's blocks are cut to, found once at start-up: sysconf (glibc reads them from
-// cpuid), else Linux's /sys/devices/system/cpu/cpu0/cache, else a conservative guess (a Haswell-class
-// core: 32 KiB L1, 256 KiB L2, 4 MiB L3) so that blocks never assume more cache than there is.
+// The data-cache sizes GEMM's blocks are cut to, found once at start-up: Linux's
+// /sys/devices/system/cpu/cpu0/cache (the kernel's reading of the CPU's cache leaves, what lscpu shows),
+// else sysconf (glibc's own reading of cpuid, which on an AMD EPYC VM gave an L3 of 320 MiB where sysfs
+// and lscpu give 32 MiB), else a conservative guess (a Haswell-class core: 32 KiB L1, 256 KiB L2, 4 MiB L3)
+// so that blocks never assume more cache than there is.
 #pragma once
 
 #include <string>
