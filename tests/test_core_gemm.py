@@ -333,6 +333,25 @@ def test_operand_rows_4kib_apart_give_the_bits_of_rows_that_are_not(isa, rng, dt
 
 
 @pytest.mark.parametrize("ta", [False, True])
+def test_an_aliasing_a_copied_whole_gives_the_bits_of_one_thread_whichever_dimension_is_shared(isa, rng, ta):
+    # the threads copy their shares of A's rows, then every thread reads rows the others copied (the split
+    # by column panels) or only its own (the split by row panels that Linear asks for)
+    M, N, K = (300, 256, 1024) if not ta else (1024, 256, 300)
+    a, b = operands(rng, M, N, K, ta, False, np.float32)
+    runs = []
+    for threads, split in ((1, "auto"), (2, "rows"), (2, "cols")):
+        with num_threads(threads):
+            assert _core.gemm_plan(M, N, K, ta, False, orientation="as_given", split=split)["split_rows"] == \
+                (split == "rows")
+            c = np.empty((M, N), np.float32)
+            _core.gemm(c, a, b, ta, False, orientation="as_given", split=split)
+            runs.append(c)
+    for c in runs[1:]:
+        np.testing.assert_array_equal(c, runs[0])
+    close(runs[0], ref_matmul(a, b, ta, False), np.float32, K)
+
+
+@pytest.mark.parametrize("ta", [False, True])
 def test_an_aliasing_a_too_large_to_copy_whole_gives_the_bits_of_one_that_does_not_alias(isa, rng, ta):
     # An A whose rows are 4 KiB apart is copied whole to an alias-free pitch when the copy takes at most
     # 32 MiB (kWholeACopyBytes, the case above); a larger one is copied, or packed by columns, a row panel at
