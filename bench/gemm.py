@@ -4,6 +4,8 @@ timed. Beside each product computed by panels or blocks: which way round gemm_pl
 turned: C^T = op(B)^T op(A)^T) and the rate the other way round, the evidence for the cost rule in
 cpp/gemm.cpp."""
 
+import time
+
 import numpy as np
 
 from nntrain import _core
@@ -52,7 +54,10 @@ def measure(label, m, n, k, trans_a, trans_b, torch, rng):
     flops = 2.0 * m * n * k
     fns = {"nntrain": lambda: F.matmul(a, b, trans_a, trans_b), "numpy": lambda: opa @ opb}
     row = {"shape": label, "dims": f"{m}x{n}x{k}"}
-    for _ in range(_core.GEMM_TUNING_CALLS):  # a large product's first calls settle its way round by timing
+    # A large product's first calls settle its way round by timing them: first let the previous product's peers'
+    # threads, which spin on after their calls, go idle, so that they do not slow the first trials only.
+    time.sleep(0.2)
+    for _ in range(_core.GEMM_TUNING_CALLS):
         F.matmul(a, b, trans_a, trans_b)
     plan = _core.gemm_plan(m, n, k, trans_a, trans_b)
     if plan["strategy"] in ("panels", "blocked"):

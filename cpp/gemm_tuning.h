@@ -17,9 +17,11 @@ namespace nntrain {
 // The products timed: at least this many multiply-adds (a third of a millisecond at 200 GFLOP/s).
 constexpr index_t kTunedMinMultiplyAdds = index_t(1) << 25;
 // Timed calls of each way round before the choice is settled (after an untimed first call: taken model, other,
-// other, model, ..., so that a drift of the machine's speed falls on both), the calls that takes, and how much
-// faster than the model's fastest call every call the other way must be to replace it: the rule keeps ties.
-constexpr int kTrialsPerWay = 2;
+// other, model, model, other, so that a drift of the machine's speed falls on both), the calls that takes, and
+// how much faster than the model's fastest call every call the other way must be to replace it: the rule keeps
+// ties. With two calls each way, one 'python -m bench --only gemm' run in three turned 1024^3 the slower way
+// (198 against 216 GFLOP/s): a burst of load fell on both of the rule's calls.
+constexpr int kTrialsPerWay = 3;
 constexpr int kTuningCalls = 1 + 2 * kTrialsPerWay;
 constexpr double kTurnMargin = 0.03;
 
