@@ -64,8 +64,10 @@ def run(quick=False):
             out = subprocess.run([mpiexec, "-n", str(ranks), sys.executable, "-m", "bench.scaling", preset,
                                   str(threads), str(quick_steps if quick else full_steps)],
                                  capture_output=True, text=True, env=env)
-            rate = json.loads(out.stdout.strip().splitlines()[-1])["samples_per_second"] if out.returncode == 0 else None
-            if rate is None:
+            rate = None
+            if out.returncode == 0:
+                rate = json.loads(out.stdout.strip().splitlines()[-1])["samples_per_second"]
+            else:
                 print(f"scaling: {mpiexec} -n {ranks} failed: {first_message(out.stderr)}", file=sys.stderr)
             rows.append({"model": preset, "ranks": ranks, "threads": threads, "samples_per_second": rate})
     return rows
